@@ -1,0 +1,135 @@
+"""Claims: a measured number, a threshold, a comparison, a sentence and its source.
+
+Every figure family turns its aggregate tables into a list of `Claim` records; the
+workflow writes them to ``results/claims/<family>.parquet`` with `claims_table` and the
+report shows them. Whether a claim passed is never stored by hand: it is computed from
+``measured``, ``comparison`` and ``threshold`` here, in one place.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+COMPARISONS = ("<=", ">=")
+CLAIM_COLUMNS = (
+    "family",
+    "claim_id",
+    "statement",
+    "source",
+    "measured",
+    "threshold",
+    "comparison",
+    "passed",
+)
+
+
+def passes(measured: float, comparison: str, threshold: float) -> bool:
+    """Evaluate ``measured <comparison> threshold``.
+
+    Parameters
+    ----------
+    measured, threshold : float
+        The measured value and its bound. A NaN or infinite ``measured`` never passes:
+        a simulation that produced no number cannot support a claim.
+    comparison : {"<=", ">="}
+        A range is expressed as two claims.
+
+    Returns
+    -------
+    bool
+    """
+    if comparison not in COMPARISONS:
+        raise ValueError(f"comparison must be one of {COMPARISONS}, got {comparison!r}")
+    if not math.isfinite(measured):
+        return False
+    return measured <= threshold if comparison == "<=" else measured >= threshold
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One quantitative statement checked against the simulations.
+
+    Attributes
+    ----------
+    family : str
+        Figure family (``risk``, ``margin``, ``diagonal``, ``bounds``).
+    claim_id : str
+        Stable snake_case identifier, unique within the family.
+    statement : str
+        The sentence being checked, with the quantities named.
+    source : str
+        Paper, theorem or seed section the statement comes from.
+    measured : float
+        The number computed from the simulation tables.
+    threshold : float
+        The bound, taken from theory or a convergence study shown in the report.
+    comparison : {"<=", ">="}
+        The claim holds when ``measured <comparison> threshold``.
+    """
+
+    family: str
+    claim_id: str
+    statement: str
+    source: str
+    measured: float
+    threshold: float
+    comparison: str
+
+    def __post_init__(self) -> None:
+        if self.comparison not in COMPARISONS:
+            raise ValueError(f"claim {self.claim_id}: comparison must be one of {COMPARISONS}")
+        if not self.claim_id.isidentifier() or self.claim_id.lower() != self.claim_id:
+            raise ValueError(f"claim_id must be snake_case, got {self.claim_id!r}")
+        object.__setattr__(self, "measured", float(self.measured))
+        object.__setattr__(self, "threshold", float(self.threshold))
+
+    @property
+    def passed(self) -> bool:
+        """Whether ``measured <comparison> threshold`` holds."""
+        return passes(self.measured, self.comparison, self.threshold)
+
+
+def claims_table(claims: Iterable[Claim]) -> pd.DataFrame:
+    """One row per claim with the columns of `CLAIM_COLUMNS`, ``passed`` computed.
+
+    Raises
+    ------
+    ValueError
+        If two claims of the same family share a ``claim_id``.
+    """
+    rows = [{**asdict(c), "passed": c.passed} for c in claims]
+    table = pd.DataFrame(rows, columns=list(CLAIM_COLUMNS))
+    duplicated = table.duplicated(["family", "claim_id"])
+    if duplicated.any():
+        raise ValueError(f"duplicate claim ids: {sorted(table.claim_id[duplicated])}")
+    return table.astype(
+        {
+            "family": "string",
+            "claim_id": "string",
+            "statement": "string",
+            "source": "string",
+            "measured": "float64",
+            "threshold": "float64",
+            "comparison": "string",
+            "passed": "bool",
+        }
+    )
+
+
+def recompute_passed(table: pd.DataFrame) -> pd.Series:
+    """Recompute ``passed`` from ``measured``, ``comparison``, ``threshold`` of a claims table.
+
+    The report and the strict-claims check use this rather than trusting a stored flag.
+    """
+    return pd.Series(
+        [
+            passes(m, c, t)
+            for m, c, t in zip(table.measured, table.comparison, table.threshold, strict=True)
+        ],
+        index=table.index,
+        dtype=bool,
+    )

@@ -1,0 +1,163 @@
+"""The contract between a figure family and the workflow.
+
+A family package ``implicit_reg.<family>`` exposes
+
+- ``EXPERIMENTS: dict[str, Experiment]``: one entry per experiment section of the
+  family's configuration;
+- ``claims(tables) -> list[Claim]``;
+- ``implicit_reg.<family>.figures.FIGURES: dict[str, Callable[[tables], Figure]]``,
+
+where ``tables`` maps ``<experiment>`` to the trial-level table (all grid points
+concatenated) and ``<experiment>_summary`` to `summarize` of it.
+
+A grid point's parameters are the experiment's configuration section with its ``grid``
+mapping replaced by one combination of the grid axes (see `grid_points`).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+Simulate = Callable[[dict, np.random.Generator], pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One experiment of a family.
+
+    Attributes
+    ----------
+    simulate : callable ``(params, rng) -> DataFrame``
+        Runs every trial of one grid point, vectorized over trials, and returns a tidy
+        table with a ``trial`` column.
+    keys : tuple of str
+        Columns that identify a row apart from ``trial`` (grid values, algorithm,
+        step, ...): `summarize` averages over trials within each key combination.
+    artifacts : bool
+        If true, ``simulate`` returns ``(table, arrays)`` where ``arrays`` is a dict of
+        named numpy arrays (e.g. trained weights) kept beside the run table as ``.npz``.
+    """
+
+    simulate: Simulate
+    keys: tuple[str, ...]
+    artifacts: bool = False
+
+
+def format_value(value: object) -> str:
+    """Short, filesystem-safe text for a grid value (``0.25`` → ``0.25``, ``1e-06``)."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value).replace("/", "-").replace(" ", "")
+
+
+def grid_points(spec: Mapping) -> Iterator[tuple[str, dict]]:
+    """Expand an experiment section into ``(point name, params)`` pairs.
+
+    ``spec["grid"]`` maps axis names to lists; every combination is one grid point (one
+    job). The other keys are shared by every point and are vectorized inside a job.
+    A point's name is ``axis=value`` joined by ``_`` in the order of the grid axes, so
+    adding a grid value adds a job without renaming the others.
+
+    Parameters
+    ----------
+    spec : mapping
+        The experiment's configuration section.
+
+    Yields
+    ------
+    name : str
+    params : dict
+        ``spec`` without ``grid``, updated with the point's axis values.
+    """
+    grid = dict(spec.get("grid", {}))
+    fixed = {k: v for k, v in spec.items() if k != "grid"}
+    axes = list(grid)
+    for combo in itertools.product(*(grid[a] for a in axes)):
+        point = dict(zip(axes, combo, strict=True))
+        name = "_".join(f"{a}={format_value(v)}" for a, v in point.items()) or "all"
+        yield name, {**fixed, **point}
+
+
+def summarize(trials: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
+    """Mean, standard deviation, count and 95% half-width over trials per key.
+
+    Every numeric column that is not a key nor ``trial`` is summarized as
+    ``<col>_mean``, ``<col>_std``, ``<col>_ci95`` (1.96·std/√count, normal
+    approximation); booleans become fractions (e.g. ``diverged_mean``). Rows with NaN
+    values are ignored column by column.
+    """
+    keys = [k for k in keys if k in trials.columns]
+    values = [
+        c
+        for c in trials.columns
+        if c not in keys
+        and c != "trial"
+        and (pd.api.types.is_numeric_dtype(trials[c]) or pd.api.types.is_bool_dtype(trials[c]))
+    ]
+    numeric = trials[keys + values].astype({c: "float64" for c in values})
+    grouped = numeric.groupby(keys, sort=True, dropna=False) if keys else None
+    if grouped is None:
+        numeric = numeric.assign(_all=0)
+        grouped = numeric.groupby("_all")
+    stats = grouped[values].agg(["mean", "std", "count"])
+    stats.columns = [f"{c}_{s}" for c, s in stats.columns]
+    for c in values:
+        count = stats[f"{c}_count"].clip(lower=1)
+        stats[f"{c}_ci95"] = 1.96 * stats[f"{c}_std"].fillna(0.0) / np.sqrt(count)
+    out = stats.reset_index()
+    return out.drop(columns="_all", errors="ignore")
+
+
+def run_experiment(
+    family: str, name: str, experiment: Experiment, spec: Mapping, seed: int
+) -> tuple[pd.DataFrame, dict[str, dict]]:
+    """Run every grid point of one experiment in memory, as the workflow would.
+
+    Each point gets ``seeding.generator(seed, family, name, point)``, the same generator
+    as its workflow job, so the result equals the workflow's tables.
+
+    Returns
+    -------
+    trials : DataFrame
+        Run tables concatenated in sorted point-name order (the workflow's order).
+    artifacts : dict
+        Point name → arrays, for experiments with ``artifacts``.
+    """
+    from implicit_reg.seeding import generator
+
+    tables, arrays = {}, {}
+    for point, params in grid_points(spec):
+        out = experiment.simulate(params, generator(seed, family, name, point))
+        if experiment.artifacts:
+            out, arrays[point] = out
+        tables[point] = out
+    trials = pd.concat([tables[p] for p in sorted(tables)], ignore_index=True)
+    return trials, arrays
+
+
+def run_family(family: str, module, section: Mapping, seed: int) -> dict[str, pd.DataFrame]:
+    """Every experiment of a family in memory: ``tables`` as passed to claims and figures.
+
+    Parameters
+    ----------
+    family : str
+    module : module
+        The family package, with ``EXPERIMENTS``.
+    section : mapping
+        ``config[family]``.
+    seed : int
+    """
+    tables = {}
+    for name, spec in section.items():
+        experiment = module.EXPERIMENTS[name]
+        trials, _ = run_experiment(family, name, experiment, spec, seed)
+        tables[name] = trials
+        tables[f"{name}_summary"] = summarize(trials, experiment.keys)
+    return tables
