@@ -16,12 +16,13 @@ mapping replaced by one combination of the grid axes (see `grid_points`).
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from implicit_reg.grid import grid_points
 
 Simulate = Callable[[dict, np.random.Generator], pd.DataFrame]
 
@@ -46,43 +47,6 @@ class Experiment:
     simulate: Simulate
     keys: tuple[str, ...]
     artifacts: bool = False
-
-
-def format_value(value: object) -> str:
-    """Short, filesystem-safe text for a grid value (``0.25`` → ``0.25``, ``1e-06``)."""
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value).replace("/", "-").replace(" ", "")
-
-
-def grid_points(spec: Mapping) -> Iterator[tuple[str, dict]]:
-    """Expand an experiment section into ``(point name, params)`` pairs.
-
-    ``spec["grid"]`` maps axis names to lists; every combination is one grid point (one
-    job). The other keys are shared by every point and are vectorized inside a job.
-    A point's name is ``axis=value`` joined by ``_`` in the order of the grid axes, so
-    adding a grid value adds a job without renaming the others.
-
-    Parameters
-    ----------
-    spec : mapping
-        The experiment's configuration section.
-
-    Yields
-    ------
-    name : str
-    params : dict
-        ``spec`` without ``grid``, updated with the point's axis values.
-    """
-    grid = dict(spec.get("grid", {}))
-    fixed = {k: v for k, v in spec.items() if k != "grid"}
-    axes = list(grid)
-    for combo in itertools.product(*(grid[a] for a in axes)):
-        point = dict(zip(axes, combo, strict=True))
-        name = "_".join(f"{a}={format_value(v)}" for a, v in point.items()) or "all"
-        yield name, {**fixed, **point}
 
 
 def summarize(trials: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:

@@ -1,0 +1,49 @@
+# implicit-reg: `make report` and `make test` create the environment they need.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+CONFIG ?= config/config.yaml
+CORES  ?= all
+ARGS   ?=
+
+export PATH := $(abspath $(BIN)):$(PATH)
+
+.PHONY: env report test test-slurm lint format benchmark dry-run clean
+
+env: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+report: env
+	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) $(ARGS)
+	@echo "report: results/report/index.html"
+
+dry-run: env
+	$(BIN)/snakemake --dry-run --quiet rules --configfile $(CONFIG) $(ARGS)
+
+test: env
+	$(BIN)/python -m pytest $(ARGS)
+
+test-slurm: env
+	bash cluster/start.sh
+	$(BIN)/python -m pytest -m slurm tests/test_slurm.py $(ARGS)
+
+lint: env
+	$(BIN)/ruff check src workflow tests benchmarks
+	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(BIN)/snakemake --lint --configfile config/smoke.yaml
+
+format: env
+	$(BIN)/ruff check --fix src workflow tests benchmarks
+	$(BIN)/ruff format src workflow tests benchmarks
+	$(BIN)/snakefmt Snakefile workflow/rules
+
+benchmark: env
+	$(BIN)/python benchmarks/bench_workflow.py
+
+clean:
+	rm -rf results .snakemake

@@ -1,0 +1,269 @@
+"""The two experiments of the bounds family: label corruption and the four postulates.
+
+One job = one grid point (a corruption level ``p`` or a postulate ``variant``) and trains
+all its trials together, then computes every bound right after training, so the tidy
+table holds each run's errors, losses, bounds and the quantities they bound.
+
+The table has three kinds of rows, told apart by ``section``:
+
+- ``trajectory``: one row per (trial, checkpoint epoch) with training/test error and loss;
+- ``final``: one row per trial with the final errors, the norms, every bound, its
+  parameters (selected σ, margin, rank) and the measured test loss it bounds
+  (``<bound>_bound`` ≥ ``<bound>_test_loss`` must hold in every run);
+- ``rank``: one row per (trial, rank r) with the compression terms ``A_r``, ``B_r``.
+
+References
+----------
+Zhang et al. (2017); seed 002 (part 1 postulates and compression; PAC-Bayes Q1–Q2);
+Dziugaite and Roy (2017).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from implicit_reg.bounds import compression, data, mlp, norms, pacbayes
+from implicit_reg.schedule import log_checkpoints
+
+SECTIONS = ("trajectory", "final", "rank")
+BOUNDS = (
+    "compression",
+    "frobenius",
+    "pacbayes_mcallester",
+    "pacbayes_kl",
+    "pacbayes_optimized",
+)
+
+
+def train_networks(
+    params: dict, rng: np.random.Generator, make_set: Callable
+) -> tuple[data.Digits, np.ndarray, np.ndarray, tuple, mlp.TrainResult]:
+    """Build the training sets of all trials and train the networks.
+
+    Parameters
+    ----------
+    params : dict
+        One grid point of the experiment's configuration.
+    make_set : callable ``(digits, n_trials, center, rng) -> (x, y)``
+
+    Returns
+    -------
+    digits, x, y, init, result
+    """
+    digits = data.load_split(params["n_train"], params["split_seed"])
+    n_trials = params["n_trials"]
+    init = mlp.init_weights(rng, n_trials, digits.x_train.shape[1], params["width"],
+                            data.N_CLASSES)
+    x, y = make_set(digits, n_trials, params["center"], rng)
+    x_test = data.features(digits.x_test, params["center"])
+    result = mlp.train(
+        *init, x, y, x_test, digits.y_test,
+        lr=params["lr"],
+        batch_size=params["batch_size"],
+        checkpoints=log_checkpoints(params["n_epochs"], params["n_checkpoints"]),
+        stop_loss=params["stop_loss"],
+        rng=rng,
+    )
+    return digits, x, y, init, result
+
+
+def compute_bounds(
+    params: dict, digits: data.Digits, x: np.ndarray, y: np.ndarray, init: tuple,
+    result: mlp.TrainResult, rng: np.random.Generator,
+) -> tuple[dict[str, np.ndarray], pd.DataFrame, dict[str, np.ndarray]]:
+    """Every bound and measure for the trained networks of one grid point.
+
+    Returns
+    -------
+    final : dict of ndarray, each shape (T,)
+        Columns of the ``final`` rows.
+    ranks : DataFrame
+        Columns ``trial, rank, count_term, approx_term, compression_sum``.
+    arrays : dict of ndarray
+        Optimized posterior means and standard deviations.
+    """
+    x_test = data.features(digits.x_test, params["center"])
+    m = y.shape[1]
+    layers = [result.w1, result.w2]
+    margin = np.asarray(params["margins"], float)
+    _, logits = mlp.forward(result.w1, result.w2, x)
+    _, logits_test = mlp.forward(result.w1, result.w2, x_test)
+    ramp = mlp.ramp_loss(mlp.margins(logits, y)[..., None], margin).mean(axis=1)
+    ramp_test = mlp.ramp_loss(mlp.margins(logits_test, digits.y_test)[..., None], margin)
+    ramp_test = ramp_test.mean(axis=1)
+    cols = np.arange(y.shape[0])
+    delta, delta_mc = params["delta"], params["delta_mc"]
+    final: dict[str, np.ndarray] = {}
+
+    # Compression at every margin (union bound over the margins); keep the best margin.
+    cb = compression.compression_bound(
+        layers, ramp, beta=np.sqrt(2.0) / margin, m=m, bits=params["bits"],
+        delta=delta / len(margin),
+    )
+    best_g = cb.bound.argmin(axis=1)
+    approx = cb.approx[cols, best_g]
+    final["compression_bound"] = cb.bound[cols, best_g]
+    final["compression_margin"] = margin[best_g]
+    final["compression_rank"] = cb.best_rank[cols, best_g]
+    final["compression_train_loss"] = ramp[cols, best_g]
+    final["compression_test_loss"] = ramp_test[cols, best_g]
+    ranks = pd.DataFrame(
+        {
+            "trial": np.repeat(cols, len(cb.ranks)),
+            "rank": np.tile(cb.ranks, len(cols)),
+            "count_term": np.tile(cb.count, len(cols)),
+            "approx_term": approx.ravel(),
+        }
+    )
+    ranks["compression_sum"] = ranks["count_term"] + ranks["approx_term"]
+
+    # Frobenius margin bound (0-1 error) and the spectral measure.
+    frob = norms.frobenius_bound(ramp, layers, margin, n_classes=data.N_CLASSES, m=m,
+                                 delta=delta)
+    g_frob = frob.argmin(axis=1)
+    final["frobenius_bound"] = frob[cols, g_frob]
+    final["frobenius_margin"] = margin[g_frob]
+    final["frobenius_test_loss"] = mlp.error_rate(logits_test, digits.y_test)
+    x_frobenius = float(np.sqrt(np.square(x.astype(float)).sum(axis=(1, 2))).max())
+    spec = ramp + norms.spectral_measure(layers, list(init), x_frobenius, margin, m)
+    final["spectral_measure"] = spec.min(axis=1)
+    for name, w, w0 in (("w1", result.w1, init[0]), ("w2", result.w2, init[1])):
+        final[f"{name}_spectral_norm"] = norms.spectral_norm(w)
+        final[f"{name}_frobenius_norm"] = norms.frobenius_norm(w)
+        final[f"{name}_distance_from_init"] = norms.frobenius_norm(w - w0)
+
+    # PAC-Bayes, isotropic posterior on the σ grid.
+    weights = (result.w1, result.w2)
+    grid = pacbayes.sigma_grid_bounds(
+        weights, init, x, y, x_test, digits.y_test, sigmas=params["sigmas"],
+        n_samples=params["mc_samples"], delta=delta, delta_mc=delta_mc, rng=rng,
+    )
+    for form, gb in grid.items():
+        prefix = f"pacbayes_{form}"
+        final[f"{prefix}_bound"] = gb.bound
+        final[f"{prefix}_sigma"] = gb.sigma
+        final[f"{prefix}_kl"] = gb.kl
+        final[f"{prefix}_train_loss"] = gb.train_gibbs
+        final[f"{prefix}_test_loss"] = gb.test_gibbs
+
+    # PAC-Bayes with the posterior optimized against the bound (Dziugaite and Roy 2017).
+    arrays: dict[str, np.ndarray] = {}
+    post = params["posterior"]
+    if post["steps"] > 0:
+        opt = pacbayes.optimized_bound(
+            weights, init, grid["kl"].sigma, x, y, x_test, digits.y_test,
+            steps=post["steps"], lr=post["lr"], batch_size=post["batch_size"],
+            prior_vars=pacbayes.prior_grid(post["prior_sigma_min"], post["prior_sigma_max"],
+                                           post["prior_grid_size"]),
+            n_samples=params["mc_samples"], delta=delta, delta_mc=delta_mc, rng=rng,
+        )
+        final["pacbayes_optimized_bound"] = opt.bound
+        final["pacbayes_optimized_sigma"] = opt.prior_sigma
+        final["pacbayes_optimized_kl"] = opt.kl
+        final["pacbayes_optimized_train_loss"] = opt.train_gibbs
+        final["pacbayes_optimized_test_loss"] = opt.test_gibbs
+        arrays = {
+            "posterior_mean_w1": opt.means[0], "posterior_mean_w2": opt.means[1],
+            "posterior_std_w1": opt.stds[0], "posterior_std_w2": opt.stds[1],
+        }
+    else:
+        for suffix in ("bound", "sigma", "kl", "train_loss", "test_loss"):
+            final[f"pacbayes_optimized_{suffix}"] = np.full(len(cols), np.nan)
+    return final, ranks, arrays
+
+
+def assemble_table(
+    point: dict, result: mlp.TrainResult, final: dict, ranks: pd.DataFrame, m: int,
+    batch_size: int,
+) -> pd.DataFrame:
+    """Tidy table of one grid point (trajectory, final and rank rows).
+
+    Parameters
+    ----------
+    point : dict
+        Grid values of the point (e.g. ``{"p": 0.5}``), repeated as columns.
+    """
+    n_ckpt, n_trials = result.train_error.shape
+    steps_per_epoch = m // (batch_size if 0 < batch_size < m else m)
+    last = int(result.checkpoints[-1])
+    trajectory = pd.DataFrame(
+        {
+            "section": "trajectory",
+            "trial": np.tile(np.arange(n_trials), n_ckpt),
+            "epoch": np.repeat(result.checkpoints, n_trials),
+            "rank": 0,
+            "train_error": result.train_error.ravel(),
+            "train_loss": result.train_loss.ravel(),
+            "test_error": result.test_error.ravel(),
+            "test_loss": result.test_loss.ravel(),
+            "diverged": np.tile(result.diverged, n_ckpt),
+        }
+    )
+    trajectory["step"] = trajectory["epoch"] * steps_per_epoch
+    summary = pd.DataFrame(
+        {
+            "section": "final",
+            "trial": np.arange(n_trials),
+            "epoch": last,
+            "step": last * steps_per_epoch,
+            "rank": 0,
+            "train_error": result.train_error[-1],
+            "train_loss": result.train_loss[-1],
+            "test_error": result.test_error[-1],
+            "test_loss": result.test_loss[-1],
+            "gap": result.test_error[-1] - result.train_error[-1],
+            "epochs_trained": result.epochs_trained,
+            "steps_trained": result.epochs_trained * steps_per_epoch,
+            "diverged": result.diverged,
+            **final,
+        }
+    )
+    rank_rows = ranks.assign(
+        section="rank", epoch=last, step=last * steps_per_epoch,
+        diverged=result.diverged[ranks["trial"].to_numpy()],
+    )
+    table = pd.concat([trajectory, summary, rank_rows], ignore_index=True)
+    for key, value in point.items():
+        table.insert(0, key, value)
+    table["section"] = table["section"].astype("string")
+    table["diverged"] = table["diverged"].astype(bool)
+    for col in ("trial", "epoch", "step", "rank"):
+        table[col] = table[col].astype(np.int64)
+    return table
+
+
+def simulate_point(params: dict, rng: np.random.Generator, make_set: Callable, point: dict):
+    """Train, bound and tabulate one grid point; returns ``(table, arrays)``."""
+    digits, x, y, init, result = train_networks(params, rng, make_set)
+    final, ranks, post_arrays = compute_bounds(params, digits, x, y, init, result, rng)
+    table = assemble_table(point, result, final, ranks, y.shape[1], params["batch_size"])
+    arrays = {
+        "w1": result.w1, "w2": result.w2, "w1_init": init[0], "w2_init": init[1],
+        **post_arrays,
+    }
+    return table, arrays
+
+
+def simulate_corruption(params: dict, rng: np.random.Generator):
+    """Grid point ``p``: a fraction p of the training labels replaced by uniform labels."""
+    p = float(params["p"])
+
+    def make_set(digits, n_trials, center, rng):
+        return data.corrupted_training_set(digits, p, n_trials, center, rng)
+
+    return simulate_point(params, rng, make_set, {"p": p})
+
+
+def simulate_postulates(params: dict, rng: np.random.Generator):
+    """Grid point ``variant``: one of the four postulates' training sets."""
+    variant = str(params["variant"])
+
+    def make_set(digits, n_trials, center, rng):
+        return data.variant_training_set(digits, variant, n_trials, center, rng)
+
+    table, arrays = simulate_point(params, rng, make_set, {"variant": variant})
+    table["variant"] = table["variant"].astype("string")
+    return table, arrays

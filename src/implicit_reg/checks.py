@@ -1,0 +1,61 @@
+"""Checks of a configuration that JSON Schema cannot express (cross-key constraints).
+
+Run by the Snakefile right after schema validation, before any job, so a bad
+configuration fails with a message naming the key and never touches finished results.
+Standard library only: it runs at parse time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class ConfigError(ValueError):
+    """A configuration value that is valid alone but inconsistent with another key."""
+
+
+def _risk_problems(section: Mapping) -> list[str]:
+    problems = []
+    min_norm = section.get("min_norm")
+    if min_norm:
+        smallest_n = min(min_norm["grid"]["n_samples"])
+        too_big = [b for b in min_norm.get("batch_sizes", []) if b > smallest_n]
+        if too_big:
+            problems.append(
+                f"risk.min_norm.batch_sizes {too_big} exceed the smallest "
+                f"risk.min_norm.grid.n_samples ({smallest_n}); a batch needs distinct rows"
+            )
+    early = section.get("early_stopping")
+    if early and early.get("t_min", 0) >= early.get("t_max", float("inf")):
+        problems.append(
+            f"risk.early_stopping.t_min ({early['t_min']}) must be below "
+            f"risk.early_stopping.t_max ({early['t_max']})"
+        )
+    return problems
+
+
+CHECKS = {"risk": _risk_problems}
+
+
+def config_problems(config: Mapping) -> list[str]:
+    """Every cross-key problem of ``config`` (empty when consistent)."""
+    problems = []
+    for family, check in CHECKS.items():
+        if family in config:
+            problems += check(config[family])
+    for family, section in config.items():
+        if not isinstance(section, Mapping):
+            continue
+        for experiment, spec in section.items():
+            grid = spec.get("grid", {}) if isinstance(spec, Mapping) else {}
+            for axis, values in grid.items():
+                if len(set(map(repr, values))) != len(values):
+                    problems.append(f"{family}.{experiment}.grid.{axis} repeats a value: {values}")
+    return problems
+
+
+def check_config(config: Mapping) -> None:
+    """Raise `ConfigError` listing every cross-key problem of ``config``."""
+    problems = config_problems(config)
+    if problems:
+        raise ConfigError("invalid configuration:\n  - " + "\n  - ".join(problems))

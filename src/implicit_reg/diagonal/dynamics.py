@@ -1,0 +1,180 @@
+"""Gradient descent on the two diagonal models, vectorized over trials and scales.
+
+- F3a: θ = u⊙u − v⊙v, loss (1/2n)‖Xθ − y‖², u₀ = v₀ = α·1.
+- F3b: f_β(x) = ⟨β⊙β, x⟩, loss (1/4n)Σ(y − ⟨β⊙β, x⟩)², β₀ = α·1, and its population
+  counterpart L(β) = ¼‖β⊙β − β*⊙β*‖² for x ~ N(0, I).
+
+These paths never call the exact references of `implicit_reg.diagonal.exact`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: A coordinate beyond this magnitude marks the run as diverged (far before overflow).
+DIVERGENCE_LIMIT = 1e100
+
+
+def uv_gradient(u: np.ndarray, v: np.ndarray, X: np.ndarray, y: np.ndarray):
+    """Gradient of L(u, v) = (1/2n)‖X(u⊙u − v⊙v) − y‖².
+
+    With r = (1/n)Xᵀ(Xθ − y): ∇_u L = 2 u⊙r, ∇_v L = −2 v⊙r.
+
+    Parameters
+    ----------
+    u, v : ndarray, shape (trials, m, d)
+        m independent runs (scales, step sizes) per trial.
+    X : ndarray, shape (trials, n, d)
+    y : ndarray, shape (trials, n)
+
+    Returns
+    -------
+    grad_u, grad_v : ndarray, shape (trials, m, d)
+    residual : ndarray, shape (trials, m, n)
+        Xθ − y.
+
+    References
+    ----------
+    Seed 001 §9.3.2, eqs. (9.92)–(9.94) (the 1/2 loss rescaled by 1/n).
+    """
+    n = X.shape[1]
+    residual = (u * u - v * v) @ np.swapaxes(X, 1, 2) - y[:, None, :]
+    r = (residual @ X) / n
+    return 2.0 * u * r, -2.0 * v * r, residual
+
+
+def uv_gd_path(
+    X: np.ndarray,
+    y: np.ndarray,
+    alphas: np.ndarray,
+    etas: np.ndarray,
+    checkpoints: np.ndarray,
+):
+    """Gradient descent u ← u − η∇_u L, v ← v − η∇_v L from u₀ = v₀ = α·1.
+
+    Parameters
+    ----------
+    X : ndarray, shape (trials, n, d)
+    y : ndarray, shape (trials, n)
+    alphas, etas : ndarray, shape (trials, m)
+        Initialization scale and step size of each of the m runs of a trial.
+    checkpoints : ndarray of int, shape (c,)
+        Sorted steps at which θ is recorded (0 included).
+
+    Returns
+    -------
+    thetas : ndarray, shape (c, trials, m, d)
+    losses : ndarray, shape (c, trials, m)
+        Training loss (1/2n)‖Xθ − y‖² at each checkpoint.
+    diverged : ndarray of bool, shape (trials, m)
+        Runs stopped because a coordinate exceeded `DIVERGENCE_LIMIT` or became
+        non-finite; their later checkpoints repeat the last finite state.
+
+    References
+    ----------
+    Woodworth et al. (2020), §2; seed 001 §9.3.
+    """
+    n_trials, n, d = X.shape
+    u = np.broadcast_to(alphas[..., None], (*alphas.shape, d)).astype(float)
+    v = u.copy()
+    step_size = etas[..., None]
+    diverged = np.zeros(alphas.shape, dtype=bool)
+    thetas = np.empty((len(checkpoints), *alphas.shape, d))
+    losses = np.empty((len(checkpoints), *alphas.shape))
+    step = 0
+    for c, target in enumerate(checkpoints):
+        for _ in range(step, target):
+            gu, gv, _ = uv_gradient(u, v, X, y)
+            u_new, v_new = u - step_size * gu, v - step_size * gv
+            bad = ~(np.abs(u_new) <= DIVERGENCE_LIMIT).all(-1)
+            bad |= ~(np.abs(v_new) <= DIVERGENCE_LIMIT).all(-1)
+            diverged |= bad
+            # Diverged runs keep their last finite state instead of overflowing further.
+            keep = diverged[..., None]
+            u = np.where(keep, u, u_new)
+            v = np.where(keep, v, v_new)
+        step = target
+        thetas[c] = u * u - v * v
+        residual = thetas[c] @ np.swapaxes(X, 1, 2) - y[:, None, :]
+        losses[c] = (residual**2).sum(-1) / (2 * n)
+    return thetas, losses, diverged
+
+
+def beta_gd_path(
+    X: np.ndarray,
+    y: np.ndarray,
+    alphas: np.ndarray,
+    eta: float,
+    checkpoints: np.ndarray,
+):
+    """Gradient descent on the empirical loss (1/4n)Σ(y − ⟨β⊙β, x⟩)² from β₀ = α·1.
+
+    ∇L̂(β) = m ⊙ β with m = (1/n)Xᵀ(X(β⊙β) − y), so β ← β − η m⊙β.
+
+    Parameters
+    ----------
+    X : ndarray, shape (trials, n, d)
+    y : ndarray, shape (trials, n)
+    alphas : ndarray, shape (k,)
+    eta : float
+    checkpoints : ndarray of int, shape (c,)
+
+    Returns
+    -------
+    betas : ndarray, shape (c, trials, k, d)
+    diverged : ndarray of bool, shape (trials, k)
+
+    References
+    ----------
+    Seed 001 §9.2, eqs. (9.7) and (9.46); Li, Ma & Zhang (2018).
+    """
+    n_trials, n, d = X.shape
+    beta = np.broadcast_to(np.asarray(alphas, float)[None, :, None], (n_trials, len(alphas), d))
+    beta = beta.copy()
+    diverged = np.zeros((n_trials, len(alphas)), dtype=bool)
+    out = np.empty((len(checkpoints), n_trials, len(alphas), d))
+    Xt = np.swapaxes(X, 1, 2)
+    step = 0
+    for c, target in enumerate(checkpoints):
+        for _ in range(step, target):
+            m = (((beta * beta) @ Xt - y[:, None, :]) @ X) / n
+            new = beta - eta * m * beta
+            diverged |= ~(np.abs(new) <= DIVERGENCE_LIMIT).all(-1)
+            beta = np.where(diverged[..., None], beta, new)
+        step = target
+        out[c] = beta
+    return out, diverged
+
+
+def beta_population_gd_path(
+    beta_star: np.ndarray, alphas: np.ndarray, eta: float, checkpoints: np.ndarray
+) -> np.ndarray:
+    """Gradient descent on the population loss L(β) = ¼‖β⊙β − β*⊙β*‖² from β₀ = α·1.
+
+    ∇L(β) = (β⊙β − β*⊙β*)⊙β, so β ← β − η(β⊙β − β*⊙β*)⊙β coordinatewise.
+
+    Parameters
+    ----------
+    beta_star : ndarray, shape (d,)
+    alphas : ndarray, shape (k,)
+    eta : float
+    checkpoints : ndarray of int, shape (c,)
+
+    Returns
+    -------
+    ndarray, shape (c, k, d)
+
+    References
+    ----------
+    Seed 001 Theorem 9.13, eqs. (9.22)–(9.25).
+    """
+    target2 = beta_star**2
+    beta = np.repeat(np.asarray(alphas, float)[:, None], beta_star.size, axis=1)
+    out = np.empty((len(checkpoints), *beta.shape))
+    step = 0
+    for c, target in enumerate(checkpoints):
+        for _ in range(step, target):
+            beta = beta - eta * (beta * beta - target2) * beta
+        step = target
+        out[c] = beta
+    return out

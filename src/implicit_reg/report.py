@@ -1,0 +1,197 @@
+"""The self-contained HTML report: claims, figures with captions, provenance.
+
+Pure functions from in-memory data to HTML text; the report script reads the files.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from implicit_reg.claims import recompute_passed
+
+FAMILY_TITLES = {
+    "risk": "F1. Risk curves: minimum norm, double descent, early stopping",
+    "margin": "F2. Margin convergence: gradient descent finds the max-margin direction",
+    "diagonal": "F3. The ℓ1 ↔ ℓ2 crossover: diagonal linear networks",
+    "bounds": "F4. Generalization bounds against measured gaps",
+}
+
+STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;
+margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.7em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
+table{border-collapse:collapse;font-size:.85em;margin:1em 0;width:100%}
+th,td{border:1px solid #ddd;padding:.3em .5em;text-align:left;vertical-align:top}
+th{background:#f4f4f4}td.num{text-align:right;font-family:monospace;white-space:nowrap}
+tr.pass td.status{background:#d9f2d9;color:#1a6b1a;font-weight:bold}
+tr.fail td.status{background:#f8d4d4;color:#a31515;font-weight:bold}
+figure{margin:1.5em 0}figure img{max-width:100%;border:1px solid #eee}
+figcaption{font-size:.9em;color:#444;margin-top:.4em}
+.note{background:#fff6dd;border-left:4px solid #e0b000;padding:.5em 1em}
+.summary{font-size:1.1em}pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.8em}
+nav ul{columns:2}code{background:#f3f3f3;padding:0 .2em}
+"""
+
+
+@dataclass(frozen=True)
+class FigureEntry:
+    """One figure of the report: its family, name, PNG bytes and caption (reST text)."""
+
+    family: str
+    name: str
+    png: bytes
+    caption: str
+
+
+def rst_to_html(text: str) -> str:
+    """Minimal reStructuredText → HTML for captions: paragraphs, ``code``, *emphasis*, **bold**."""
+    out = []
+    for paragraph in re.split(r"\n\s*\n", text.strip()):
+        p = html.escape(" ".join(line.strip() for line in paragraph.splitlines()))
+        p = re.sub(r"``(.+?)``", r"<code>\1</code>", p)
+        p = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", p)
+        p = re.sub(r"\*(.+?)\*", r"<em>\1</em>", p)
+        out.append(f"<p>{p}</p>")
+    return "\n".join(out)
+
+
+def anchor(*parts: str) -> str:
+    return "-".join(re.sub(r"[^a-z0-9]+", "-", p.lower()).strip("-") for p in parts)
+
+
+def claims_html(claims: pd.DataFrame) -> str:
+    """The claims table, pass in green and fail in red, ``passed`` recomputed."""
+    passed = recompute_passed(claims)
+    rows = []
+    for (_, claim), ok in zip(claims.iterrows(), passed, strict=True):
+        rows.append(
+            f'<tr class="{"pass" if ok else "fail"}" id="{anchor("claim", claim.claim_id)}">'
+            f'<td class="status">{"pass" if ok else "FAIL"}</td>'
+            f"<td>{html.escape(claim.family)}</td><td><code>{html.escape(claim.claim_id)}</code>"
+            f"</td><td>{html.escape(claim.statement)}</td>"
+            f'<td class="num">{claim.measured:.6g}</td>'
+            f'<td class="num">{html.escape(claim.comparison)} {claim.threshold:.6g}</td>'
+            f"<td>{html.escape(claim.source)}</td></tr>"
+        )
+    head = (
+        "<tr><th>status</th><th>family</th><th>claim</th><th>statement</th>"
+        "<th>measured</th><th>threshold</th><th>source</th></tr>"
+    )
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
+def figure_html(entry: FigureEntry) -> str:
+    data = base64.b64encode(entry.png).decode("ascii")
+    return (
+        f'<figure id="{anchor(entry.family, entry.name)}">'
+        f'<img alt="{html.escape(entry.name)}" src="data:image/png;base64,{data}">'
+        f"<figcaption><strong>{html.escape(entry.name)}.</strong> "
+        f"{rst_to_html(entry.caption)}</figcaption></figure>"
+    )
+
+
+def divergence_html(diverged: pd.DataFrame) -> str:
+    """A note per experiment with diverged rows (columns family, experiment, diverged, rows)."""
+    bad = diverged[diverged.diverged > 0]
+    if bad.empty:
+        return "<p>No run diverged.</p>"
+    items = "".join(
+        f"<li>{html.escape(r.family)}/{html.escape(r.experiment)}: {int(r.diverged)} of "
+        f"{int(r.rows)} rows diverged (step size above the stability limit or overflow); "
+        "they are left out of the figures and fail the claims that need them.</li>"
+        for r in bad.itertuples()
+    )
+    return f'<div class="note"><ul>{items}</ul></div>'
+
+
+def timing_html(benchmarks: pd.DataFrame) -> str:
+    """Per-rule wall time and peak memory from Snakemake benchmark files.
+
+    ``benchmarks`` has columns ``rule``, ``s`` (wall seconds) and ``max_rss`` (MB), one
+    row per job; ``simulation_seconds`` (time inside the simulation call) where known.
+    """
+    if benchmarks.empty:
+        return "<p>No benchmark files found.</p>"
+    per_rule = benchmarks.groupby("rule").agg(
+        jobs=("s", "size"), total_s=("s", "sum"), max_s=("s", "max"), peak_mb=("max_rss", "max")
+    )
+    rows = "".join(
+        f"<tr><td>{html.escape(rule)}</td><td class='num'>{int(r.jobs)}</td>"
+        f"<td class='num'>{r.total_s:.2f}</td><td class='num'>{r.max_s:.2f}</td>"
+        f"<td class='num'>{r.peak_mb:.0f}</td></tr>"
+        for rule, r in per_rule.iterrows()
+    )
+    total = benchmarks.s.sum()
+    sim = benchmarks.get("simulation_seconds", pd.Series(dtype=float)).sum()
+    share = (
+        f"<p>Job wall time {total:.1f} s in all, of which {sim:.1f} s inside simulation "
+        f"code: {100 * (1 - sim / total):.1f}% of job time is interpreter start, imports, "
+        "I/O, aggregation, plotting and reporting.</p>"
+        if total > 0
+        else ""
+    )
+    head = "<tr><th>rule</th><th>jobs</th><th>total s</th><th>max s</th><th>peak MB</th></tr>"
+    return f"<table>{head}{rows}</table>{share}"
+
+
+def versions_html(versions: dict) -> str:
+    rows = "".join(
+        f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
+        for k, v in versions.items()
+    )
+    return f"<table><tr><th>package</th><th>version</th></tr>{rows}</table>"
+
+
+def build_report(
+    claims: pd.DataFrame,
+    figures: list[FigureEntry],
+    diverged: pd.DataFrame,
+    config_text: str,
+    seed: int,
+    versions: dict,
+    benchmarks: pd.DataFrame,
+) -> str:
+    """The whole report as one HTML document with every image embedded."""
+    passed = recompute_passed(claims)
+    families = list(dict.fromkeys([f.family for f in figures] + list(claims.family)))
+    toc = ["<li><a href='#claims'>Claims</a></li>"]
+    body = []
+    for family in families:
+        title = FAMILY_TITLES.get(family, family)
+        toc.append(f"<li><a href='#{anchor(family)}'>{html.escape(title)}</a><ul>")
+        body.append(f"<h2 id='{anchor(family)}'>{html.escape(title)}</h2>")
+        fam_claims = claims[claims.family == family]
+        fam_ok = int(recompute_passed(fam_claims).sum())
+        body.append(f"<p>{fam_ok} of {len(fam_claims)} claims pass.</p>")
+        for entry in (f for f in figures if f.family == family):
+            toc.append(f"<li><a href='#{anchor(family, entry.name)}'>{entry.name}</a></li>")
+            body.append(figure_html(entry))
+        toc.append("</ul></li>")
+    toc.append("<li><a href='#provenance'>Provenance</a></li>")
+    status = (
+        "every claim passes"
+        if passed.all()
+        else f"<span style='color:#a31515'>{int((~passed).sum())} claim(s) fail</span>"
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>implicit-reg report</title>
+<style>{STYLE}</style></head><body>
+<h1>Implicit regularization: the report</h1>
+<p class="summary">{int(passed.sum())} of {len(claims)} claims pass: {status}.
+Seed {seed}. Each figure is drawn from Parquet tables under <code>results/</code>; each claim
+is recomputed from them and checked against the threshold its source states.</p>
+<nav><h2>Contents</h2><ul>{''.join(toc)}</ul></nav>
+<h2 id="claims">Claims</h2>{claims_html(claims)}
+<h3>Diverged runs</h3>{divergence_html(diverged)}
+{''.join(body)}
+<h2 id="provenance">Provenance</h2>
+<h3>Versions</h3>{versions_html(versions)}
+<h3>Wall time and peak memory per rule</h3>{timing_html(benchmarks)}
+<h3>Configuration</h3><pre>{html.escape(config_text)}</pre>
+</body></html>
+"""

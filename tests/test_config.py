@@ -1,0 +1,108 @@
+"""Configuration validation: every malformed config fails before any job runs."""
+
+import copy
+import subprocess
+import sys
+
+import pytest
+import yaml
+from snakemake.utils import validate
+
+from implicit_reg.checks import ConfigError, check_config
+
+SCHEMA = "workflow/schemas/config.schema.yaml"
+
+
+@pytest.fixture
+def smoke(root):
+    return yaml.safe_load((root / "config" / "smoke.yaml").read_text())
+
+
+def _validated(config, root):
+    config = copy.deepcopy(config)
+    validate(config, str(root / SCHEMA))
+    check_config(config)
+    return config
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "smoke.yaml", "paper.yaml"])
+def test_shipped_configs_are_valid(root, name):
+    _validated(yaml.safe_load((root / "config" / name).read_text()), root)
+
+
+def test_defaults_fill_missing_keys(root, smoke):
+    del smoke["risk"]["min_norm"]["n_trials"]
+    assert _validated(smoke, root)["risk"]["min_norm"]["n_trials"] == 20
+
+
+def _set(config, path, value):
+    *parents, last = path.split(".")
+    node = config
+    for key in parents:
+        node = node[key]
+    if value is DELETE:
+        del node[last]
+    else:
+        node[last] = value
+    return config
+
+
+DELETE = object()
+MALFORMED = [
+    ("seed", "seven", "seed"),
+    ("seed", -1, "seed"),
+    ("strict_claims", "yes", "strict_claims"),
+    ("colour", "blue", "colour"),
+    ("risk.min_norm.n_trials", 0, "n_trials"),
+    ("risk.min_norm.step_size", 0.1, "step_size"),
+    ("risk.min_norm.grid.n_samples", [], "n_samples"),
+    ("risk.min_norm.grid.n_features", [10], "n_features"),
+    ("risk.double_descent.gamma", ["one", 2.0], "gamma"),
+    ("risk.double_descent.gamma", [-0.5, 2.0], "gamma"),
+    ("risk.double_descent.ridge_lambdas", "0.1", "ridge_lambdas"),
+    ("risk.early_stopping.noise_std", -1.0, "noise_std"),
+    ("risk.min_norm.gd_step_fraction", 0.0, "gd_step_fraction"),
+    ("risk", {}, "risk"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "named"), MALFORMED,
+                         ids=[f"{p}={v!r}"[:40] for p, v, _ in MALFORMED])
+def test_schema_rejects_malformed_config(root, smoke, path, value, named):
+    with pytest.raises(Exception, match=named):
+        _validated(_set(smoke, path, value), root)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "named"),
+    [
+        ("risk.min_norm.batch_sizes", [1, 500], "batch_sizes"),
+        ("risk.early_stopping.t_min", 1e4, "t_min"),
+        ("risk.double_descent.grid.noise_std", [0.5, 0.5], "noise_std"),
+    ],
+)
+def test_cross_key_checks_reject_inconsistent_config(root, smoke, path, value, named):
+    with pytest.raises(ConfigError, match=named):
+        _validated(_set(smoke, path, value), root)
+
+
+def test_config_without_any_family_is_rejected(root, smoke):
+    with pytest.raises(Exception, match="risk"):
+        _validated({"seed": 1, "strict_claims": False}, root)
+
+
+def test_bad_config_fails_before_any_job_and_keeps_results(root, smoke, tmp_path):
+    bad = _set(copy.deepcopy(smoke), "risk.min_norm.n_trials", -3)
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(bad))
+    finished = tmp_path / "results" / "risk" / "min_norm.parquet"
+    finished.parent.mkdir(parents=True)
+    finished.write_bytes(b"finished")
+    run = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-s", str(root / "Snakefile"), "-d", str(tmp_path),
+         "--configfile", str(tmp_path / "bad.yaml"), "--cores", "1"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode != 0
+    assert "n_trials" in run.stdout + run.stderr
+    assert finished.read_bytes() == b"finished"
+    assert not (tmp_path / "results" / "logs").exists()

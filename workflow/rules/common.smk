@@ -1,0 +1,102 @@
+# Helpers only: grid expansion, paths, seeds. Rules live in the other rule files.
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
+
+from implicit_reg.grid import grid_points
+from implicit_reg.checks import check_config
+
+check_config(config)
+
+SRC = Path(workflow.basedir) / "src" / "implicit_reg"
+CAPTIONS = Path(workflow.basedir) / "workflow" / "report"
+KNOWN_FAMILIES = ("risk", "margin", "diagonal", "bounds")
+FAMILIES = [f for f in KNOWN_FAMILIES if f in config]
+REPORT = "results/report/index.html"
+CLAIMS_CHECK = "results/claims/check.tsv"
+
+
+def experiments(family):
+    """Experiment names of a family, in configuration order."""
+    return list(config[family])
+
+
+def points(family, experiment):
+    """Grid point name -> parameters of one experiment."""
+    return dict(grid_points(config[family][experiment]))
+
+
+def run_tables(family):
+    """Every run table of a family (all experiments, all grid points)."""
+    return [
+        f"results/{family}/runs/{experiment}/{point}.parquet"
+        for experiment in experiments(family)
+        for point in sorted(points(family, experiment))
+    ]
+
+
+def family_tables(family):
+    """Aggregate tables of a family: trial-level and summary per experiment."""
+    return [
+        f"results/{family}/{experiment}{suffix}.parquet"
+        for experiment in experiments(family)
+        for suffix in ("", "_summary")
+    ]
+
+
+def figure_names(family):
+    """A family's figures are the captions in workflow/report/<family>/ (one per figure)."""
+    return sorted(p.stem for p in (CAPTIONS / family).glob("*.rst"))
+
+
+def figure_files(family, ext):
+    return [f"results/figures/{family}/{name}.{ext}" for name in figure_names(family)]
+
+
+def point_params(family):
+    """Input function: the parameters of the grid point named by the wildcards."""
+
+    def params(wildcards):
+        return points(family, wildcards.experiment)[wildcards.point]
+
+    return params
+
+
+def family_config(family):
+    """The configuration slice a family's tables depend on (stored as provenance)."""
+    return {"seed": config["seed"], family: config[family]}
+
+
+def job_records():
+    """(rule, benchmark file, log file) of every job upstream of the report."""
+    records = []
+    for family in FAMILIES:
+        for experiment in experiments(family):
+            for point in sorted(points(family, experiment)):
+                key = f"{family}/simulate/{experiment}/{point}"
+                records.append(
+                    (
+                        f"{family}_simulate",
+                        f"results/benchmarks/{key}.tsv",
+                        f"results/logs/{key}.log",
+                    )
+                )
+        for step in ("aggregate", "figures", "claims"):
+            records.append(
+                (
+                    f"{family}_{step}",
+                    f"results/benchmarks/{family}/{step}.tsv",
+                    f"results/logs/{family}/{step}.log",
+                )
+            )
+    return records
+
+
+def trial_tables():
+    """Trial-level tables of every family (the report counts diverged rows in them)."""
+    return [
+        f"results/{family}/{experiment}.parquet"
+        for family in FAMILIES
+        for experiment in experiments(family)
+    ]

@@ -1,0 +1,80 @@
+# The four rules of every figure family, generated from the configuration:
+#   <family>_simulate   one job per grid point, all trials vectorized inside
+#   <family>_aggregate  run tables -> trial table + summary per experiment
+#   <family>_figures    tables -> every figure of the family (PNG + PDF)
+#   <family>_claims     tables -> results/claims/<family>.parquet
+# A family adds no rule code: its package `implicit_reg.<family>`, its config section,
+# schema and captions are all the workflow needs (README: "Adding an experiment").
+
+for family in FAMILIES:
+
+    rule:
+        name:
+            f"{family}_simulate"
+        output:
+            table=f"results/{family}/runs/{{experiment}}/{{point}}.parquet",
+            arrays=f"results/{family}/runs/{{experiment}}/{{point}}.npz",
+        params:
+            family=family,
+            seed=config["seed"],
+            point=point_params(family),
+        log:
+            f"results/logs/{family}/simulate/{{experiment}}/{{point}}.log",
+        benchmark:
+            f"results/benchmarks/{family}/simulate/{{experiment}}/{{point}}.tsv"
+        script:
+            "../scripts/simulate.py"
+
+    rule:
+        name:
+            f"{family}_aggregate"
+        input:
+            run_tables(family),
+        output:
+            family_tables(family),
+        params:
+            family=family,
+            experiments=experiments(family),
+            provenance=family_config(family),
+        log:
+            f"results/logs/{family}/aggregate.log",
+        benchmark:
+            f"results/benchmarks/{family}/aggregate.tsv"
+        script:
+            "../scripts/aggregate.py"
+
+    rule:
+        name:
+            f"{family}_figures"
+        input:
+            tables=family_tables(family),
+            code=str(SRC / family / "figures.py"),
+        output:
+            png=figure_files(family, "png"),
+            pdf=figure_files(family, "pdf"),
+        params:
+            family=family,
+            figures=figure_names(family),
+        log:
+            f"results/logs/{family}/figures.log",
+        benchmark:
+            f"results/benchmarks/{family}/figures.tsv"
+        script:
+            "../scripts/figures.py"
+
+    rule:
+        name:
+            f"{family}_claims"
+        input:
+            family_tables(family),
+        output:
+            f"results/claims/{family}.parquet",
+        params:
+            family=family,
+            provenance=family_config(family),
+        log:
+            f"results/logs/{family}/claims.log",
+        benchmark:
+            f"results/benchmarks/{family}/claims.tsv"
+        script:
+            "../scripts/claims.py"

@@ -1,0 +1,27 @@
+"""Concatenate a family's run tables per experiment and summarize over trials."""
+
+from implicit_reg.jobs import limit_threads
+
+limit_threads(snakemake.threads)  # noqa: F821 (before numpy is imported)
+
+import importlib
+import sys
+from pathlib import Path
+
+from implicit_reg.experiment import summarize
+from implicit_reg.tables import concat_tables, provenance, write_table
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+sys.stderr = open(sm.log[0], "w")  # noqa: SIM115
+
+family = sm.params.family
+module = importlib.import_module(f"implicit_reg.{family}")
+meta = provenance(sm.params.provenance, sm.params.provenance["seed"])
+outputs = zip(sm.params.experiments, sm.output[0::2], sm.output[1::2], strict=True)
+for experiment, trials_path, summary_path in outputs:
+    runs = sorted(p for p in sm.input if Path(p).parent.name == experiment)
+    trials = concat_tables(runs)
+    summary = summarize(trials, module.EXPERIMENTS[experiment].keys)
+    write_table(trials, trials_path, meta)
+    write_table(summary, summary_path, meta)
+    print(f"{experiment}: {len(runs)} runs, {len(trials)} rows", file=sys.stderr)

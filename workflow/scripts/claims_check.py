@@ -1,0 +1,32 @@
+"""List every claim; with strict_claims, fail the workflow when any claim fails."""
+
+from implicit_reg.jobs import limit_threads
+
+limit_threads(snakemake.threads)  # noqa: F821 (before numpy is imported)
+
+import sys
+
+import pandas as pd
+
+from implicit_reg.claims import recompute_passed
+from implicit_reg.tables import read_table
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+sys.stderr = open(sm.log[0], "w")  # noqa: SIM115
+
+claims = pd.concat([read_table(p) for p in sm.input.claims], ignore_index=True)
+claims["passed"] = recompute_passed(claims)
+failed = claims[~claims.passed]
+for row in failed.itertuples():
+    print(f"FAILED {row.family}/{row.claim_id}: measured {row.measured:.6g}, "
+          f"required {row.comparison} {row.threshold:g}", file=sys.stderr)
+if sm.params.strict and len(failed):
+    sys.stderr.flush()
+    sys.__stderr__.write(
+        f"strict_claims: {len(failed)} of {len(claims)} claims failed "
+        f"({', '.join(failed.family + '/' + failed.claim_id)}); see {sm.input.report}\n"
+    )
+    sys.exit(1)
+claims[["family", "claim_id", "measured", "comparison", "threshold", "passed"]].to_csv(
+    sm.output[0], sep="\t", index=False
+)

@@ -1,0 +1,65 @@
+"""Write results/report/index.html from claims, figures, captions and provenance."""
+
+from implicit_reg.jobs import limit_threads
+
+limit_threads(snakemake.threads)  # noqa: F821 (before numpy is imported)
+
+import re
+import sys
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from implicit_reg.report import FigureEntry, build_report
+from implicit_reg.tables import library_versions, read_table
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+sys.stderr = open(sm.log[0], "w")  # noqa: SIM115
+
+claims = pd.concat([read_table(p) for p in sm.input.claims], ignore_index=True)
+figures = [
+    FigureEntry(Path(png).parent.name, Path(png).stem, Path(png).read_bytes(),
+                Path(caption).read_text())
+    for png, caption in zip(sm.input.figures, sm.input.captions, strict=True)
+]
+diverged = pd.DataFrame(
+    [
+        {
+            "family": Path(p).parent.name,
+            "experiment": Path(p).stem,
+            "diverged": int(t["diverged"].sum()) if "diverged" in t else 0,
+            "rows": len(t),
+        }
+        for p, t in ((p, read_table(p)) for p in sm.input.tables)
+    ]
+)
+
+
+def job_row(rule: str, benchmark: str, log: str) -> dict | None:
+    """Wall time and peak memory of one job; simulation seconds from its log."""
+    if not Path(benchmark).exists():
+        return None
+    bench = pd.read_csv(benchmark, sep="\t").iloc[-1]
+    found = re.search(r"simulation_seconds=([0-9.]+)", Path(log).read_text()) if Path(
+        log).exists() else None
+    return {
+        "rule": rule,
+        "s": float(bench["s"]),
+        "max_rss": pd.to_numeric(bench["max_rss"], errors="coerce"),
+        "simulation_seconds": float(found.group(1)) if found else 0.0,
+    }
+
+
+jobs = pd.DataFrame([r for r in (job_row(*j) for j in sm.params.jobs) if r is not None])
+html = build_report(
+    claims,
+    figures,
+    diverged,
+    yaml.safe_dump(dict(sm.params.config), sort_keys=False),
+    sm.params.config["seed"],
+    library_versions(),
+    jobs if not jobs.empty else pd.DataFrame(columns=["rule", "s", "max_rss"]),
+)
+Path(sm.output[0]).write_text(html)
+print(f"report: {len(claims)} claims, {len(figures)} figures", file=sys.stderr)
