@@ -8,7 +8,7 @@ ARGS   ?=
 
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: env report test test-slurm lint format benchmark dry-run clean
+.PHONY: env report test test-slurm lint format benchmark dry-run config-docs clean
 
 env: $(VENV)/.installed
 
@@ -44,6 +44,9 @@ format: env
 
 benchmark: env
 	$(BIN)/python benchmarks/bench_workflow.py
+
+config-docs: env
+	$(BIN)/python -m implicit_reg.configdoc workflow/schemas/config.schema.yaml > config/README.md
 
 clean:
 	rm -rf results .snakemake

@@ -6,7 +6,12 @@ from snakemake.utils import min_version, validate
 min_version("9.0")
 
 
-configfile: "config/config.yaml"
+# The default config applies only when none is given: `--configfile` replaces it rather
+# than being merged into it, so a smaller config never inherits the default's families
+# (`--config key=value` still updates whichever file is used).
+if not workflow.config_settings.configfiles:
+
+    configfile: "config/config.yaml"
 
 
 validate(config, "workflow/schemas/config.schema.yaml")
@@ -18,7 +23,7 @@ include: "workflow/rules/report.smk"
 
 
 rule all:
+    default_target: True
     input:
         report=REPORT,
         claims_check=CLAIMS_CHECK,
-    default_target: True

@@ -106,3 +106,28 @@ def test_bad_config_fails_before_any_job_and_keeps_results(root, smoke, tmp_path
     assert "n_trials" in run.stdout + run.stderr
     assert finished.read_bytes() == b"finished"
     assert not (tmp_path / "results" / "logs").exists()
+
+
+def test_config_readme_is_generated_from_the_schema(root):
+    from implicit_reg.configdoc import render
+
+    schema = yaml.safe_load((root / SCHEMA).read_text())
+    assert (root / "config" / "README.md").read_text() == render(schema), (
+        "config/README.md is stale: run `make config-docs`"
+    )
+
+
+def test_every_schema_key_has_type_description_and_default(root):
+    schema = yaml.safe_load((root / SCHEMA).read_text())
+
+    def walk(node, path):
+        for name, sub in node.get("properties", {}).items():
+            where = f"{path}.{name}".strip(".")
+            assert "description" in sub, where
+            if sub.get("type") == "object" and "properties" in sub:
+                assert sub.get("additionalProperties") is False, where
+                walk(sub, where)
+            else:
+                assert "type" in sub and "default" in sub, where
+
+    walk(schema, "")

@@ -52,4 +52,5 @@ def grid_points(spec: Mapping) -> Iterator[tuple[str, dict]]:
         if name in seen:
             raise ValueError(f"grid values {point} repeat the grid point name {name!r}")
         seen.add(name)
-        yield name, {**fixed, **point}
+        # Sorted keys: the parameters compare equal however the YAML file orders them.
+        yield name, dict(sorted({**fixed, **point}.items()))

@@ -11,6 +11,7 @@ check_config(config)
 
 SRC = Path(workflow.basedir) / "src" / "implicit_reg"
 CAPTIONS = Path(workflow.basedir) / "workflow" / "report"
+ENVIRONMENT = str(Path(workflow.basedir) / "environment.yml")
 KNOWN_FAMILIES = ("risk", "margin", "diagonal", "bounds")
 FAMILIES = [f for f in KNOWN_FAMILIES if f in config]
 REPORT = "results/report/index.html"
@@ -43,6 +44,11 @@ def family_tables(family):
         for experiment in experiments(family)
         for suffix in ("", "_summary")
     ]
+
+
+def family_code(family, exclude=()):
+    """Source files of a family package: editing them reruns the rules that use them."""
+    return sorted(str(p) for p in (SRC / family).glob("*.py") if p.name not in exclude)
 
 
 def figure_names(family):

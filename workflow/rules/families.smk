@@ -11,17 +11,21 @@ for family in FAMILIES:
     rule:
         name:
             f"{family}_simulate"
+        input:
+            code=family_code(family, exclude=("figures.py", "claims.py")),
         output:
             table=f"results/{family}/runs/{{experiment}}/{{point}}.parquet",
             arrays=f"results/{family}/runs/{{experiment}}/{{point}}.npz",
-        params:
-            family=family,
-            seed=config["seed"],
-            point=point_params(family),
         log:
             f"results/logs/{family}/simulate/{{experiment}}/{{point}}.log",
         benchmark:
             f"results/benchmarks/{family}/simulate/{{experiment}}/{{point}}.tsv"
+        conda:
+            ENVIRONMENT
+        params:
+            family=family,
+            seed=config["seed"],
+            point=point_params(family),
         script:
             "../scripts/simulate.py"
 
@@ -32,14 +36,16 @@ for family in FAMILIES:
             run_tables(family),
         output:
             family_tables(family),
-        params:
-            family=family,
-            experiments=experiments(family),
-            provenance=family_config(family),
         log:
             f"results/logs/{family}/aggregate.log",
         benchmark:
             f"results/benchmarks/{family}/aggregate.tsv"
+        conda:
+            ENVIRONMENT
+        params:
+            family=family,
+            experiments=experiments(family),
+            provenance=family_config(family),
         script:
             "../scripts/aggregate.py"
 
@@ -52,13 +58,15 @@ for family in FAMILIES:
         output:
             png=figure_files(family, "png"),
             pdf=figure_files(family, "pdf"),
-        params:
-            family=family,
-            figures=figure_names(family),
         log:
             f"results/logs/{family}/figures.log",
         benchmark:
             f"results/benchmarks/{family}/figures.tsv"
+        conda:
+            ENVIRONMENT
+        params:
+            family=family,
+            figures=figure_names(family),
         script:
             "../scripts/figures.py"
 
@@ -66,15 +74,18 @@ for family in FAMILIES:
         name:
             f"{family}_claims"
         input:
-            family_tables(family),
+            tables=family_tables(family),
+            code=family_code(family, exclude=("figures.py",)),
         output:
             f"results/claims/{family}.parquet",
-        params:
-            family=family,
-            provenance=family_config(family),
         log:
             f"results/logs/{family}/claims.log",
         benchmark:
             f"results/benchmarks/{family}/claims.tsv"
+        conda:
+            ENVIRONMENT
+        params:
+            family=family,
+            provenance=family_config(family),
         script:
             "../scripts/claims.py"

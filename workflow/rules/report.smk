@@ -13,13 +13,15 @@ rule report:
         tables=trial_tables(),
     output:
         REPORT,
-    params:
-        config=config,
-        jobs=job_records(),
     log:
         "results/logs/report.log",
     benchmark:
         "results/benchmarks/report.tsv"
+    conda:
+        ENVIRONMENT
+    params:
+        config=config,
+        jobs=job_records(),
     script:
         "../scripts/report.py"
 
@@ -30,9 +32,11 @@ rule claims_check:
         report=REPORT,
     output:
         CLAIMS_CHECK,
-    params:
-        strict=config["strict_claims"],
     log:
         "results/logs/claims_check.log",
+    conda:
+        ENVIRONMENT
+    params:
+        strict=config["strict_claims"],
     script:
         "../scripts/claims_check.py"

@@ -1,8 +1,8 @@
 """Concatenate a family's run tables per experiment and summarize over trials."""
 
-from implicit_reg.jobs import limit_threads
+from jobsetup import setup
 
-limit_threads(snakemake.threads)  # noqa: F821 (before numpy is imported)
+setup(snakemake)  # noqa: F821 (injected by Snakemake; before numpy is imported)
 
 import importlib
 import sys
@@ -12,7 +12,6 @@ from implicit_reg.experiment import summarize
 from implicit_reg.tables import concat_tables, provenance, write_table
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-sys.stderr = open(sm.log[0], "w")  # noqa: SIM115
 
 family = sm.params.family
 module = importlib.import_module(f"implicit_reg.{family}")

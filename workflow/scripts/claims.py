@@ -1,8 +1,8 @@
 """Evaluate a family's claims against its tables: results/claims/<family>.parquet."""
 
-from implicit_reg.jobs import limit_threads
+from jobsetup import setup
 
-limit_threads(snakemake.threads)  # noqa: F821 (before numpy is imported)
+setup(snakemake)  # noqa: F821 (injected by Snakemake; before numpy is imported)
 
 import importlib
 import sys
@@ -12,11 +12,10 @@ from implicit_reg.claims import claims_table
 from implicit_reg.tables import provenance, read_table, write_table
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-sys.stderr = open(sm.log[0], "w")  # noqa: SIM115
 
 family = sm.params.family
 module = importlib.import_module(f"implicit_reg.{family}")
-tables = {Path(p).stem: read_table(p) for p in sm.input}
+tables = {Path(p).stem: read_table(p) for p in sm.input.tables}
 table = claims_table(module.claims(tables))
 write_table(table, sm.output[0], provenance(sm.params.provenance, sm.params.provenance["seed"]))
 for row in table.itertuples():

@@ -1,8 +1,8 @@
 """List every claim; with strict_claims, fail the workflow when any claim fails."""
 
-from implicit_reg.jobs import limit_threads
+from jobsetup import setup
 
-limit_threads(snakemake.threads)  # noqa: F821 (before numpy is imported)
+setup(snakemake)  # noqa: F821 (injected by Snakemake; before numpy is imported)
 
 import sys
 
@@ -12,7 +12,6 @@ from implicit_reg.claims import recompute_passed
 from implicit_reg.tables import read_table
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-sys.stderr = open(sm.log[0], "w")  # noqa: SIM115
 
 claims = pd.concat([read_table(p) for p in sm.input.claims], ignore_index=True)
 claims["passed"] = recompute_passed(claims)

@@ -1,8 +1,8 @@
 """Draw every figure of a family from its tables (PNG and PDF)."""
 
-from implicit_reg.jobs import limit_threads
+from jobsetup import setup
 
-limit_threads(snakemake.threads)  # noqa: F821 (before numpy is imported)
+setup(snakemake)  # noqa: F821 (injected by Snakemake; before numpy is imported)
 
 import importlib
 import sys
@@ -12,7 +12,6 @@ from implicit_reg.plotting import save_figure
 from implicit_reg.tables import read_table
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-sys.stderr = open(sm.log[0], "w")  # noqa: SIM115
 
 family = sm.params.family
 figures = importlib.import_module(f"implicit_reg.{family}.figures").FIGURES

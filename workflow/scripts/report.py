@@ -1,8 +1,8 @@
 """Write results/report/index.html from claims, figures, captions and provenance."""
 
-from implicit_reg.jobs import limit_threads
+from jobsetup import setup
 
-limit_threads(snakemake.threads)  # noqa: F821 (before numpy is imported)
+setup(snakemake)  # noqa: F821 (injected by Snakemake; before numpy is imported)
 
 import re
 import sys
@@ -15,7 +15,6 @@ from implicit_reg.report import FigureEntry, build_report
 from implicit_reg.tables import library_versions, read_table
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-sys.stderr = open(sm.log[0], "w")  # noqa: SIM115
 
 claims = pd.concat([read_table(p) for p in sm.input.claims], ignore_index=True)
 figures = [

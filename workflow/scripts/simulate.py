@@ -1,8 +1,8 @@
 """Simulate one grid point: implicit_reg.<family>.EXPERIMENTS[experiment].simulate."""
 
-from implicit_reg.jobs import limit_threads
+from jobsetup import setup
 
-limit_threads(snakemake.threads)  # noqa: F821 (before numpy is imported)
+setup(snakemake)  # noqa: F821 (injected by Snakemake; before numpy is imported)
 
 import importlib
 import sys
@@ -14,7 +14,6 @@ from implicit_reg.seeding import generator
 from implicit_reg.tables import provenance, write_table
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-sys.stderr = open(sm.log[0], "w")  # noqa: SIM115 (the log stays open for the job)
 
 family, experiment, point = sm.params.family, sm.wildcards.experiment, sm.wildcards.point
 spec = importlib.import_module(f"implicit_reg.{family}").EXPERIMENTS[experiment]

@@ -145,7 +145,10 @@ def simulate_trajectories(params: dict, rng: np.random.Generator) -> pd.DataFram
     run_alpha = np.repeat(alphas, fractions.size)
     run_fraction = np.tile(fractions, alphas.size)
     etas = run_fraction[None] / step_size_scale(X, theta_star, run_alpha)
-    checkpoints = log_checkpoints(int(params["n_steps"]), int(params["n_checkpoints"]))
+    # Every path covers the same time t = η·k: the smallest step runs longest, so the
+    # final gaps compare limits rather than unequal amounts of training.
+    n_steps = int(np.ceil(int(params["n_steps"]) * fractions.max() / fractions.min()))
+    checkpoints = log_checkpoints(n_steps, int(params["n_checkpoints"]))
     thetas, losses, diverged = uv_gd_path(
         X, y, np.broadcast_to(run_alpha, etas.shape), etas, checkpoints
     )

@@ -22,9 +22,7 @@ from implicit_reg.margin.experiments import (
 
 EXPERIMENTS = {
     "soudry": Experiment(simulate_soudry, keys=("dataset", "loss", "algorithm", "step")),
-    "perceptron": Experiment(
-        simulate_perceptron, keys=("n_samples", "dim", "planted_margin")
-    ),
+    "perceptron": Experiment(simulate_perceptron, keys=("n_samples", "dim", "planted_margin")),
     "test_loss": Experiment(simulate_test_loss, keys=("step",)),
 }
 

@@ -71,8 +71,10 @@ def loss_t_limit_error(group: pd.DataFrame) -> float:
     limit of eq. (3) for GD with step ``η_eff``), ``L·t → Σ_n α_n/η_eff = ‖ŵ‖²/η_eff``.
     """
     end = group.sort_values("t").iloc[-1]
-    log_value = end["log_train_loss"] + np.log(end["t"] * end["eta_effective"]) - 2 * np.log(
-        end["svm_norm"]
+    log_value = (
+        end["log_train_loss"]
+        + np.log(end["t"] * end["eta_effective"])
+        - 2 * np.log(end["svm_norm"])
     )
     return float(abs(np.expm1(log_value)))
 

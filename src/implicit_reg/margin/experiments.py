@@ -73,8 +73,10 @@ def simulate_soudry(params: dict, rng: np.random.Generator) -> pd.DataFrame:
     """F2a: GD, momentum and normalized GD on one dataset family and loss.
 
     Steps: constant-step GD ``η = eta_scale/(β σ_max²)`` (β = ¼ logistic, 1
-    exponential); heavy ball with momentum ``μ`` at the same effective step
-    ``η(1 − μ)/(1 − μ) = η``, i.e. step ``(1 − μ)η``; normalized GD ``w ← w − η_N ∇L/L``
+    exponential); heavy ball with momentum ``μ`` and step ``(1 − μ)η``, whose effective
+    step ``(1 − μ)η/(1 − μ) = η`` equals GD's, so both run on the same time scale (with
+    step η the heavy ball overshoots and sits in a plateau for decades of t);
+    normalized GD ``w ← w − η_N ∇L/L``
     with ``η_N = normalized_step/max_i‖z_i‖²`` (GD on ``log L``, whose Hessian is a
     covariance of the ``z_i`` and so bounded by ``max‖z_i‖²``). All three algorithms and
     all trials run as one batch.

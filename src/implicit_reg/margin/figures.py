@@ -40,12 +40,12 @@ def soudry_panels(tables: Mapping[str, pd.DataFrame]):
                 line = rows[rows["algorithm"] == algorithm].sort_values("step")
                 values = line[column].to_numpy()
                 keep = values > 0 if scale == "log" else np.isfinite(values)
-                ax.plot(line["t"][keep], values[keep], color=colour, label=LABELS[algorithm])
+                ax.plot(line["step"][keep], values[keep], color=colour, label=LABELS[algorithm])
             if column == "norm_w_mean":
                 gd = rows[rows["algorithm"] == "gd"].sort_values("step")
                 ax.plot(
-                    gd["t"],
-                    gd["svm_norm_mean"] * np.log(gd["t"]),
+                    gd["step"],
+                    gd["svm_norm_mean"] * np.log(gd["step"]),
                     "k--",
                     lw=1,
                     label="‖ŵ‖ log t",
@@ -67,7 +67,11 @@ def perceptron_bound(tables: Mapping[str, pd.DataFrame]):
     groups = table.groupby(["dim", "planted_margin"], sort=True)
     for colour, ((dim, margin), rows) in zip(palette(groups.ngroups), groups, strict=True):
         ax.scatter(
-            rows["bound"], rows["updates"], s=8, alpha=0.6, color=colour,
+            rows["bound"],
+            rows["updates"],
+            s=8,
+            alpha=0.6,
+            color=colour,
             label=f"d = {dim}, planted γ = {margin:g}",
         )
     lo = max(1.0, float(table["updates"].clip(lower=1).min()) / 2)
@@ -93,11 +97,11 @@ def test_loss_error(tables: Mapping[str, pd.DataFrame]):
         (right, "test_error", "test 0–1 error", colours[1]),
     ):
         mean, band = summary[f"{column}_mean"], summary[f"{column}_ci95"]
-        ax.plot(summary["t"], mean, color=colour, label=label)
-        ax.fill_between(summary["t"], mean - band, mean + band, color=colour, alpha=0.2)
+        ax.plot(summary["step"], mean, color=colour, label=label)
+        ax.fill_between(summary["step"], mean - band, mean + band, color=colour, alpha=0.2)
     at_min = summary["test_loss_mean"].idxmin()
     for ax in (left, right):
-        ax.axvline(summary.loc[at_min, "t"], color="grey", ls=":", label="test-loss minimum")
+        ax.axvline(summary.loc[at_min, "step"], color="grey", ls=":", label="test-loss minimum")
         ax.set_xscale("log")
         ax.set_xlabel("GD iteration t (logistic loss, constant step)")
         ax.legend(fontsize="x-small")

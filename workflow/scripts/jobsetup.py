@@ -1,0 +1,28 @@
+"""Prelude of every workflow script, imported before numpy.
+
+Snakemake puts this folder on ``sys.path`` when it runs a script. `setup` makes the
+package importable from the repository (no installation needed, e.g. in a per-rule
+conda environment), caps BLAS threads at the job's ``threads`` and sends stderr to the
+job's log.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def setup(sm) -> None:
+    """Prepare the process of one job described by the Snakemake object ``sm``.
+
+    Several jobs run side by side: a BLAS spawning one thread per core in each of them
+    oversubscribes the machine (batched small solves were measured ~10x slower), so the
+    thread count follows the job's ``threads`` unless the user set it.
+    """
+    if str(SRC) not in sys.path:
+        sys.path.insert(0, str(SRC))
+    for name in THREAD_VARIABLES:
+        os.environ.setdefault(name, str(max(1, int(sm.threads))))
+    sys.stderr = open(sm.log[0], "w")  # noqa: SIM115 (open for the life of the job)
