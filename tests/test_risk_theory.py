@@ -108,8 +108,8 @@ def _mp_density(s, gamma):
 def test_stieltjes_transform_matches_density_integral(gamma):
     lo, hi = (1 - np.sqrt(gamma)) ** 2, (1 + np.sqrt(gamma)) ** 2
     for lam in (0.1, 1.0):
-        m = integrate.quad(lambda s: _mp_density(s, gamma) / (s + lam), lo, hi)[0]
-        dm = integrate.quad(lambda s: _mp_density(s, gamma) / (s + lam) ** 2, lo, hi)[0]
+        m = integrate.quad(lambda s, lam=lam: _mp_density(s, gamma) / (s + lam), lo, hi)[0]
+        dm = integrate.quad(lambda s, lam=lam: _mp_density(s, gamma) / (s + lam) ** 2, lo, hi)[0]
         assert theory.mp_stieltjes(lam, gamma) == pytest.approx(m, rel=1e-6)
         assert theory.mp_stieltjes_derivative(lam, gamma) == pytest.approx(dm, rel=1e-6)
 

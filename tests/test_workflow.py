@@ -13,7 +13,9 @@ from implicit_reg import experiment, risk
 from implicit_reg.tables import read_provenance, read_table
 
 pytestmark = pytest.mark.workflow
-TRACKED = ["Snakefile", "workflow", "config", "src", "profiles", "pyproject.toml", "environment.yml"]
+TRACKED = [
+    "Snakefile", "workflow", "config", "src", "profiles", "pyproject.toml", "environment.yml"
+]
 
 
 def snakemake(workdir, *args, timeout=900):

@@ -1,0 +1,90 @@
+"""Time the whole workflow on a configuration and report where the time goes.
+
+Runs Snakemake from scratch in a temporary copy of the repository and prints:
+wall time, per-rule job time and peak memory (from Snakemake benchmark files), the
+time spent inside simulation code (logged by every simulate job), and the share of
+time outside it (interpreter starts, imports, I/O, scheduling, plotting, report).
+
+    python benchmarks/bench_workflow.py [--config config/config.yaml] [--cores 2]
+        [--families risk diagonal]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+COPIED = ["Snakefile", "workflow", "config", "src", "profiles", "environment.yml", "pyproject.toml"]
+
+
+def job_table(work: Path) -> pd.DataFrame:
+    """One row per job: rule, wall seconds, peak RSS (MB), simulation seconds."""
+    rows = []
+    for bench in sorted((work / "results" / "benchmarks").rglob("*.tsv")):
+        relative = bench.relative_to(work / "results" / "benchmarks").with_suffix("")
+        parts = relative.parts
+        rule = parts[0] if len(parts) == 1 else f"{parts[0]}_{parts[1]}"
+        log = work / "results" / "logs" / relative.with_suffix(".log")
+        found = re.search(r"simulation_seconds=([0-9.]+)", log.read_text()) if log.exists() \
+            else None
+        record = pd.read_csv(bench, sep="\t").iloc[-1]
+        rows.append({"rule": rule, "s": float(record["s"]),
+                     "max_rss_mb": pd.to_numeric(record["max_rss"], errors="coerce"),
+                     "simulation_s": float(found.group(1)) if found else 0.0})
+    return pd.DataFrame(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="config/config.yaml")
+    parser.add_argument("--cores", type=int, default=2)
+    parser.add_argument("--families", nargs="*", help="keep only these families")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="implicit-reg-bench-") as tmp:
+        work = Path(tmp)
+        for name in COPIED:
+            source = ROOT / name
+            (shutil.copytree if source.is_dir() else shutil.copy2)(source, work / name)
+        config = yaml.safe_load((ROOT / args.config).read_text())
+        config["strict_claims"] = False
+        if args.families:
+            config = {k: v for k, v in config.items()
+                      if k in ("seed", "strict_claims") or k in args.families}
+        (work / "bench.yaml").write_text(yaml.safe_dump(config))
+        start = time.perf_counter()
+        run = subprocess.run(
+            [sys.executable, "-m", "snakemake", "--cores", str(args.cores), "--configfile",
+             "bench.yaml"], cwd=work, capture_output=True, text=True,
+        )
+        wall = time.perf_counter() - start
+        if run.returncode != 0:
+            sys.exit(run.stderr[-3000:])
+        jobs = job_table(work)
+
+    per_rule = jobs.groupby("rule").agg(jobs=("s", "size"), total_s=("s", "sum"),
+                                        max_s=("s", "max"), peak_mb=("max_rss_mb", "max"),
+                                        simulation_s=("simulation_s", "sum"))
+    simulation = jobs.simulation_s.sum()
+    print(f"config: {args.config}  families: {args.families or 'all'}  cores: {args.cores}")
+    print(per_rule.round(2).to_string())
+    print(f"\nwall time: {wall:.1f} s   jobs: {len(jobs)}   job time: {jobs.s.sum():.1f} s")
+    print(f"simulation code: {simulation:.1f} s")
+    print(f"outside simulation, share of job time: {100 * (1 - simulation / jobs.s.sum()):.1f}%")
+    print(f"outside simulation, share of core time (cores x wall): "
+          f"{100 * (1 - simulation / (args.cores * wall)):.1f}%")
+    print(f"peak memory of any job: {jobs.max_rss_mb.max():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
