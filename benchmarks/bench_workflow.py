@@ -27,6 +27,11 @@ ROOT = Path(__file__).resolve().parents[1]
 COPIED = ["Snakefile", "workflow", "config", "src", "profiles", "environment.yml", "pyproject.toml"]
 
 
+def logged(text: str, key: str) -> float:
+    found = re.search(rf"{key}=([0-9.]+)", text)
+    return float(found.group(1)) if found else 0.0
+
+
 def job_table(work: Path) -> pd.DataFrame:
     """One row per job: rule, wall seconds, peak RSS (MB), simulation seconds."""
     rows = []
@@ -35,12 +40,12 @@ def job_table(work: Path) -> pd.DataFrame:
         parts = relative.parts
         rule = parts[0] if len(parts) == 1 else f"{parts[0]}_{parts[1]}"
         log = work / "results" / "logs" / relative.with_suffix(".log")
-        found = re.search(r"simulation_seconds=([0-9.]+)", log.read_text()) if log.exists() \
-            else None
+        text = log.read_text() if log.exists() else ""
         record = pd.read_csv(bench, sep="\t").iloc[-1]
         rows.append({"rule": rule, "s": float(record["s"]),
                      "max_rss_mb": pd.to_numeric(record["max_rss"], errors="coerce"),
-                     "simulation_s": float(found.group(1)) if found else 0.0})
+                     "simulation_s": logged(text, "simulation_seconds"),
+                     "work_s": logged(text, "work_seconds")})
     return pd.DataFrame(rows)
 
 
@@ -74,15 +79,20 @@ def main() -> None:
 
     per_rule = jobs.groupby("rule").agg(jobs=("s", "size"), total_s=("s", "sum"),
                                         max_s=("s", "max"), peak_mb=("max_rss_mb", "max"),
-                                        simulation_s=("simulation_s", "sum"))
-    simulation = jobs.simulation_s.sum()
+                                        simulation_s=("simulation_s", "sum"),
+                                        work_s=("work_s", "sum"))
+    simulation, work, job_time = jobs.simulation_s.sum(), jobs.work_s.sum(), jobs.s.sum()
     print(f"config: {args.config}  families: {args.families or 'all'}  cores: {args.cores}")
     print(per_rule.round(2).to_string())
     print(f"\nwall time: {wall:.1f} s   jobs: {len(jobs)}   job time: {jobs.s.sum():.1f} s")
-    print(f"simulation code: {simulation:.1f} s")
-    print(f"outside simulation, share of job time: {100 * (1 - simulation / jobs.s.sum()):.1f}%")
-    print(f"outside simulation, share of core time (cores x wall): "
-          f"{100 * (1 - simulation / (args.cores * wall)):.1f}%")
+    print(f"simulation code: {simulation:.1f} s; all script work after imports: {work:.1f} s")
+    print(f"interpreter start + preamble + imports: {job_time - work:.1f} s = "
+          f"{100 * (1 - work / job_time):.1f}% of job time")
+    idle = args.cores * wall - job_time
+    print(f"scheduling and idle cores: {idle:.1f} core-s; overhead (starts, imports, "
+          f"scheduling, idle) = {100 * (1 - work / (args.cores * wall)):.1f}% of cores x wall")
+    print(f"outside simulation code altogether: "
+          f"{100 * (1 - simulation / (args.cores * wall)):.1f}% of cores x wall")
     print(f"peak memory of any job: {jobs.max_rss_mb.max():.0f} MB")
 
 

@@ -209,3 +209,60 @@ def test_tiny_workflow_runs_as_grouped_slurm_jobs(tmp_path: Path) -> None:
     assert counts == [1, 20], counts
     assert (tmp_path / "aggregate_jobid.txt").read_text().strip() in job_ids
     assert (tmp_path / "summary.txt").read_text().split() == sim_jobs
+
+
+# ---------------------------------------------------------------------------
+# The real workflow on the cluster
+# ---------------------------------------------------------------------------
+
+COPIED = ["Snakefile", "workflow", "config", "src", "profiles", "environment.yml", "pyproject.toml"]
+
+
+def _copy_repository(target: Path) -> Path:
+    import shutil
+
+    target.mkdir(parents=True)
+    for name in COPIED:
+        source = REPO / name
+        (shutil.copytree if source.is_dir() else shutil.copy2)(source, target / name)
+    return target
+
+
+def _tables(workdir: Path) -> dict[str, object]:
+    import pandas as pd
+
+    return {
+        str(p.relative_to(workdir)): pd.read_parquet(p)
+        for p in sorted((workdir / "results").glob("*/*.parquet"))
+    }
+
+
+def test_smoke_workflow_through_slurm_equals_local_run(tmp_path: Path) -> None:
+    """config/smoke.yaml, strict claims, as SLURM jobs; its tables equal a local run's."""
+    import pandas as pd
+
+    slurm_dir = _copy_repository(tmp_path / "slurm")
+    local_dir = _copy_repository(tmp_path / "local")
+    # The workflow profile (profiles/default: local, all cores) must not override the
+    # cluster profile: `--workflow-profile none`.
+    job_ids = run_with_slurm(
+        slurm_dir, ["--workflow-profile", "none", "--configfile", "config/smoke.yaml"]
+    )
+    local = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "config/smoke.yaml"],
+        cwd=local_dir, capture_output=True, text=True, timeout=1800,
+    )
+    assert local.returncode == 0, local.stderr[-3000:]
+
+    print(f"SLURM jobs for config/smoke.yaml: {len(job_ids)}")
+    assert len(job_ids) >= 5  # simulate groups + aggregate/figures/claims + report
+
+    slurm_tables, local_tables = _tables(slurm_dir), _tables(local_dir)
+    assert slurm_tables.keys() == local_tables.keys() and slurm_tables
+    for name, table in slurm_tables.items():
+        pd.testing.assert_frame_equal(table, local_tables[name], obj=name)
+    claims = pd.concat(
+        [pd.read_parquet(p) for p in sorted((slurm_dir / "results" / "claims").glob("*.parquet"))]
+    )
+    assert claims.passed.all(), claims[~claims.passed]
+    assert (slurm_dir / "results" / "report" / "index.html").exists()

@@ -113,7 +113,8 @@ def timing_html(benchmarks: pd.DataFrame) -> str:
     """Per-rule wall time and peak memory from Snakemake benchmark files.
 
     ``benchmarks`` has columns ``rule``, ``s`` (wall seconds) and ``max_rss`` (MB), one
-    row per job; ``simulation_seconds`` (time inside the simulation call) where known.
+    row per job, and where known ``simulation_seconds`` (inside the simulation call) and
+    ``work_seconds`` (the script's work after its imports).
     """
     if benchmarks.empty:
         return "<p>No benchmark files found.</p>"
@@ -128,10 +129,12 @@ def timing_html(benchmarks: pd.DataFrame) -> str:
     )
     total = benchmarks.s.sum()
     sim = benchmarks.get("simulation_seconds", pd.Series(dtype=float)).sum()
+    work = benchmarks.get("work_seconds", pd.Series(dtype=float)).sum()
     share = (
-        f"<p>Job wall time {total:.1f} s in all, of which {sim:.1f} s inside simulation "
-        f"code: {100 * (1 - sim / total):.1f}% of job time is interpreter start, imports, "
-        "I/O, aggregation, plotting and reporting.</p>"
+        f"<p>Job wall time {total:.1f} s in all: {sim:.1f} s inside simulation code, "
+        f"{work - sim:.1f} s of other script work (writing tables, aggregating, plotting, "
+        f"reporting) and {total - work:.1f} s ({100 * (1 - work / total):.1f}%) of "
+        "interpreter start, Snakemake's script preamble and imports.</p>"
         if total > 0
         else ""
     )

@@ -1,15 +1,18 @@
 """Concatenate a family's run tables per experiment and summarize over trials."""
 
-from jobsetup import setup
+from jobsetup import log_work_seconds, setup
 
 setup(snakemake)  # noqa: F821 (injected by Snakemake; before numpy is imported)
 
 import importlib
 import sys
+import time
 from pathlib import Path
 
 from implicit_reg.experiment import summarize
 from implicit_reg.tables import concat_tables, provenance, write_table
+
+START = time.perf_counter()
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 
@@ -24,3 +27,4 @@ for experiment, trials_path, summary_path in outputs:
     write_table(trials, trials_path, meta)
     write_table(summary, summary_path, meta)
     print(f"{experiment}: {len(runs)} runs, {len(trials)} rows", file=sys.stderr)
+log_work_seconds(START)

@@ -1,15 +1,18 @@
 """Evaluate a family's claims against its tables: results/claims/<family>.parquet."""
 
-from jobsetup import setup
+from jobsetup import log_work_seconds, setup
 
 setup(snakemake)  # noqa: F821 (injected by Snakemake; before numpy is imported)
 
 import importlib
 import sys
+import time
 from pathlib import Path
 
 from implicit_reg.claims import claims_table
 from implicit_reg.tables import provenance, read_table, write_table
+
+START = time.perf_counter()
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 
@@ -22,3 +25,4 @@ for row in table.itertuples():
     status = "pass" if row.passed else "FAIL"
     print(f"{status} {row.claim_id}: {row.measured:.6g} {row.comparison} {row.threshold:g}",
           file=sys.stderr)
+log_work_seconds(START)

@@ -1,15 +1,18 @@
 """List every claim; with strict_claims, fail the workflow when any claim fails."""
 
-from jobsetup import setup
+from jobsetup import log_work_seconds, setup
 
 setup(snakemake)  # noqa: F821 (injected by Snakemake; before numpy is imported)
 
 import sys
+import time
 
 import pandas as pd
 
 from implicit_reg.claims import recompute_passed
 from implicit_reg.tables import read_table
+
+START = time.perf_counter()
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 
@@ -29,3 +32,4 @@ if sm.params.strict and len(failed):
 claims[["family", "claim_id", "measured", "comparison", "threshold", "passed"]].to_csv(
     sm.output[0], sep="\t", index=False
 )
+log_work_seconds(START)

@@ -1,15 +1,18 @@
 """Draw every figure of a family from its tables (PNG and PDF)."""
 
-from jobsetup import setup
+from jobsetup import log_work_seconds, setup
 
 setup(snakemake)  # noqa: F821 (injected by Snakemake; before numpy is imported)
 
 import importlib
 import sys
+import time
 from pathlib import Path
 
 from implicit_reg.plotting import save_figure
 from implicit_reg.tables import read_table
+
+START = time.perf_counter()
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 
@@ -26,3 +29,4 @@ tables = {Path(p).stem: read_table(p) for p in sm.input.tables}
 for name, png, pdf in zip(sm.params.figures, sm.output.png, sm.output.pdf, strict=True):
     save_figure(figures[name](tables), png, pdf)
     print(f"{family}/{name}: written", file=sys.stderr)
+log_work_seconds(START)

@@ -8,6 +8,7 @@ job's log.
 
 import os
 import sys
+import time
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -26,3 +27,12 @@ def setup(sm) -> None:
     for name in THREAD_VARIABLES:
         os.environ.setdefault(name, str(max(1, int(sm.threads))))
     sys.stderr = open(sm.log[0], "w")  # noqa: SIM115 (open for the life of the job)
+
+
+def log_work_seconds(start: float) -> None:
+    """Log the time since ``start`` (taken after the imports) as ``work_seconds=``.
+
+    The benchmark subtracts it from the job's wall time: the rest is interpreter start,
+    Snakemake's script preamble and imports.
+    """
+    print(f"work_seconds={time.perf_counter() - start:.3f}", file=sys.stderr)

@@ -1,11 +1,12 @@
 """Write results/report/index.html from claims, figures, captions and provenance."""
 
-from jobsetup import setup
+from jobsetup import log_work_seconds, setup
 
 setup(snakemake)  # noqa: F821 (injected by Snakemake; before numpy is imported)
 
 import re
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +14,8 @@ import yaml
 
 from implicit_reg.report import FigureEntry, build_report
 from implicit_reg.tables import library_versions, read_table
+
+START = time.perf_counter()
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 
@@ -35,18 +38,23 @@ diverged = pd.DataFrame(
 )
 
 
+def logged_seconds(text: str, key: str) -> float:
+    """The value of ``key=<seconds>`` in a job log (0 when absent)."""
+    found = re.search(rf"{key}=([0-9.]+)", text)
+    return float(found.group(1)) if found else 0.0
+
+
 def job_row(rule: str, benchmark: str, log: str) -> dict | None:
     """Wall time and peak memory of one job; simulation seconds from its log."""
     if not Path(benchmark).exists():
         return None
     bench = pd.read_csv(benchmark, sep="\t").iloc[-1]
-    found = re.search(r"simulation_seconds=([0-9.]+)", Path(log).read_text()) if Path(
-        log).exists() else None
+    text = Path(log).read_text() if Path(log).exists() else ""
     return {
         "rule": rule,
         "s": float(bench["s"]),
         "max_rss": pd.to_numeric(bench["max_rss"], errors="coerce"),
-        "simulation_seconds": float(found.group(1)) if found else 0.0,
+        **{key: logged_seconds(text, key) for key in ("simulation_seconds", "work_seconds")},
     }
 
 
@@ -62,3 +70,4 @@ html = build_report(
 )
 Path(sm.output[0]).write_text(html)
 print(f"report: {len(claims)} claims, {len(figures)} figures", file=sys.stderr)
+log_work_seconds(START)

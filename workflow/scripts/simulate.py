@@ -1,6 +1,6 @@
 """Simulate one grid point: implicit_reg.<family>.EXPERIMENTS[experiment].simulate."""
 
-from jobsetup import setup
+from jobsetup import log_work_seconds, setup
 
 setup(snakemake)  # noqa: F821 (injected by Snakemake; before numpy is imported)
 
@@ -12,6 +12,8 @@ import numpy as np
 
 from implicit_reg.seeding import generator
 from implicit_reg.tables import provenance, write_table
+
+START = time.perf_counter()
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 
@@ -33,3 +35,4 @@ print(
     f"simulation_seconds={seconds:.3f}",
     file=sys.stderr,
 )
+log_work_seconds(START)
