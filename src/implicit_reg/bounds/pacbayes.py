@@ -468,6 +468,11 @@ def optimized_bound(
                 m2 += (1 - beta2) * np.square(g)
                 p -= lr * (m1 / (1 - beta1**t)) / (np.sqrt(m2 / (1 - beta2**t)) + eps)
     mu1, mu2, rho1, rho2, _ = params
+    # A trial whose optimization left the finite range falls back to its start (θ̂, σ₀).
+    bad = ~np.all([np.isfinite(p).all(axis=(1, 2)) for p in params[:4]], axis=0)
+    if bad.any():
+        mu1[bad], mu2[bad] = weights[0][bad], weights[1][bad]
+        rho1[bad], rho2[bad] = rho0[bad], rho0[bad]
     s1, s2 = np.exp(2 * rho1), np.exp(2 * rho2)
     kl_grid = np.stack([diagonal_kl((mu1, mu2), (s1, s2), init, np.full(n_trials, v))
                         for v in prior_vars])
