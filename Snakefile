@@ -22,6 +22,10 @@ include: "workflow/rules/families.smk"
 include: "workflow/rules/report.smk"
 
 
+localrules:
+    all,
+
+
 rule all:
     default_target: True
     input:

@@ -1,6 +1,10 @@
 # Claims of every family -> the HTML report -> the strict-claims check.
 
 
+localrules:
+    claims_check,
+
+
 rule report:
     input:
         claims=expand("results/claims/{family}.parquet", family=FAMILIES),
