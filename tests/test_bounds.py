@@ -49,8 +49,10 @@ def test_stochastic_gradients_match_finite_differences():
 
     args = [w1, w2, s1, s2]
     for i, grad in enumerate(grads):
+
         def f(v, i=i):
             return loss(*[v if j == i else a for j, a in enumerate(args)])
+
         np.testing.assert_allclose(grad, _finite_difference(f, args[i]), atol=1e-6)
 
 
@@ -73,11 +75,10 @@ def test_gaussian_kl_closed_form_special_cases():
     # Isotropic, seed 002 Q2: KL = ½[r σ̄²/σ² + ‖Δ‖²/σ² − r + r ln(σ²/σ̄²)].
     v0, v1 = 0.3, 0.7
     expected = 0.5 * (r * v0 / v1 + np.sum((mu1 - mu0) ** 2) / v1 - r + r * np.log(v1 / v0))
-    np.testing.assert_allclose(pacbayes.gaussian_kl(mu0, v0 * np.eye(r), mu1, v1 * np.eye(r)),
-                               expected)
     np.testing.assert_allclose(
-        pacbayes.isotropic_kl(np.sum((mu1 - mu0) ** 2), r, v0, v1), expected
+        pacbayes.gaussian_kl(mu0, v0 * np.eye(r), mu1, v1 * np.eye(r)), expected
     )
+    np.testing.assert_allclose(pacbayes.isotropic_kl(np.sum((mu1 - mu0) ** 2), r, v0, v1), expected)
     # Equal variances: ‖θ̂ − θ₀‖²/(2σ²).
     np.testing.assert_allclose(pacbayes.isotropic_kl(4.0, r, 0.5, 0.5), 4.0)
     # Diagonal posterior against an isotropic prior, as used by the optimized bound.
@@ -190,8 +191,7 @@ def test_compression_bound_picks_minimum_over_ranks():
     rng = np.random.default_rng(8)
     layers = [rng.standard_normal((2, 10, 6)), rng.standard_normal((2, 3, 10))]
     train = np.full((2, 2), 0.1)
-    cb = compression.compression_bound(layers, train, beta=[1.0, 0.5], m=1000, bits=16,
-                                       delta=0.05)
+    cb = compression.compression_bound(layers, train, beta=[1.0, 0.5], m=1000, bits=16, delta=0.05)
     total = cb.count[None, None] + cb.approx
     np.testing.assert_allclose(cb.bound, 0.1 + total.min(axis=2))
     assert cb.approx.shape == (2, 2, 6)
@@ -234,9 +234,18 @@ def test_training_reaches_zero_error_and_stops():
     digits = data.load_split(200, 0)
     x, y = data.corrupted_training_set(digits, 0.0, 2, 0.3, rng)
     init = mlp.init_weights(rng, 2, 64, 64, 10)
-    res = mlp.train(*init, x, y, data.features(digits.x_test, 0.3), digits.y_test, lr=1.0,
-                    batch_size=20, checkpoints=np.array([0, 1, 10, 100]), stop_loss=0.05,
-                    rng=rng)
+    res = mlp.train(
+        *init,
+        x,
+        y,
+        data.features(digits.x_test, 0.3),
+        digits.y_test,
+        lr=1.0,
+        batch_size=20,
+        checkpoints=np.array([0, 1, 10, 100]),
+        stop_loss=0.05,
+        rng=rng,
+    )
     assert np.all(res.train_error[-1] == 0) and np.all(res.train_loss[-1] <= 0.05)
     assert np.all(res.epochs_trained < 100) and not res.diverged.any()
     assert res.train_error.shape == (4, 2)
@@ -247,7 +256,17 @@ def test_training_divergence_is_recorded():
     digits = data.load_split(100, 0)
     x, y = data.corrupted_training_set(digits, 1.0, 2, 0.3, rng)
     init = mlp.init_weights(rng, 2, 64, 32, 10)
-    res = mlp.train(*init, x, y, data.features(digits.x_test, 0.3), digits.y_test, lr=1e30,
-                    batch_size=0, checkpoints=np.array([0, 1, 5]), stop_loss=0.01, rng=rng)
+    res = mlp.train(
+        *init,
+        x,
+        y,
+        data.features(digits.x_test, 0.3),
+        digits.y_test,
+        lr=1e30,
+        batch_size=0,
+        checkpoints=np.array([0, 1, 5]),
+        stop_loss=0.01,
+        rng=rng,
+    )
     assert res.diverged.all()
     assert np.isfinite(res.w1).all() and np.isfinite(res.train_loss).all()

@@ -60,8 +60,15 @@ def test_every_bound_above_measured_test_loss(smoke_tables):
 
 
 def test_tiny_run_bounds_above_measured():
-    params = {**_section("smoke.yaml")["corruption"], "p": 0.0, "n_train": 200, "width": 32,
-              "n_epochs": 30, "sigmas": [0.1, 0.5], "mc_samples": 1}
+    params = {
+        **_section("smoke.yaml")["corruption"],
+        "p": 0.0,
+        "n_train": 200,
+        "width": 32,
+        "n_epochs": 30,
+        "sigmas": [0.1, 0.5],
+        "mc_samples": 1,
+    }
     params["posterior"] = {**params["posterior"], "steps": 20}
     table, arrays = experiments.simulate_corruption(params, np.random.default_rng(0))
     final = table[table["section"] == "final"]

@@ -63,6 +63,9 @@ MALFORMED = [
     ("risk.early_stopping.noise_std", -1.0, "noise_std"),
     ("risk.min_norm.gd_step_fraction", 0.0, "gd_step_fraction"),
     ("risk", {}, "risk"),
+    ("margin.soudry.eta_scale", 3.0, "eta_scale"),
+    ("margin.soudry.grid.loss", ["hinge"], "hinge"),
+    ("diagonal.crossover.alpha_min", 0.0, "alpha_min"),
 ]
 
 

@@ -85,76 +85,124 @@ def claims(tables: Mapping[str, pd.DataFrame]) -> list[Claim]:
     post = final_rows(tables["postulates"])
 
     train_by_p = _per_value(corr, "p", "train_error")
-    out.append(Claim(
-        FAMILY, "train_error_every_p",
-        f"Training error reaches ≤ 1% for every corruption level p ∈ "
-        f"{[float(v) for v in train_by_p.index]} (worst mean over trials: "
-        f"{train_by_p.max():.4f} at p = {train_by_p.idxmax():g}).",
-        SOURCE_ZHANG.format(2), train_by_p.max(), 0.01, "<=",
-    ))
+    out.append(
+        Claim(
+            FAMILY,
+            "train_error_every_p",
+            f"Training error reaches ≤ 1% for every corruption level p ∈ "
+            f"{[float(v) for v in train_by_p.index]} (worst mean over trials: "
+            f"{train_by_p.max():.4f} at p = {train_by_p.idxmax():g}).",
+            SOURCE_ZHANG.format(2),
+            train_by_p.max(),
+            0.01,
+            "<=",
+        )
+    )
     random_inputs = _postulate(post, "random_inputs", "train_error")
-    out.append(Claim(
-        FAMILY, "train_error_random_inputs",
-        f"With Gaussian random inputs and random labels the training error still reaches "
-        f"≤ 1% (mean {random_inputs:.4f}).",
-        SOURCE_ZHANG.format(2), random_inputs, 0.01, "<=",
-    ))
+    out.append(
+        Claim(
+            FAMILY,
+            "train_error_random_inputs",
+            f"With Gaussian random inputs and random labels the training error still reaches "
+            f"≤ 1% (mean {random_inputs:.4f}).",
+            SOURCE_ZHANG.format(2),
+            random_inputs,
+            0.01,
+            "<=",
+        )
+    )
     test_by_p = _per_value(corr, "p", "test_error")
     clean = float(test_by_p.get(0.0, np.nan))
-    out.append(Claim(
-        FAMILY, "test_error_clean",
-        f"With true labels (p = 0) and no explicit regularization the test error is ≤ 10% "
-        f"(mean {clean:.4f}).",
-        SOURCE_ZHANG.format(1), clean, 0.10, "<=",
-    ))
+    out.append(
+        Claim(
+            FAMILY,
+            "test_error_clean",
+            f"With true labels (p = 0) and no explicit regularization the test error is ≤ 10% "
+            f"(mean {clean:.4f}).",
+            SOURCE_ZHANG.format(1),
+            clean,
+            0.10,
+            "<=",
+        )
+    )
     random_labels = float(test_by_p.get(1.0, np.nan))
-    out.append(Claim(
-        FAMILY, "test_error_random_labels",
-        f"With random labels (p = 1) the network fits the training set but its test error "
-        f"is ≥ 80%, near chance {CHANCE_ERROR:.2f} (mean {random_labels:.4f}).",
-        SOURCE_ZHANG.format(2), random_labels, 0.80, ">=",
-    ))
+    out.append(
+        Claim(
+            FAMILY,
+            "test_error_random_labels",
+            f"With random labels (p = 1) the network fits the training set but its test error "
+            f"is ≥ 80%, near chance {CHANCE_ERROR:.2f} (mean {random_labels:.4f}).",
+            SOURCE_ZHANG.format(2),
+            random_labels,
+            0.80,
+            ">=",
+        )
+    )
     half_random = _postulate(post, "half_random_inputs", "test_error")
-    out.append(Claim(
-        FAMILY, "half_random_inputs_test_error",
-        f"With half of the training images replaced by random inputs with random labels, "
-        f"the test error ({half_random:.4f}) is well below chance: ≤ half the chance "
-        f"error, {CHANCE_ERROR / 2:.2f}.",
-        SOURCE_ZHANG.format(3), half_random, CHANCE_ERROR / 2, "<=",
-    ))
+    out.append(
+        Claim(
+            FAMILY,
+            "half_random_inputs_test_error",
+            f"With half of the training images replaced by random inputs with random labels, "
+            f"the test error ({half_random:.4f}) is well below chance: ≤ half the chance "
+            f"error, {CHANCE_ERROR / 2:.2f}.",
+            SOURCE_ZHANG.format(3),
+            half_random,
+            CHANCE_ERROR / 2,
+            "<=",
+        )
+    )
     adversarial = _postulate(post, "half_adversarial", "test_error")
     true_labels = _postulate(post, "true_labels", "test_error")
-    out.append(Claim(
-        FAMILY, "half_adversarial_test_error_increase",
-        f"With half of the training labels adversarial ((y + 1) mod 10) the test error "
-        f"({adversarial:.4f}) is at least 20 points above the clean run's "
-        f"({true_labels:.4f}).",
-        SOURCE_ZHANG.format(4), adversarial - true_labels, 0.20, ">=",
-    ))
+    out.append(
+        Claim(
+            FAMILY,
+            "half_adversarial_test_error_increase",
+            f"With half of the training labels adversarial ((y + 1) mod 10) the test error "
+            f"({adversarial:.4f}) is at least 20 points above the clean run's "
+            f"({true_labels:.4f}).",
+            SOURCE_ZHANG.format(4),
+            adversarial - true_labels,
+            0.20,
+            ">=",
+        )
+    )
 
     both = pd.concat([corr, post], ignore_index=True)
     for bound in BOUNDS:
         diff = (both[f"{bound}_bound"] - both[f"{bound}_test_loss"]).dropna()
         worst = float(diff.min()) if len(diff) else float("nan")
-        out.append(Claim(
-            FAMILY, f"{bound}_above_test_loss",
-            f"The {BOUND_LABELS[bound]} is ≥ the measured test loss it bounds in every one "
-            f"of the {len(diff)} trained networks (smallest bound − test loss: "
-            f"{worst:.4g}); a violation would be a bug.",
-            "seed 002 (part 1 (b); PAC-Bayes Q2); SCIENCE.md §F4", worst, 0.0, ">=",
-        ))
+        out.append(
+            Claim(
+                FAMILY,
+                f"{bound}_above_test_loss",
+                f"The {BOUND_LABELS[bound]} is ≥ the measured test loss it bounds in every one "
+                f"of the {len(diff)} trained networks (smallest bound − test loss: "
+                f"{worst:.4g}); a violation would be a bug.",
+                "seed 002 (part 1 (b); PAC-Bayes Q2); SCIENCE.md §F4",
+                worst,
+                0.0,
+                ">=",
+            )
+        )
     for bound in GRID_BOUNDS:
         means = _per_value(corr, "p", f"{bound}_bound")
         increments = np.diff(means.to_numpy())
         smallest = float(increments.min()) if len(increments) else float("nan")
         values = ", ".join(f"{v:.3g}" for v in means.to_numpy())
-        out.append(Claim(
-            FAMILY, f"{bound}_increases_with_p",
-            f"The {BOUND_LABELS[bound]} increases with the corruption level p "
-            f"(means over trials at p = {[float(v) for v in means.index]}: {values}; "
-            f"smallest increment {smallest:.3g}).",
-            "Zhang et al. 2017 §5; SCIENCE.md §F4", smallest, 0.0, ">=",
-        ))
+        out.append(
+            Claim(
+                FAMILY,
+                f"{bound}_increases_with_p",
+                f"The {BOUND_LABELS[bound]} increases with the corruption level p "
+                f"(means over trials at p = {[float(v) for v in means.index]}: {values}; "
+                f"smallest increment {smallest:.3g}).",
+                "Zhang et al. 2017 §5; SCIENCE.md §F4",
+                smallest,
+                0.0,
+                ">=",
+            )
+        )
     return out
 
 

@@ -45,7 +45,8 @@ def stored_parameters(shape: tuple[int, int], rank: int) -> int:
 
 def count_term(n_params, bits: int, m: int, n_ranks: int, delta: float):
     """``A_r = √((b·p_r·ln 2 + ln(R/δ)) / (2m))`` (seed 002, part 1 (b))."""
-    return np.sqrt((bits * np.asarray(n_params) * np.log(2.0) + np.log(n_ranks / delta)) / (2.0 * m))
+    log_size = bits * np.asarray(n_params) * np.log(2.0)
+    return np.sqrt((log_size + np.log(n_ranks / delta)) / (2.0 * m))
 
 
 def truncate(w: np.ndarray, rank: int, bits: int, svd=None) -> np.ndarray:
@@ -116,7 +117,10 @@ def truncation_distances(layers: list[np.ndarray], bits: int) -> tuple[np.ndarra
         [
             output_distance(
                 layers,
-                [truncate(w, min(r, *w.shape[1:]), bits, svd) for w, svd in zip(layers, svds)],
+                [
+                    truncate(w, min(r, *w.shape[1:]), bits, svd)
+                    for w, svd in zip(layers, svds, strict=True)
+                ],
             )
             for r in ranks
         ],
@@ -149,7 +153,12 @@ class CompressionBound:
 
 
 def compression_bound(
-    layers: list[np.ndarray], train_loss: np.ndarray, *, beta, m: int, bits: int,
+    layers: list[np.ndarray],
+    train_loss: np.ndarray,
+    *,
+    beta,
+    m: int,
+    bits: int,
     delta: float,
 ) -> CompressionBound:
     """``L_S(ĥ) + min_r (A_r + B_r)`` over ``r = 1 … R`` (seed 002, part 1 (b)).
@@ -175,8 +184,9 @@ def compression_bound(
     CompressionBound
     """
     ranks, distance = truncation_distances(layers, bits)
-    n_params = [sum(stored_parameters(w.shape[1:], min(r, *w.shape[1:])) for w in layers)
-                for r in ranks]
+    n_params = [
+        sum(stored_parameters(w.shape[1:], min(r, *w.shape[1:])) for w in layers) for r in ranks
+    ]
     count = count_term(np.array(n_params), bits, m, len(ranks), delta)
     beta = np.atleast_1d(np.asarray(beta, float))
     approx = 2.0 * beta[None, :, None] * distance[:, None, :]

@@ -91,9 +91,7 @@ def features(x: np.ndarray, center: float) -> np.ndarray:
     return (z / np.maximum(norm, 1e-12)).astype(np.float32)
 
 
-def corrupt_labels(
-    y: np.ndarray, p: float, n_trials: int, rng: np.random.Generator
-) -> np.ndarray:
+def corrupt_labels(y: np.ndarray, p: float, n_trials: int, rng: np.random.Generator) -> np.ndarray:
     """Replace each label, independently with probability ``p``, by a uniform class.
 
     As in Zhang et al. (2017) §2, a replaced label may by chance equal the true one, so

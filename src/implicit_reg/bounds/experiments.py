@@ -58,12 +58,15 @@ def train_networks(
     """
     digits = data.load_split(params["n_train"], params["split_seed"])
     n_trials = params["n_trials"]
-    init = mlp.init_weights(rng, n_trials, digits.x_train.shape[1], params["width"],
-                            data.N_CLASSES)
+    init = mlp.init_weights(rng, n_trials, digits.x_train.shape[1], params["width"], data.N_CLASSES)
     x, y = make_set(digits, n_trials, params["center"], rng)
     x_test = data.features(digits.x_test, params["center"])
     result = mlp.train(
-        *init, x, y, x_test, digits.y_test,
+        *init,
+        x,
+        y,
+        x_test,
+        digits.y_test,
         lr=params["lr"],
         batch_size=params["batch_size"],
         checkpoints=log_checkpoints(params["n_epochs"], params["n_checkpoints"]),
@@ -74,8 +77,14 @@ def train_networks(
 
 
 def compute_bounds(
-    params: dict, digits: data.Digits, x: np.ndarray, y: np.ndarray, init: tuple,
-    result: mlp.TrainResult, rng: np.random.Generator, clean: bool = True,
+    params: dict,
+    digits: data.Digits,
+    x: np.ndarray,
+    y: np.ndarray,
+    init: tuple,
+    result: mlp.TrainResult,
+    rng: np.random.Generator,
+    clean: bool = True,
 ) -> tuple[dict[str, np.ndarray], pd.DataFrame, dict[str, np.ndarray]]:
     """Every bound and measure for the trained networks of one grid point.
 
@@ -106,7 +115,11 @@ def compute_bounds(
 
     # Compression at every margin (union bound over the margins); keep the best margin.
     cb = compression.compression_bound(
-        layers, ramp, beta=np.sqrt(2.0) / margin, m=m, bits=params["bits"],
+        layers,
+        ramp,
+        beta=np.sqrt(2.0) / margin,
+        m=m,
+        bits=params["bits"],
         delta=delta / len(margin),
     )
     best_g = cb.bound.argmin(axis=1)
@@ -127,8 +140,7 @@ def compute_bounds(
     ranks["compression_sum"] = ranks["count_term"] + ranks["approx_term"]
 
     # Frobenius margin bound (0-1 error) and the spectral measure.
-    frob = norms.frobenius_bound(ramp, layers, margin, n_classes=data.N_CLASSES, m=m,
-                                 delta=delta)
+    frob = norms.frobenius_bound(ramp, layers, margin, n_classes=data.N_CLASSES, m=m, delta=delta)
     g_frob = frob.argmin(axis=1)
     final["frobenius_bound"] = frob[cols, g_frob]
     final["frobenius_margin"] = margin[g_frob]
@@ -144,8 +156,17 @@ def compute_bounds(
     # PAC-Bayes, isotropic posterior on the σ grid.
     weights = (result.w1, result.w2)
     grid = pacbayes.sigma_grid_bounds(
-        weights, init, x, y, x_test, digits.y_test, sigmas=params["sigmas"],
-        n_samples=params["mc_samples"], delta=delta, delta_mc=delta_mc, rng=rng,
+        weights,
+        init,
+        x,
+        y,
+        x_test,
+        digits.y_test,
+        sigmas=params["sigmas"],
+        n_samples=params["mc_samples"],
+        delta=delta,
+        delta_mc=delta_mc,
+        rng=rng,
     )
     for form, gb in grid.items():
         prefix = f"pacbayes_{form}"
@@ -160,11 +181,23 @@ def compute_bounds(
     post = params["posterior"]
     if post["steps"] > 0 and (clean or not post["clean_only"]):
         opt = pacbayes.optimized_bound(
-            weights, init, grid["kl"].sigma, x, y, x_test, digits.y_test,
-            steps=post["steps"], lr=post["lr"], batch_size=post["batch_size"],
-            prior_vars=pacbayes.prior_grid(post["prior_sigma_min"], post["prior_sigma_max"],
-                                           post["prior_grid_size"]),
-            n_samples=params["mc_samples"], delta=delta, delta_mc=delta_mc, rng=rng,
+            weights,
+            init,
+            grid["kl"].sigma,
+            x,
+            y,
+            x_test,
+            digits.y_test,
+            steps=post["steps"],
+            lr=post["lr"],
+            batch_size=post["batch_size"],
+            prior_vars=pacbayes.prior_grid(
+                post["prior_sigma_min"], post["prior_sigma_max"], post["prior_grid_size"]
+            ),
+            n_samples=params["mc_samples"],
+            delta=delta,
+            delta_mc=delta_mc,
+            rng=rng,
         )
         final["pacbayes_optimized_bound"] = opt.bound
         final["pacbayes_optimized_sigma"] = opt.prior_sigma
@@ -172,8 +205,10 @@ def compute_bounds(
         final["pacbayes_optimized_train_loss"] = opt.train_gibbs
         final["pacbayes_optimized_test_loss"] = opt.test_gibbs
         arrays = {
-            "posterior_mean_w1": opt.means[0], "posterior_mean_w2": opt.means[1],
-            "posterior_std_w1": opt.stds[0], "posterior_std_w2": opt.stds[1],
+            "posterior_mean_w1": opt.means[0],
+            "posterior_mean_w2": opt.means[1],
+            "posterior_std_w1": opt.stds[0],
+            "posterior_std_w2": opt.stds[1],
         }
     else:
         for suffix in ("bound", "sigma", "kl", "train_loss", "test_loss"):
@@ -182,7 +217,11 @@ def compute_bounds(
 
 
 def assemble_table(
-    point: dict, result: mlp.TrainResult, final: dict, ranks: pd.DataFrame, m: int,
+    point: dict,
+    result: mlp.TrainResult,
+    final: dict,
+    ranks: pd.DataFrame,
+    m: int,
     batch_size: int,
 ) -> pd.DataFrame:
     """Tidy table of one grid point (trajectory, final and rank rows).
@@ -228,7 +267,9 @@ def assemble_table(
         }
     )
     rank_rows = ranks.assign(
-        section="rank", epoch=last, step=last * steps_per_epoch,
+        section="rank",
+        epoch=last,
+        step=last * steps_per_epoch,
         diverged=result.diverged[ranks["trial"].to_numpy()],
     )
     table = pd.concat([trajectory, summary, rank_rows], ignore_index=True)
@@ -249,7 +290,10 @@ def simulate_point(
     final, ranks, post_arrays = compute_bounds(params, digits, x, y, init, result, rng, clean)
     table = assemble_table(point, result, final, ranks, y.shape[1], params["batch_size"])
     arrays = {
-        "w1": result.w1, "w2": result.w2, "w1_init": init[0], "w2_init": init[1],
+        "w1": result.w1,
+        "w2": result.w2,
+        "w1_init": init[0],
+        "w2_init": init[1],
         **post_arrays,
     }
     return table, arrays

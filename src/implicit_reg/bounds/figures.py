@@ -54,8 +54,10 @@ def test_error_vs_p(tables: Mapping[str, pd.DataFrame]):
     """Final training/test error vs p, and the four postulates' errors."""
     final = _rows(tables["corruption"], "final")
     fig, (ax, bx) = subplots(ncols=2)
-    for column, label, marker in (("test_error", "test error", "o"),
-                                  ("train_error", "training error", "s")):
+    for column, label, marker in (
+        ("test_error", "test error", "o"),
+        ("train_error", "training error", "s"),
+    ):
         stats = final.groupby("p")[column].agg(["mean", "std", "count"])
         ci = 1.96 * stats["std"].fillna(0) / np.sqrt(stats["count"])
         ax.errorbar(stats.index, stats["mean"], yerr=ci, marker=marker, capsize=3, label=label)
@@ -69,8 +71,10 @@ def test_error_vs_p(tables: Mapping[str, pd.DataFrame]):
     variants = [v for v in VARIANT_LABELS if v in set(post["variant"])]
     pos = np.arange(len(variants))
     colors = palette(2)
-    for shift, column, label, color in ((-0.2, "train_error", "training error", colors[1]),
-                                        (0.2, "test_error", "test error", colors[0])):
+    for shift, column, label, color in (
+        (-0.2, "train_error", "training error", colors[1]),
+        (0.2, "test_error", "test error", colors[0]),
+    ):
         means = [post.loc[post["variant"] == v, column].mean() for v in variants]
         bx.bar(pos + shift, means, width=0.4, color=color, label=label)
     bx.axhline(CHANCE_ERROR, color="0.5", ls=":", lw=1, label="chance")
@@ -117,10 +121,10 @@ def compression_terms(tables: Mapping[str, pd.DataFrame]):
     ax.plot(count.index, count.to_numpy(), color="k", lw=2, label="$A_r$ (count term)")
     for color, p in zip(colors, levels, strict=True):
         sub = ranks[ranks["p"] == p].groupby("rank")[["approx_term", "compression_sum"]].mean()
-        ax.plot(sub.index, sub["approx_term"], color=color, ls="--",
-                label=f"$B_r$, p = {p:g}")
-        ax.plot(sub.index, sub["compression_sum"], color=color, ls="-",
-                label=f"$A_r + B_r$, p = {p:g}")
+        ax.plot(sub.index, sub["approx_term"], color=color, ls="--", label=f"$B_r$, p = {p:g}")
+        ax.plot(
+            sub.index, sub["compression_sum"], color=color, ls="-", label=f"$A_r + B_r$, p = {p:g}"
+        )
     ax.set_yscale("log")
     ax.set_xlabel("rank r of every layer")
     ax.set_ylabel("term of the compression bound")

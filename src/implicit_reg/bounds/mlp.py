@@ -120,7 +120,10 @@ def margins(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def ramp_loss(margin: np.ndarray, gamma: float | np.ndarray) -> np.ndarray:
-    """Ramp loss ``ℓ_γ = clip(1 − margin/γ, 0, 1)``: in [0, 1], ≥ the 0–1 error, (1/γ)-Lipschitz in the margin."""
+    """Ramp loss ``ℓ_γ = clip(1 − margin/γ, 0, 1)``.
+
+    In [0, 1], ≥ the 0–1 error, (1/γ)-Lipschitz in the margin.
+    """
     return np.clip(1.0 - margin / gamma, 0.0, 1.0)
 
 
@@ -242,6 +245,10 @@ def train(
             if done:
                 break
     return TrainResult(
-        w1, w2, np.asarray(checkpoints), *history, epochs_trained=epochs_trained,
+        w1,
+        w2,
+        np.asarray(checkpoints),
+        *history,
+        epochs_trained=epochs_trained,
         diverged=diverged,
     )

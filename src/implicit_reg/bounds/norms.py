@@ -89,7 +89,9 @@ def frobenius_bound(
 def spectral_complexity(layers: list[np.ndarray], init: list[np.ndarray]) -> np.ndarray:
     """``R_A = (∏‖W_j‖₂)(Σ_j (‖(W_j − W_j⁰)ᵀ‖_{2,1}/‖W_j‖₂)^{2/3})^{3/2}``, shape (T,)."""
     spec = [spectral_norm(w) for w in layers]
-    ratio = sum((norm_21(w - w0) / s) ** (2.0 / 3.0) for w, w0, s in zip(layers, init, spec))
+    ratio = sum(
+        (norm_21(w - w0) / s) ** (2.0 / 3.0) for w, w0, s in zip(layers, init, spec, strict=True)
+    )
     return np.prod(spec, axis=0) * ratio**1.5
 
 

@@ -275,7 +275,9 @@ def sigma_grid_bounds(
     sigmas = np.asarray(sigmas, float)
     k = len(sigmas)
     m = y.shape[-1]
-    dist_sq = sum(((w - w0).astype(float) ** 2).sum(axis=(1, 2)) for w, w0 in zip(weights, init))
+    dist_sq = sum(
+        ((w - w0).astype(float) ** 2).sum(axis=(1, 2)) for w, w0 in zip(weights, init, strict=True)
+    )
     rows = {name: np.zeros((k, len(dist_sq))) for name in ("mca", "klb", "kl", "tr", "te")}
     for j, sigma in enumerate(sigmas):
         var = (np.float32(sigma**2), np.float32(sigma**2))
@@ -450,8 +452,10 @@ def optimized_bound(
             weight = 1.0 / (4.0 * (m - 1) * np.sqrt((kl + const) / (2.0 * (m - 1))))
             wb = weight.reshape(-1, 1, 1).astype(np.float32)
             lam_b = lam.reshape(-1, 1, 1).astype(np.float32)
-            dist = sum(((p - p0).astype(float) ** 2).sum(axis=(1, 2)) for p, p0 in
-                       zip((mu1, mu2), init))
+            dist = sum(
+                ((p - p0).astype(float) ** 2).sum(axis=(1, 2))
+                for p, p0 in zip((mu1, mu2), init, strict=True)
+            )
             n_par = mu1[0].size + mu2[0].size
             sum_s = s1.sum(axis=(1, 2), dtype=float) + s2.sum(axis=(1, 2), dtype=float)
             grads = [
@@ -474,8 +478,9 @@ def optimized_bound(
         mu1[bad], mu2[bad] = weights[0][bad], weights[1][bad]
         rho1[bad], rho2[bad] = rho0[bad], rho0[bad]
     s1, s2 = np.exp(2 * rho1), np.exp(2 * rho2)
-    kl_grid = np.stack([diagonal_kl((mu1, mu2), (s1, s2), init, np.full(n_trials, v))
-                        for v in prior_vars])
+    kl_grid = np.stack(
+        [diagonal_kl((mu1, mu2), (s1, s2), init, np.full(n_trials, v)) for v in prior_vars]
+    )
     best = np.nanargmin(kl_grid, axis=0)
     kl = kl_grid[best, np.arange(n_trials)]
     train, n_draws = gibbs_error((mu1, mu2), (s1, s2), x, y, n_samples, rng)

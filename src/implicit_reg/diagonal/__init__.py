@@ -24,10 +24,10 @@ from implicit_reg.diagonal.dynamics import beta_gd_path, beta_population_gd_path
 from implicit_reg.diagonal.exact import (
     kkt_residuals,
     min_l1_interpolator,
-    min_l2_interpolator,
     q_alpha_limit,
 )
 from implicit_reg.experiment import Experiment
+from implicit_reg.linalg import min_norm_solution
 from implicit_reg.schedule import log_checkpoints
 
 FAMILY = "diagonal"
@@ -79,7 +79,7 @@ def simulate_crossover(params: dict, rng: np.random.Generator) -> pd.DataFrame:
     sol = q_alpha_limit(X, y, alphas)
     stationarity, feasibility = kkt_residuals(X, y, sol.theta, alphas)
     theta_l1 = min_l1_interpolator(X, y)
-    theta_l2 = min_l2_interpolator(X, y)
+    theta_l2 = min_norm_solution(X, y)
     shape = sol.theta.shape[:2]
 
     def per_trial(values):

@@ -306,20 +306,3 @@ def min_l1_interpolator(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return out
 
 
-def min_l2_interpolator(X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """θ_ℓ2 = X⁺y, the minimum-ℓ2-norm interpolator, for each trial.
-
-    Parameters
-    ----------
-    X : ndarray, shape (trials, n, d)
-    y : ndarray, shape (trials, n)
-
-    Returns
-    -------
-    ndarray, shape (trials, d)
-
-    References
-    ----------
-    Seed 001 Corollary 9.2.
-    """
-    return np.einsum("tdn,tn->td", np.linalg.pinv(X), y)

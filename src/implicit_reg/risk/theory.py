@@ -8,27 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from implicit_reg.linalg import min_norm_solution  # noqa: F401 (F1a's reference)
+
+
 # ---------------------------------------------------------------------------------------
 # Minimum-norm solutions (F1a)
-
-
-def min_norm_solution(X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Minimum-norm least-squares solution ``X⁺ y``.
-
-    Parameters
-    ----------
-    X : ndarray, shape (..., n, d)
-    y : ndarray, shape (..., n)
-
-    Returns
-    -------
-    ndarray, shape (..., d)
-
-    References
-    ----------
-    Seed 001 §9.1; seed 003 (GD from zero converges to the minimum-norm interpolant).
-    """
-    return np.einsum("...dn,...n->...d", np.linalg.pinv(X), y)
 
 
 def min_norm_limit_from(X: np.ndarray, y: np.ndarray, beta0: np.ndarray) -> np.ndarray:
