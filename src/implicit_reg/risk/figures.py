@@ -35,7 +35,7 @@ def min_norm_convergence(tables: Mapping[str, pd.DataFrame]):
     ax.set(xscale="log", yscale="log", xlabel="time t = η·k",
            ylabel="‖β_t − β_∞‖ / ‖β_∞‖",
            title="Convergence to β₀ + X⁺(y − Xβ₀) (X⁺y for β₀ = 0)")
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7, ncol=1, loc="lower left")
     return fig
 
 
@@ -62,7 +62,8 @@ def _risk_line(ax, rows: pd.DataFrame, colour, label: str, theory: bool = True):
     rows = rows.sort_values("gamma")
     mean, ci = rows.expected_risk_mean, rows.expected_risk_ci95
     ax.plot(rows.gamma, mean, "o-", ms=3, color=colour, label=label)
-    ax.fill_between(rows.gamma, (mean - ci).clip(lower=1e-3), mean + ci, color=colour,
+    # On log axes a band reaching zero is drawn down to a tenth of the mean.
+    ax.fill_between(rows.gamma, np.maximum(mean - ci, mean / 10), mean + ci, color=colour,
                     alpha=0.2, linewidth=0)
     if theory:
         finite = np.isfinite(rows.theory_risk_mean)

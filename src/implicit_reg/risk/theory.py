@@ -10,7 +10,6 @@ import numpy as np
 
 from implicit_reg.linalg import min_norm_solution  # noqa: F401 (F1a's reference)
 
-
 # ---------------------------------------------------------------------------------------
 # Minimum-norm solutions (F1a)
 
