@@ -66,6 +66,7 @@ MALFORMED = [
     ("margin.soudry.eta_scale", 3.0, "eta_scale"),
     ("margin.soudry.grid.loss", ["hinge"], "hinge"),
     ("diagonal.crossover.alpha_min", 0.0, "alpha_min"),
+    ("bounds.corruption.grid.p", [1.5], "1.5"),
 ]
 
 

@@ -72,10 +72,16 @@ def summarize(trials: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
         grouped = numeric.groupby("_all")
     stats = grouped[values].agg(["mean", "std", "count"])
     stats.columns = [f"{c}_{s}" for c, s in stats.columns]
-    for c in values:
-        count = stats[f"{c}_count"].clip(lower=1)
-        stats[f"{c}_ci95"] = 1.96 * stats[f"{c}_std"].fillna(0.0) / np.sqrt(count)
-    out = stats.reset_index()
+    ci95 = pd.DataFrame(
+        {
+            f"{c}_ci95": 1.96
+            * stats[f"{c}_std"].fillna(0.0)
+            / np.sqrt(stats[f"{c}_count"].clip(lower=1))
+            for c in values
+        },
+        index=stats.index,
+    )
+    out = pd.concat([stats, ci95], axis=1).reset_index()
     return out.drop(columns="_all", errors="ignore")
 
 
