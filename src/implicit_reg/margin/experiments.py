@@ -146,7 +146,8 @@ def simulate_perceptron(params: dict, rng: np.random.Generator) -> pd.DataFrame:
     Parameters
     ----------
     params : dict
-        ``n_datasets``, ``n_samples``, ``dim``, ``planted_margin``, ``max_updates``.
+        ``n_datasets``, ``n_samples``, ``dim``, ``planted_margin`` (a list: every
+        margin's datasets are drawn and run in the same job), ``max_updates``.
     rng : numpy.random.Generator
 
     Returns
@@ -160,28 +161,33 @@ def simulate_perceptron(params: dict, rng: np.random.Generator) -> pd.DataFrame:
     ----------
     Block (1962), Novikoff (1962); seed 003, Theorem 1 (without bias: k ≤ (R/γ)²).
     """
-    z, w_star = planted_separable(
-        rng, params["n_datasets"], params["n_samples"], params["dim"], params["planted_margin"]
-    )
-    _, updates, converged = perceptron(z, params["max_updates"])
-    radius = np.linalg.norm(z, axis=2).max(axis=1)
-    gamma = np.einsum("bnd,bd->bn", z, w_star).min(axis=1)
-    svm_margin = np.array([hard_margin_svm(zi).margin for zi in z])
-    return pd.DataFrame(
-        {
-            "trial": np.arange(len(z)),
-            "n_samples": params["n_samples"],
-            "dim": params["dim"],
-            "planted_margin": float(params["planted_margin"]),
-            "radius": radius,
-            "gamma_planted": gamma,
-            "svm_margin": svm_margin,
-            "updates": updates,
-            "bound": (radius / gamma) ** 2,
-            "bound_svm": (radius / svm_margin) ** 2,
-            "converged": converged,
-        }
-    )
+    frames = []
+    for margin in np.atleast_1d(params["planted_margin"]):
+        z, w_star = planted_separable(
+            rng, params["n_datasets"], params["n_samples"], params["dim"], float(margin)
+        )
+        _, updates, converged = perceptron(z, params["max_updates"])
+        radius = np.linalg.norm(z, axis=2).max(axis=1)
+        gamma = np.einsum("bnd,bd->bn", z, w_star).min(axis=1)
+        svm_margin = np.array([hard_margin_svm(zi).margin for zi in z])
+        frames.append(
+            pd.DataFrame(
+                {
+                    "trial": np.arange(len(z)),
+                    "n_samples": params["n_samples"],
+                    "dim": params["dim"],
+                    "planted_margin": float(margin),
+                    "radius": radius,
+                    "gamma_planted": gamma,
+                    "svm_margin": svm_margin,
+                    "updates": updates,
+                    "bound": (radius / gamma) ** 2,
+                    "bound_svm": (radius / svm_margin) ** 2,
+                    "converged": converged,
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
 
 
 def separable_gaussian_trials(params: dict, rng: np.random.Generator) -> np.ndarray:

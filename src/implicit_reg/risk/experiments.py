@@ -265,8 +265,8 @@ def simulate_early_stopping(params: dict, rng: np.random.Generator) -> pd.DataFr
     Parameters
     ----------
     params : dict
-        ``n_samples``, ``n_features``, ``noise_std``, ``signal_norm``, ``n_trials``,
-        ``t_min``, ``t_max``, ``n_times``.
+        ``n_samples`` (a list, n > d and n < d, all in one job), ``n_features``,
+        ``noise_std``, ``signal_norm``, ``n_trials``, ``t_min``, ``t_max``, ``n_times``.
 
     Returns
     -------
@@ -277,23 +277,28 @@ def simulate_early_stopping(params: dict, rng: np.random.Generator) -> pd.DataFr
     ----------
     Ali, Kolter, Tibshirani (2019), Theorem 1; seed 003 (early stopping vs ridge).
     """
-    n, d, trials = params["n_samples"], params["n_features"], params["n_trials"]
+    d, trials = params["n_features"], params["n_trials"]
     sigma, r = params["noise_std"], params["signal_norm"]
     times = np.geomspace(params["t_min"], params["t_max"], params["n_times"])
-    X = rng.standard_normal((trials, n, d))
-    s = np.linalg.eigvalsh(X.transpose(0, 2, 1) @ X / n)
-    s = np.clip(s, 0.0, None)[:, None, :]  # (trials, 1, d): broadcast over times
-    tt = times[None, :, None]
-    gf = theory.expected_filter_risk(s, theory.gradient_flow_filter(s, tt), n, r, sigma)
-    ridge = theory.expected_filter_risk(s, theory.ridge_filter(s, 1.0 / tt), n, r, sigma)
-    return pd.DataFrame(
-        {
-            "n_samples": n,
-            "n_features": d,
-            "trial": np.repeat(np.arange(trials), len(times)),
-            "t": np.tile(times, trials),
-            "risk_gf": gf.ravel(),
-            "risk_ridge": ridge.ravel(),
-            "risk_ratio": (gf / ridge).ravel(),
-        }
-    )
+    frames = []
+    for n in np.atleast_1d(params["n_samples"]):
+        X = rng.standard_normal((trials, int(n), d))
+        s = np.linalg.eigvalsh(X.transpose(0, 2, 1) @ X / n)
+        s = np.clip(s, 0.0, None)[:, None, :]  # (trials, 1, d): broadcast over times
+        tt = times[None, :, None]
+        gf = theory.expected_filter_risk(s, theory.gradient_flow_filter(s, tt), n, r, sigma)
+        ridge = theory.expected_filter_risk(s, theory.ridge_filter(s, 1.0 / tt), n, r, sigma)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "n_samples": int(n),
+                    "n_features": d,
+                    "trial": np.repeat(np.arange(trials), len(times)),
+                    "t": np.tile(times, trials),
+                    "risk_gf": gf.ravel(),
+                    "risk_ridge": ridge.ravel(),
+                    "risk_ratio": (gf / ridge).ravel(),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
