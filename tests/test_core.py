@@ -83,3 +83,12 @@ def test_tables_round_trip_with_provenance(tmp_path):
     stored = read_provenance(tmp_path / "t.parquet")
     assert stored["seed"] == 7 and stored["config"] == {"risk": {"x": 1}}
     assert "numpy" in stored["versions"]
+
+
+def test_grid_points_are_canonical_whatever_the_key_order():
+    from implicit_reg.grid import canonical
+
+    a = {"grid": {"x": [1]}, "b": {"q": 1, "p": [{"z": 1, "y": 2}]}, "a": 2}
+    b = {"a": 2, "b": {"p": [{"y": 2, "z": 1}], "q": 1}, "grid": {"x": [1]}}
+    assert repr(dict(grid_points(a))) == repr(dict(grid_points(b)))
+    assert list(canonical(a)) == ["a", "b", "grid"]

@@ -18,6 +18,19 @@ def format_value(value: object) -> str:
     return str(value).replace("/", "-").replace(" ", "")
 
 
+def canonical(value: object) -> object:
+    """``value`` with every mapping's keys sorted, recursively.
+
+    Snakemake compares parameters as written: canonical forms make them equal however
+    the YAML file orders its keys, so reordering a config reruns nothing.
+    """
+    if isinstance(value, Mapping):
+        return {k: canonical(value[k]) for k in sorted(value)}
+    if isinstance(value, list | tuple):
+        return [canonical(v) for v in value]
+    return value
+
+
 def grid_points(spec: Mapping) -> Iterator[tuple[str, dict]]:
     """Expand an experiment section into ``(point name, params)`` pairs.
 
@@ -52,5 +65,4 @@ def grid_points(spec: Mapping) -> Iterator[tuple[str, dict]]:
         if name in seen:
             raise ValueError(f"grid values {point} repeat the grid point name {name!r}")
         seen.add(name)
-        # Sorted keys: the parameters compare equal however the YAML file orders them.
-        yield name, dict(sorted({**fixed, **point}.items()))
+        yield name, canonical({**fixed, **point})

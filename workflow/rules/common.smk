@@ -4,8 +4,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
-from implicit_reg.grid import grid_points
+from implicit_reg.grid import canonical, grid_points
 from implicit_reg.checks import check_config
+from snakemake.io import report as report_flag  # `report(` would read as a directive
 
 check_config(config)
 
@@ -19,8 +20,8 @@ CLAIMS_CHECK = "results/claims/check.tsv"
 
 
 def experiments(family):
-    """Experiment names of a family, in configuration order."""
-    return list(config[family])
+    """Experiment names of a family, sorted (the order of the YAML file is irrelevant)."""
+    return sorted(config[family])
 
 
 def points(family, experiment):
@@ -60,6 +61,18 @@ def figure_files(family, ext):
     return [f"results/figures/{family}/{name}.{ext}" for name in figure_names(family)]
 
 
+def reported_figures(family):
+    """PNG outputs flagged for `snakemake --report`, each with its caption file."""
+    return [
+        report_flag(
+            f"results/figures/{family}/{name}.png",
+            caption=str(CAPTIONS / family / f"{name}.rst"),
+            category=family,
+        )
+        for name in figure_names(family)
+    ]
+
+
 def point_params(family):
     """Input function: the parameters of the grid point named by the wildcards."""
 
@@ -71,7 +84,7 @@ def point_params(family):
 
 def family_config(family):
     """The configuration slice a family's tables depend on (stored as provenance)."""
-    return {"seed": config["seed"], family: config[family]}
+    return canonical({"seed": config["seed"], family: config[family]})
 
 
 def job_records():

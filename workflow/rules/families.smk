@@ -56,7 +56,7 @@ for family in FAMILIES:
             tables=family_tables(family),
             code=str(SRC / family / "figures.py"),
         output:
-            png=figure_files(family, "png"),
+            png=reported_figures(family),
             pdf=figure_files(family, "pdf"),
         log:
             f"results/logs/{family}/figures.log",

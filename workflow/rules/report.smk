@@ -24,7 +24,7 @@ rule report:
     conda:
         ENVIRONMENT
     params:
-        config=config,
+        config=canonical(config),
         jobs=job_records(),
     script:
         "../scripts/report.py"
