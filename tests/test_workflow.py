@@ -137,3 +137,11 @@ def test_snakemake_lint_and_snakefmt(request):
         cwd=root, capture_output=True, text=True,
     )
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+
+
+def test_native_snakemake_report_has_the_captions(smoke_run):
+    work, _ = smoke_run
+    run = snakemake(work, "--report", "results/native.zip", "--configfile", "config/smoke.yaml")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "ERROR" not in run.stderr, run.stderr[-2000:]
+    assert (work / "results" / "native.zip").stat().st_size > 10_000
