@@ -113,8 +113,9 @@ def timing_html(benchmarks: pd.DataFrame) -> str:
     """Per-rule wall time and peak memory from Snakemake benchmark files.
 
     ``benchmarks`` has columns ``rule``, ``s`` (wall seconds) and ``max_rss`` (MB), one
-    row per job, and where known ``simulation_seconds`` (inside the simulation call) and
-    ``work_seconds`` (the script's work after its imports).
+    row per job, and where known ``simulation_seconds`` (inside the simulation call),
+    ``work_seconds`` (the script's work after its imports) and ``process_seconds`` (the
+    job's Python process from its start).
     """
     if benchmarks.empty:
         return "<p>No benchmark files found.</p>"
@@ -127,11 +128,13 @@ def timing_html(benchmarks: pd.DataFrame) -> str:
         f"<td class='num'>{r.peak_mb:.0f}</td></tr>"
         for rule, r in per_rule.iterrows()
     )
-    total = benchmarks.s.sum()
-    sim = benchmarks.get("simulation_seconds", pd.Series(dtype=float)).sum()
-    work = benchmarks.get("work_seconds", pd.Series(dtype=float)).sum()
+    def column(name):
+        return benchmarks.get(name, pd.Series(dtype=float)).sum()
+
+    total = column("process_seconds") or benchmarks.s.sum()
+    sim, work = column("simulation_seconds"), column("work_seconds")
     share = (
-        f"<p>Job wall time {total:.1f} s in all: {sim:.1f} s inside simulation code, "
+        f"<p>Job processes ran {total:.1f} s in all: {sim:.1f} s inside simulation code, "
         f"{work - sim:.1f} s of other script work (writing tables, aggregating, plotting, "
         f"reporting) and {total - work:.1f} s ({100 * (1 - work / total):.1f}%) of "
         "interpreter start, Snakemake's script preamble and imports.</p>"

@@ -29,10 +29,25 @@ def setup(sm) -> None:
     sys.stderr = open(sm.log[0], "w")  # noqa: SIM115 (open for the life of the job)
 
 
-def log_work_seconds(start: float) -> None:
-    """Log the time since ``start`` (taken after the imports) as ``work_seconds=``.
+def process_seconds() -> float:
+    """Wall time since this process started (Linux ``/proc``; NaN elsewhere)."""
+    try:
+        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+    return uptime - ticks / os.sysconf("SC_CLK_TCK")
 
-    The benchmark subtracts it from the job's wall time: the rest is interpreter start,
-    Snakemake's script preamble and imports.
+
+def log_work_seconds(start: float) -> None:
+    """Log ``work_seconds=`` (since ``start``, taken after the imports) and
+    ``process_seconds=`` (since the interpreter started).
+
+    Their difference is the job's fixed cost: interpreter start, Snakemake's script
+    preamble and imports.
     """
-    print(f"work_seconds={time.perf_counter() - start:.3f}", file=sys.stderr)
+    print(
+        f"work_seconds={time.perf_counter() - start:.3f} "
+        f"process_seconds={process_seconds():.3f}",
+        file=sys.stderr,
+    )

@@ -54,7 +54,10 @@ def job_row(rule: str, benchmark: str, log: str) -> dict | None:
         "rule": rule,
         "s": float(bench["s"]),
         "max_rss": pd.to_numeric(bench["max_rss"], errors="coerce"),
-        **{key: logged_seconds(text, key) for key in ("simulation_seconds", "work_seconds")},
+        **{
+            key: logged_seconds(text, key)
+            for key in ("simulation_seconds", "work_seconds", "process_seconds")
+        },
     }
 
 
