@@ -69,24 +69,8 @@ def time_point(params: dict, p: float) -> None:
     print(f"  PAC-Bayes σ grid ({len(params['sigmas'])} σ): {time.perf_counter() - start:.2f} s")
     post = params["posterior"]
     start = time.perf_counter()
-    pacbayes.optimized_bound(
-        (result.w1, result.w2),
-        init,
-        grid["kl"].sigma,
-        x,
-        y,
-        x_test,
-        digits.y_test,
-        steps=post["steps"],
-        lr=post["lr"],
-        batch_size=post["batch_size"],
-        prior_vars=pacbayes.prior_grid(
-            post["prior_sigma_min"], post["prior_sigma_max"], post["prior_grid_size"]
-        ),
-        n_samples=params["mc_samples"],
-        delta=params["delta"],
-        delta_mc=params["delta_mc"],
-        rng=rng,
+    experiments.optimize_posterior(
+        params, (result.w1, result.w2), init, grid["kl"].sigma, x, y, x_test, digits.y_test, rng
     )
     print(
         f"  optimized posterior ({post['steps']} Adam steps): {time.perf_counter() - start:.2f} s"

@@ -76,6 +76,34 @@ def train_networks(
     return digits, x, y, init, result
 
 
+def optimize_posterior(params, weights, init, sigma, x, y, x_test, y_test, rng):
+    """`pacbayes.optimized_bound` with the settings of ``params["posterior"]``.
+
+    Starts from the trained ``weights`` and the grid's best ``sigma``; the prior variance
+    is chosen on the configured log grid (union bound), see `pacbayes.prior_grid`.
+    """
+    post = params["posterior"]
+    return pacbayes.optimized_bound(
+        weights,
+        init,
+        sigma,
+        x,
+        y,
+        x_test,
+        y_test,
+        steps=post["steps"],
+        lr=post["lr"],
+        batch_size=post["batch_size"],
+        prior_vars=pacbayes.prior_grid(
+            post["prior_sigma_min"], post["prior_sigma_max"], post["prior_grid_size"]
+        ),
+        n_samples=params["mc_samples"],
+        delta=params["delta"],
+        delta_mc=params["delta_mc"],
+        rng=rng,
+    )
+
+
 def compute_bounds(
     params: dict,
     digits: data.Digits,
@@ -180,25 +208,8 @@ def compute_bounds(
     arrays: dict[str, np.ndarray] = {}
     post = params["posterior"]
     if post["steps"] > 0 and (clean or not post["clean_only"]):
-        opt = pacbayes.optimized_bound(
-            weights,
-            init,
-            grid["kl"].sigma,
-            x,
-            y,
-            x_test,
-            digits.y_test,
-            steps=post["steps"],
-            lr=post["lr"],
-            batch_size=post["batch_size"],
-            prior_vars=pacbayes.prior_grid(
-                post["prior_sigma_min"], post["prior_sigma_max"], post["prior_grid_size"]
-            ),
-            n_samples=params["mc_samples"],
-            delta=delta,
-            delta_mc=delta_mc,
-            rng=rng,
-        )
+        opt = optimize_posterior(params, weights, init, grid["kl"].sigma, x, y, x_test,
+                                 digits.y_test, rng)
         final["pacbayes_optimized_bound"] = opt.bound
         final["pacbayes_optimized_sigma"] = opt.prior_sigma
         final["pacbayes_optimized_kl"] = opt.kl
