@@ -2,10 +2,10 @@
 
 Prints, for the default configuration's sizes: (1) the time to train the networks of one
 grid point (all trials batched) at p = 0 and p = 1, per trained network; (2) the time of
-each bound computation (compression, norms, PAC-Bayes σ grid, optimized posterior);
-(3) the wall time of the smoke and default ``bounds`` sections through ``run_family``
-(sequential, one process: the workflow runs the grid points in parallel), and the bound
-values at p = 0 and p = 1.
+each bound computation (compression, norms, PAC-Bayes σ grid, optimized posterior, the
+data-dependent prior bound with its value); (3) the wall time of the smoke and default
+``bounds`` sections of ``config/`` through ``run_family`` (sequential, one process: the
+workflow runs the grid points in parallel), and the bound values at every p.
 
 Run: ``.venv/bin/python benchmarks/bench_bounds.py``.
 """
@@ -25,11 +25,11 @@ from implicit_reg.bounds import compression, data, experiments, pacbayes
 from implicit_reg.experiment import run_family
 from implicit_reg.seeding import generator
 
-PARTS = Path(__file__).resolve().parents[1] / ".parts" / "bounds"
+CONFIG = Path(__file__).resolve().parents[1] / "config"
 
 
 def section(name: str) -> dict:
-    return yaml.safe_load((PARTS / name).read_text())["bounds"]
+    return yaml.safe_load((CONFIG / name).read_text())["bounds"]
 
 
 def time_point(params: dict, p: float) -> None:
@@ -76,6 +76,15 @@ def time_point(params: dict, p: float) -> None:
         f"  optimized posterior ({post['steps']} Adam steps): {time.perf_counter() - start:.2f} s"
     )
     start = time.perf_counter()
+    dd = experiments.datadep_bound(params, init, x, y, x_test, digits.y_test, rng)
+    print(
+        f"  data-dependent prior bound (fraction {post['datadep_fraction']}, "
+        f"{post['datadep_steps']} Adam steps): {time.perf_counter() - start:.2f} s; "
+        f"bound {dd.bound.bound}, KL {dd.bound.kl}, Gibbs error on S_bound "
+        f"{dd.bound.train_gibbs}, test {dd.bound.test_gibbs}, prior network test error "
+        f"{dd.prior_test_error}"
+    )
+    start = time.perf_counter()
     experiments.compute_bounds(params, digits, x, y, init, result, rng, clean=False)
     print(f"  all bounds of the point: {time.perf_counter() - start:.2f} s")
 
@@ -101,6 +110,9 @@ def main() -> None:
     columns = [f"{b}_bound" for b in experiments.BOUNDS] + ["spectral_measure", "test_error"]
     print("default section, bound means over trials:")
     print(final.groupby("p")[columns].mean().to_string(float_format=lambda v: f"{v:.4g}"))
+    columns = [f"pacbayes_datadep_{c}" for c in ("bound", "test_loss", "train_loss", "kl", "sigma")]
+    print("data-dependent prior bound, every trial:")
+    print(final[["p", "trial", *columns]].to_string(float_format=lambda v: f"{v:.4g}"))
 
 
 if __name__ == "__main__":

@@ -270,3 +270,86 @@ def test_training_divergence_is_recorded():
     )
     assert res.diverged.all()
     assert np.isfinite(res.w1).all() and np.isfinite(res.train_loss).all()
+
+
+def test_split_sample_is_a_disjoint_partition():
+    rng = np.random.default_rng(12)
+    prior_idx, bound_idx = pacbayes.split_sample(11, 0.5, 3, rng)
+    assert prior_idx.shape == (3, 6) and bound_idx.shape == (3, 5)
+    for a, b in zip(prior_idx, bound_idx, strict=True):
+        assert not set(a) & set(b)
+        np.testing.assert_array_equal(np.sort(np.concatenate([a, b])), np.arange(11))
+    assert not np.array_equal(prior_idx[0], prior_idx[1])  # a fresh split per trial
+    with pytest.raises(ValueError):
+        pacbayes.split_sample(10, 0.01, 1, rng)
+
+
+def _datadep_setup():
+    from implicit_reg.bounds import experiments
+
+    digits = data.load_split(200, 0)
+    params = {
+        "lr": 1.0,
+        "batch_size": 20,
+        "n_epochs": 30,
+        "stop_loss": 0.05,
+        "mc_samples": 2,
+        "delta": 0.05,
+        "delta_mc": 0.01,
+        "posterior": {
+            "steps": 0,
+            "lr": 0.003,
+            "batch_size": 50,
+            "prior_sigma_min": 0.001,
+            "prior_sigma_max": 1.0,
+            "prior_grid_size": 20,
+            "datadep_fraction": 0.5,
+            "datadep_sigma": 0.01,
+            "datadep_steps": 20,
+            "datadep_lr": 0.0003,
+        },
+    }
+    x, y = data.corrupted_training_set(digits, 0.0, 2, 0.3, np.random.default_rng(13))
+    init = mlp.init_weights(np.random.default_rng(14), 2, 64, 32, 10)
+    x_test = data.features(digits.x_test, 0.3)
+    return experiments, params, init, x, y, x_test, digits.y_test
+
+
+def test_datadep_prior_never_sees_s_bound():
+    experiments, params, init, x, y, x_test, y_test = _datadep_setup()
+    first = experiments.datadep_bound(params, init, x, y, x_test, y_test, np.random.default_rng(0))
+    rows = np.arange(2)[:, None]
+    for a, b in zip(first.prior_idx, first.bound_idx, strict=True):
+        assert not set(a) & set(b) and len(a) + len(b) == 200
+    assert first.bound.train_gibbs.shape == (2,)
+    # Rewrite S_bound completely: the prior (split and trained mean) must not change.
+    x2, y2 = x.copy(), y.copy()
+    x2[rows, first.bound_idx] = x2[rows, first.bound_idx][:, ::-1] * -1.0
+    y2[rows, first.bound_idx] = (y2[rows, first.bound_idx] + 3) % 10
+    # The job's generator has advanced by a data-dependent amount (as after training on
+    # the whole sample, whose stopping epoch depends on S_bound); the prior's generator
+    # is spawned from the seed sequence and must not notice.
+    rng = np.random.default_rng(0)
+    rng.random(int(y2.sum()))
+    second = experiments.datadep_bound(params, init, x2, y2, x_test, y_test, rng)
+    np.testing.assert_array_equal(second.prior_idx, first.prior_idx)
+    np.testing.assert_array_equal(second.bound_idx, first.bound_idx)
+    for w_a, w_b in zip(first.prior_weights, second.prior_weights, strict=True):
+        np.testing.assert_array_equal(w_a, w_b)
+    # ... while the certificate, computed on S_bound, does see the change.
+    assert not np.array_equal(first.bound.train_gibbs, second.bound.train_gibbs)
+
+
+def test_datadep_bound_above_test_gibbs_error_and_below_chance():
+    experiments, params, init, x, y, x_test, y_test = _datadep_setup()
+    dd = experiments.datadep_bound(params, init, x, y, x_test, y_test, np.random.default_rng(1))
+    opt = dd.bound
+    assert np.all(opt.bound >= opt.test_gibbs)
+    assert np.all(opt.bound >= opt.train_gibbs)
+    assert np.all(opt.bound < 0.9)  # nonvacuous: below chance even with m_b = 100
+    # The certificate is the kl form on S_bound (m_b = 100) with the Monte Carlo term.
+    lam_grid = pacbayes.prior_grid(0.001, 1.0, 20)
+    upper = pacbayes.mc_upper_limit(opt.train_gibbs, 2 * 100, 0.01)
+    np.testing.assert_allclose(
+        opt.bound, pacbayes.kl_form_bound(upper, opt.kl, 100, 0.05 / len(lam_grid))
+    )

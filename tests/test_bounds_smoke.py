@@ -38,6 +38,10 @@ def test_every_bound_above_measured_test_loss(smoke_tables):
             assert (diff >= 0).all(), (name, bound)
         assert final["compression_bound"].notna().all()
         assert final["pacbayes_kl_bound"].between(0, 1).all()
+    corruption = smoke_tables["corruption"]
+    final = corruption[corruption["section"] == "final"]
+    assert final["pacbayes_datadep_bound"].between(0, 1).all()  # computed at every p
+    assert (final.loc[final["p"] == 0, "pacbayes_datadep_bound"] < 0.5).all()
 
 
 def test_tiny_run_bounds_above_measured():
@@ -56,6 +60,11 @@ def test_tiny_run_bounds_above_measured():
     for bound in experiments.BOUNDS:
         assert (final[f"{bound}_bound"] >= final[f"{bound}_test_loss"]).all(), bound
     assert arrays["w1"].shape == (2, 32, 64) and arrays["w1_init"].shape == (2, 32, 64)
+    assert final["pacbayes_datadep_bound"].notna().all()
+    assert (final["pacbayes_datadep_m"] == 100).all()
+    prior_idx, bound_idx = arrays["datadep_prior_index"], arrays["datadep_bound_index"]
+    for a, b in zip(prior_idx, bound_idx, strict=True):
+        assert not set(a) & set(b) and len(a) + len(b) == 200
     ranks = table[table["section"] == "rank"]
     assert ranks["rank"].max() == 32 and (ranks["count_term"] > 0).all()
 

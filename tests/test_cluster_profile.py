@@ -51,6 +51,7 @@ def test_paper_config_builds_its_cluster_dag(root):
     simulate = sum(n for rule, n in counts.items() if rule.endswith("_simulate"))
     print(f"config/paper.yaml: {sum(counts.values())} jobs, {simulate} simulate jobs, "
           f"{jobs} SLURM submissions")
-    assert all(f"{family}_simulate" in counts for family in ("risk", "margin", "diagonal", "bounds"))
+    families = ("risk", "margin", "diagonal", "bounds")
+    assert all(f"{family}_simulate" in counts for family in families)
     assert jobs < sum(counts.values())
     assert "Group job" in output

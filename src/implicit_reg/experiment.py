@@ -81,7 +81,8 @@ def summarize(trials: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
         },
         index=stats.index,
     )
-    out = pd.concat([stats, ci95], axis=1).reset_index()
+    # copy() consolidates the blocks of wide tables before reset_index inserts the keys.
+    out = pd.concat([stats, ci95], axis=1).copy().reset_index()
     return out.drop(columns="_all", errors="ignore")
 
 

@@ -1,8 +1,12 @@
 """PAC-Bayes bounds for Gaussian posteriors around the trained network.
 
-The prior is ``P = N(θ₀, λI)`` centred at the initialization θ₀ (drawn before any data is
-seen), the posterior ``Q = N(μ, diag(s))``. Two theorems are used for the 0–1 loss, each
-holding with probability ≥ 1 − δ over the training sample ``S`` of size ``m``:
+The prior is ``P = N(w_P, λI)``, the posterior ``Q = N(μ, diag(s))``. Two prior means are
+used: the initialization θ₀ (drawn before any data is seen), with the whole training
+sample as ``S``; and a data-dependent mean learned on a part ``S_prior`` of the training
+set, with the disjoint rest ``S_bound`` as ``S`` (`split_sample`, `optimized_bound`).
+Two theorems are used for the 0–1 loss, each holding with probability ≥ 1 − δ over the
+sample ``S`` of size ``m`` for every posterior at once, provided the prior does not
+depend on ``S``:
 
 - McAllester (seed 002, PAC-Bayes Q2): ``L_D(Q) ≤ L_S(Q) + √((KL(Q‖P) + ln(2m/δ)) / (2(m−1)))``;
 - Langford–Seeger / Maurer (kl form): ``kl(L_S(Q) ‖ L_D(Q)) ≤ (KL(Q‖P) + ln(2√m/δ)) / m``,
@@ -25,7 +29,11 @@ References
 McAllester (1999, 2003); Seeger (2002); Maurer (2004); Langford and Caruana (2001);
 Dziugaite and Roy (2017), "Computing nonvacuous generalization bounds for deep
 (stochastic) neural networks…"; Kingma, Salimans, Welling (2015) (local
-reparameterization); seed 002, PAC-Bayes Q1 (Gaussian KL) and Q2 (union over priors).
+reparameterization); seed 002, PAC-Bayes Q1 (Gaussian KL) and Q2 (union over priors);
+Ambroladze, Parrado-Hernández, Shawe-Taylor (2007) and Parrado-Hernández et al. (2012)
+(priors learned on a held-out part of the sample); Dziugaite, Hsu, Gharbieh, Arpino,
+Roy (2021), "On the role of data in PAC-Bayes bounds"; Pérez-Ortiz, Rivasplata,
+Shawe-Taylor, Szepesvári (2021), "Tighter risk certificates for neural networks".
 """
 
 from __future__ import annotations
@@ -360,7 +368,8 @@ class OptimizedBound:
     bound : kl-form bound of the optimized posterior.
     prior_sigma : the grid prior standard deviation √λ used.
     kl : KL(Q‖P).
-    train_gibbs, test_gibbs : Monte Carlo training and test errors of the posterior.
+    train_gibbs, test_gibbs : Monte Carlo errors of the posterior on the bound's sample
+        ``(x, y)`` and on the test set (the measured loss that is bounded).
     means, stds : the posterior (tuples of arrays shaped like the weights).
     """
 
@@ -378,9 +387,33 @@ def prior_grid(sigma_min: float, sigma_max: float, size: int) -> np.ndarray:
     return np.geomspace(sigma_max**2, sigma_min**2, size)
 
 
+def split_sample(
+    m: int, fraction: float, n_trials: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split the indices ``0..m−1`` of each trial into ``S_prior`` and ``S_bound``.
+
+    A uniformly random permutation per trial; its first ``round(fraction·m)`` indices
+    form ``S_prior``, the rest ``S_bound``. The permutation must be drawn from a generator
+    that does not depend on the data: then, for i.i.d. examples, ``S_bound`` is an i.i.d.
+    sample of size ``m − round(fraction·m)`` independent of ``S_prior``, which is what
+    the data-dependent prior bound needs (Dziugaite et al. 2021, §3).
+
+    Returns
+    -------
+    prior_idx : ndarray of int, shape (n_trials, round(fraction·m))
+    bound_idx : ndarray of int, shape (n_trials, m − round(fraction·m)), disjoint from
+        ``prior_idx`` row by row.
+    """
+    m_prior = int(round(fraction * m))
+    if not 0 < m_prior < m:
+        raise ValueError(f"fraction {fraction} of m = {m} leaves an empty part")
+    order = rng.permuted(np.tile(np.arange(m), (n_trials, 1)), axis=1)
+    return order[:, :m_prior], order[:, m_prior:]
+
+
 def optimized_bound(
     weights: tuple[np.ndarray, np.ndarray],
-    init: tuple[np.ndarray, np.ndarray],
+    prior_mean: tuple[np.ndarray, np.ndarray],
     sigma0: np.ndarray,
     x: np.ndarray,
     y: np.ndarray,
@@ -399,26 +432,42 @@ def optimized_bound(
     """Optimize ``Q = N(μ, diag(e^{2ρ}))`` and the prior variance λ against the bound.
 
     Following Dziugaite and Roy (2017), minimize by Adam the differentiable objective
-    ``E_{θ∼Q} L̃_B(θ)/ln 2 + √((KL(Q ‖ N(θ₀, λI)) + ln(2m/δ_J)) / (2(m − 1)))`` over
-    ``(μ, ρ, ln λ)``, with ``L̃_B`` the cross-entropy on a mini-batch (one local
-    reparameterization draw per example; cross-entropy in bits is ≥ the 0–1 error), from
-    ``μ = θ̂``, ``ρ = ln σ₀``, ``λ = σ₀²``. Afterwards λ is replaced by the grid value
-    ``λ_j`` (J values, union bound ``δ_J = δ/J``) that minimizes the exact KL, and the
-    final bound is the kl form with the Monte Carlo upper limit of the 0–1 training error:
-    ``kl⁻¹(kl⁻¹(L̂, ln(1/δ_mc)/N), (KL + ln(2√m J/δ))/m)``, valid w.p. ≥ 1 − δ − δ_mc.
+    ``E_{θ∼Q} L̃_B(θ)/ln 2 + √((KL(Q ‖ N(w_P, λI)) + ln(2m/δ_J)) / (2(m − 1)))`` over
+    ``(μ, ρ, ln λ)``, with ``L̃_B`` the cross-entropy on a mini-batch of ``(x, y)`` (one
+    local reparameterization draw per example; cross-entropy in bits is ≥ the 0–1 error),
+    from ``μ = weights``, ``ρ = ln σ₀``, ``λ = σ₀²``. Afterwards λ is replaced by the grid
+    value ``λ_j`` (J values, union bound ``δ_J = δ/J``) that minimizes the exact KL, and
+    the final bound is the kl form with the Monte Carlo upper limit of the 0–1 error on
+    ``(x, y)``: ``kl⁻¹(kl⁻¹(L̂, ln(1/δ_mc)/N), (KL + ln(2√m J/δ))/m)``, valid for the
+    Gibbs 0–1 error of ``Q`` w.p. ≥ 1 − δ − δ_mc, with ``m`` the size of ``(x, y)``.
+
+    The same function serves both priors; only the arguments change:
+
+    - prior at the initialization: ``prior_mean = θ₀``, ``weights = θ̂`` and ``(x, y)``
+      the whole training sample;
+    - data-dependent prior (Dziugaite et al. 2021; Pérez-Ortiz et al. 2021):
+      ``prior_mean = w_prior`` learned on ``S_prior`` only, ``(x, y) = S_bound``, the
+      disjoint rest of the sample. The theorem needs the prior to be independent of
+      ``(x, y)``; the posterior's starting point and everything the optimizer does may
+      depend on ``(x, y)``, since the bound holds for all posteriors at once.
 
     Parameters
     ----------
-    weights, init : (ndarray (T, h, d), ndarray (T, k, h))
-        Trained weights θ̂ (the starting mean) and the initialization θ₀ (prior mean).
+    weights : (ndarray (T, h, d), ndarray (T, k, h))
+        Starting posterior mean (the trained weights θ̂, or ``w_prior``).
+    prior_mean : same shapes
+        Prior mean ``w_P``; must not depend on ``(x, y)``.
     sigma0 : ndarray, shape (T,)
         Starting posterior standard deviation and prior standard deviation.
+    x, y : ndarray, shapes (T, m, d) and (T, m)
+        The sample of the bound (objective, Monte Carlo error and ``m``).
     prior_vars : ndarray, shape (J,)
-        The grid of prior variances.
+        The grid of prior variances, fixed before seeing any data.
 
     References
     ----------
-    Dziugaite and Roy (2017), §4–5; Kingma and Ba (2015) (Adam).
+    Dziugaite and Roy (2017), §4–5; Dziugaite et al. (2021), §3; Pérez-Ortiz et al.
+    (2021), §4–5; Kingma and Ba (2015) (Adam).
     """
     n_trials, m = y.shape
     j_grid = len(prior_vars)
@@ -447,20 +496,20 @@ def optimized_bound(
                 (mu1, mu2), (s1, s2), x[rows, idx], y[rows, idx], xi, zeta
             )
             lam = np.exp(log_lam)
-            kl = diagonal_kl((mu1, mu2), (s1, s2), init, lam)
+            kl = diagonal_kl((mu1, mu2), (s1, s2), prior_mean, lam)
             # d/dKL of √((KL + c)/(2(m−1))) is 1/(4(m−1)·√(...)).
             weight = 1.0 / (4.0 * (m - 1) * np.sqrt((kl + const) / (2.0 * (m - 1))))
             wb = weight.reshape(-1, 1, 1).astype(np.float32)
             lam_b = lam.reshape(-1, 1, 1).astype(np.float32)
             dist = sum(
                 ((p - p0).astype(float) ** 2).sum(axis=(1, 2))
-                for p, p0 in zip((mu1, mu2), init, strict=True)
+                for p, p0 in zip((mu1, mu2), prior_mean, strict=True)
             )
             n_par = mu1[0].size + mu2[0].size
             sum_s = s1.sum(axis=(1, 2), dtype=float) + s2.sum(axis=(1, 2), dtype=float)
             grads = [
-                g_mu1 / LN2 + wb * (mu1 - init[0]) / lam_b,
-                g_mu2 / LN2 + wb * (mu2 - init[1]) / lam_b,
+                g_mu1 / LN2 + wb * (mu1 - prior_mean[0]) / lam_b,
+                g_mu2 / LN2 + wb * (mu2 - prior_mean[1]) / lam_b,
                 2 * s1 * g_s1 / LN2 + wb * (s1 / lam_b - 1.0),
                 2 * s2 * g_s2 / LN2 + wb * (s2 / lam_b - 1.0),
                 weight * 0.5 * (n_par - (sum_s + dist) / lam),
@@ -472,14 +521,14 @@ def optimized_bound(
                 m2 += (1 - beta2) * np.square(g)
                 p -= lr * (m1 / (1 - beta1**t)) / (np.sqrt(m2 / (1 - beta2**t)) + eps)
     mu1, mu2, rho1, rho2, _ = params
-    # A trial whose optimization left the finite range falls back to its start (θ̂, σ₀).
+    # A trial whose optimization left the finite range falls back to its start (weights, σ₀).
     bad = ~np.all([np.isfinite(p).all(axis=(1, 2)) for p in params[:4]], axis=0)
     if bad.any():
         mu1[bad], mu2[bad] = weights[0][bad], weights[1][bad]
         rho1[bad], rho2[bad] = rho0[bad], rho0[bad]
     s1, s2 = np.exp(2 * rho1), np.exp(2 * rho2)
     kl_grid = np.stack(
-        [diagonal_kl((mu1, mu2), (s1, s2), init, np.full(n_trials, v)) for v in prior_vars]
+        [diagonal_kl((mu1, mu2), (s1, s2), prior_mean, np.full(n_trials, v)) for v in prior_vars]
     )
     best = np.nanargmin(kl_grid, axis=0)
     kl = kl_grid[best, np.arange(n_trials)]
