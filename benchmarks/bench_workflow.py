@@ -1,6 +1,6 @@
 """Time the whole workflow on a configuration and report where the time goes.
 
-Runs Snakemake from scratch in a temporary copy of the repository and prints:
+Runs the repository's Snakefile from scratch in a temporary working directory and prints:
 wall time, per-rule job time and peak memory (from Snakemake benchmark files), the
 time spent inside simulation code (logged by every simulate job), and the share of
 time outside it (interpreter starts, imports, I/O, scheduling, plotting, report).
@@ -12,8 +12,6 @@ time outside it (interpreter starts, imports, I/O, scheduling, plotting, report)
 from __future__ import annotations
 
 import argparse
-import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,13 +21,9 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from implicit_reg.report import logged_seconds
+
 ROOT = Path(__file__).resolve().parents[1]
-COPIED = ["Snakefile", "workflow", "config", "src", "profiles", "environment.yml", "pyproject.toml"]
-
-
-def logged(text: str, key: str) -> float:
-    found = re.search(rf"{key}=([0-9.]+)", text)
-    return float(found.group(1)) if found else 0.0
 
 
 def job_table(work: Path) -> pd.DataFrame:
@@ -42,11 +36,12 @@ def job_table(work: Path) -> pd.DataFrame:
         log = work / "results" / "logs" / relative.with_suffix(".log")
         text = log.read_text() if log.exists() else ""
         record = pd.read_csv(bench, sep="\t").iloc[-1]
+        seconds = logged_seconds(text)
         rows.append({"rule": rule, "s": float(record["s"]),
                      "max_rss_mb": pd.to_numeric(record["max_rss"], errors="coerce"),
-                     "simulation_s": logged(text, "simulation_seconds"),
-                     "work_s": logged(text, "work_seconds"),
-                     "process_s": logged(text, "process_seconds")})
+                     "simulation_s": seconds["simulation_seconds"],
+                     "work_s": seconds["work_seconds"],
+                     "process_s": seconds["process_seconds"]})
     return pd.DataFrame(rows)
 
 
@@ -59,9 +54,6 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="implicit-reg-bench-") as tmp:
         work = Path(tmp)
-        for name in COPIED:
-            source = ROOT / name
-            (shutil.copytree if source.is_dir() else shutil.copy2)(source, work / name)
         config = yaml.safe_load((ROOT / args.config).read_text())
         config["strict_claims"] = False
         if args.families:
@@ -70,8 +62,9 @@ def main() -> None:
         (work / "bench.yaml").write_text(yaml.safe_dump(config))
         start = time.perf_counter()
         run = subprocess.run(
-            [sys.executable, "-m", "snakemake", "--cores", str(args.cores), "--configfile",
-             "bench.yaml"], cwd=work, capture_output=True, text=True,
+            [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--cores",
+             str(args.cores), "--configfile", "bench.yaml"], cwd=work, capture_output=True,
+            text=True,
         )
         wall = time.perf_counter() - start
         if run.returncode != 0:

@@ -38,6 +38,23 @@ nav ul{columns:2}code{background:#f3f3f3;padding:0 .2em}
 """
 
 
+#: Timing fields that workflow jobs write to their logs (`workflow/scripts/jobsetup.py`).
+LOGGED_SECONDS = ("simulation_seconds", "work_seconds", "process_seconds")
+
+
+def logged_seconds(log_text: str) -> dict[str, float]:
+    """The ``<field>=<seconds>`` timing fields of a job log (0 for a field not logged).
+
+    ``simulation_seconds``: inside the simulation call; ``work_seconds``: the script's
+    work after its imports; ``process_seconds``: the job's Python process since it started.
+    """
+    found = {}
+    for key in LOGGED_SECONDS:
+        match = re.search(rf"{key}=([0-9.]+)", log_text)
+        found[key] = float(match.group(1)) if match else 0.0
+    return found
+
+
 @dataclass(frozen=True)
 class FigureEntry:
     """One figure of the report: its family, name, PNG bytes and caption (reST text)."""

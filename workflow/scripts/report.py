@@ -4,7 +4,6 @@ from jobsetup import log_work_seconds, setup
 
 setup(snakemake)  # noqa: F821 (injected by Snakemake; before numpy is imported)
 
-import re
 import sys
 import time
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from implicit_reg.report import FigureEntry, build_report
+from implicit_reg.report import FigureEntry, build_report, logged_seconds
 from implicit_reg.tables import library_versions, read_table
 
 START = time.perf_counter()
@@ -38,12 +37,6 @@ diverged = pd.DataFrame(
 )
 
 
-def logged_seconds(text: str, key: str) -> float:
-    """The value of ``key=<seconds>`` in a job log (0 when absent)."""
-    found = re.search(rf"{key}=([0-9.]+)", text)
-    return float(found.group(1)) if found else 0.0
-
-
 def job_row(rule: str, benchmark: str, log: str) -> dict | None:
     """Wall time and peak memory of one job; simulation seconds from its log."""
     if not Path(benchmark).exists():
@@ -54,10 +47,7 @@ def job_row(rule: str, benchmark: str, log: str) -> dict | None:
         "rule": rule,
         "s": float(bench["s"]),
         "max_rss": pd.to_numeric(bench["max_rss"], errors="coerce"),
-        **{
-            key: logged_seconds(text, key)
-            for key in ("simulation_seconds", "work_seconds", "process_seconds")
-        },
+        **logged_seconds(text),
     }
 
 
