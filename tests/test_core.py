@@ -71,8 +71,26 @@ def test_summarize_means_and_intervals():
                            "v": [1.0, 3.0, 5.0, 5.0], "diverged": [False, True, False, False]})
     s = summarize(trials, ("k",))
     assert list(s.v_mean) == [2.0, 5.0]
-    assert s.v_ci95[0] == pytest.approx(1.96 * np.sqrt(2) / np.sqrt(2))
+    # Student's t with 1 degree of freedom: t_0.975 = 12.706 (the normal 1.96 understates).
+    assert s.v_ci95[0] == pytest.approx(12.7062047 * np.sqrt(2) / np.sqrt(2))
     assert list(s.diverged_mean) == [0.5, 0.0]
+
+
+def test_claim_kind_is_claim_or_check():
+    assert Claim("risk", "a", "s", "src", 0.5, 1.0, "<=").kind == "claim"
+    table = claims_table([Claim("risk", "a", "s", "src", 0.5, 1.0, "<=", kind="check")])
+    assert list(table.kind) == ["check"]
+    with pytest.raises(ValueError, match="kind"):
+        Claim("risk", "a", "s", "src", 0.5, 1.0, "<=", kind="maybe")
+
+
+def test_caption_needs_names_experiments():
+    from implicit_reg.captions import caption_body, caption_needs
+
+    text = ".. needs: a, b_c\n\nThe caption.\n"
+    assert caption_needs(text) == ("a", "b_c")
+    assert caption_needs("No line.") == ()
+    assert caption_body(text).strip() == "The caption."
 
 
 def test_tables_round_trip_with_provenance(tmp_path):

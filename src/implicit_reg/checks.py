@@ -7,11 +7,34 @@ Standard library only: it runs at parse time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 
 class ConfigError(ValueError):
     """A configuration value that is valid alone but inconsistent with another key."""
+
+
+@dataclass(frozen=True)
+class Cost:
+    """Estimated resources of one job (one grid point of one experiment).
+
+    Attributes
+    ----------
+    memory_bytes : float
+        Peak memory of the job's arrays (the largest arrays alive at once), in bytes.
+    work : float
+        Floating-point operations of the job, to an order of magnitude
+        (e.g. ``trials × steps × n × d`` for a batched gradient loop).
+    """
+
+    memory_bytes: float
+    work: float
+
+
+#: ``COSTS[family][experiment](params) -> Cost`` for one grid point's parameters
+#: (the experiment's section with its grid replaced by one combination).
+COSTS: dict[str, dict[str, Callable[[Mapping], Cost]]] = {}
 
 
 def _risk_problems(section: Mapping) -> list[str]:

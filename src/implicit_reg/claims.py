@@ -4,6 +4,14 @@ Every figure family turns its aggregate tables into a list of `Claim` records; t
 workflow writes them to ``results/claims/<family>.parquet`` with `claims_table` and the
 report shows them. Whether a claim passed is never stored by hand: it is computed from
 ``measured``, ``comparison`` and ``threshold`` here, in one place.
+
+Each record has a ``kind``:
+
+- ``claim``: compares the *simulation* with an exact reference or a theorem, and would
+  fail if the simulation were wrong (a wrong update, a wrong step size, a wrong limit);
+- ``check``: holds by construction of the code (an identity, two closed forms compared,
+  a solver's own optimality residual) and only guards against bugs. The report shows
+  checks in their own table, apart from the claims; strict mode fails on either kind.
 """
 
 from __future__ import annotations
@@ -15,6 +23,7 @@ from dataclasses import asdict, dataclass
 import pandas as pd
 
 COMPARISONS = ("<=", ">=")
+KINDS = ("claim", "check")
 CLAIM_COLUMNS = (
     "family",
     "claim_id",
@@ -24,6 +33,7 @@ CLAIM_COLUMNS = (
     "threshold",
     "comparison",
     "passed",
+    "kind",
 )
 
 
@@ -69,6 +79,10 @@ class Claim:
         The bound, taken from theory or a convergence study shown in the report.
     comparison : {"<=", ">="}
         The claim holds when ``measured <comparison> threshold``.
+    kind : {"claim", "check"}
+        ``claim`` when the number compares a simulation with theory and could fail if the
+        simulation were wrong; ``check`` when it holds by construction of the code
+        (a consistency check that only guards against bugs).
     """
 
     family: str
@@ -78,10 +92,13 @@ class Claim:
     measured: float
     threshold: float
     comparison: str
+    kind: str = "claim"
 
     def __post_init__(self) -> None:
         if self.comparison not in COMPARISONS:
             raise ValueError(f"claim {self.claim_id}: comparison must be one of {COMPARISONS}")
+        if self.kind not in KINDS:
+            raise ValueError(f"claim {self.claim_id}: kind must be one of {KINDS}")
         if not self.claim_id.isidentifier() or self.claim_id.lower() != self.claim_id:
             raise ValueError(f"claim_id must be snake_case, got {self.claim_id!r}")
         object.__setattr__(self, "measured", float(self.measured))
@@ -116,6 +133,7 @@ def claims_table(claims: Iterable[Claim]) -> pd.DataFrame:
             "threshold": "float64",
             "comparison": "string",
             "passed": "bool",
+            "kind": "string",
         }
     )
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from implicit_reg.captions import caption_body
 from implicit_reg.claims import recompute_passed
 
 FAMILY_TITLES = {
@@ -68,7 +69,7 @@ class FigureEntry:
 def rst_to_html(text: str) -> str:
     """Minimal reStructuredText → HTML for captions: paragraphs, ``code``, *emphasis*, **bold**."""
     out = []
-    for paragraph in re.split(r"\n\s*\n", text.strip()):
+    for paragraph in re.split(r"\n\s*\n", caption_body(text).strip()):
         p = html.escape(" ".join(line.strip() for line in paragraph.splitlines()))
         p = re.sub(r"``(.+?)``", r"<code>\1</code>", p)
         p = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", p)
@@ -79,6 +80,15 @@ def rst_to_html(text: str) -> str:
 
 def anchor(*parts: str) -> str:
     return "-".join(re.sub(r"[^a-z0-9]+", "-", p.lower()).strip("-") for p in parts)
+
+
+def split_kinds(claims: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(claims, checks)``: rows of kind ``claim`` and of kind ``check``.
+
+    A table written before the ``kind`` column existed counts as claims only.
+    """
+    kind = claims["kind"] if "kind" in claims else pd.Series("claim", index=claims.index)
+    return claims[kind != "check"], claims[kind == "check"]
 
 
 def claims_html(claims: pd.DataFrame) -> str:
@@ -178,38 +188,67 @@ def build_report(
     seed: int,
     versions: dict,
     benchmarks: pd.DataFrame,
+    skipped: list[tuple[str, str, list[str]]] = (),
 ) -> str:
-    """The whole report as one HTML document with every image embedded."""
+    """The whole report as one HTML document with every image embedded.
+
+    ``skipped`` lists ``(family, figure, missing experiments)`` of figures a partial
+    configuration left out; each family's section names them.
+    """
     passed = recompute_passed(claims)
+    claim_rows, check_rows = split_kinds(claims)
+    n_claims_ok = int(recompute_passed(claim_rows).sum())
+    n_checks_ok = int(recompute_passed(check_rows).sum())
     families = list(dict.fromkeys([f.family for f in figures] + list(claims.family)))
-    toc = ["<li><a href='#claims'>Claims</a></li>"]
+    toc = [
+        "<li><a href='#claims'>Claims</a></li>",
+        "<li><a href='#checks'>Consistency checks</a></li>",
+    ]
     body = []
     for family in families:
         title = FAMILY_TITLES.get(family, family)
         toc.append(f"<li><a href='#{anchor(family)}'>{html.escape(title)}</a><ul>")
         body.append(f"<h2 id='{anchor(family)}'>{html.escape(title)}</h2>")
-        fam_claims = claims[claims.family == family]
-        fam_ok = int(recompute_passed(fam_claims).sum())
-        body.append(f"<p>{fam_ok} of {len(fam_claims)} claims pass.</p>")
+        fam_claims, fam_checks = split_kinds(claims[claims.family == family])
+        body.append(
+            f"<p>{int(recompute_passed(fam_claims).sum())} of {len(fam_claims)} claims and "
+            f"{int(recompute_passed(fam_checks).sum())} of {len(fam_checks)} consistency "
+            "checks pass.</p>"
+        )
         for entry in (f for f in figures if f.family == family):
             toc.append(f"<li><a href='#{anchor(family, entry.name)}'>{entry.name}</a></li>")
             body.append(figure_html(entry))
+        left_out = [
+            f"<li><code>{html.escape(name)}</code>: needs "
+            f"{', '.join(html.escape(m) for m in missing)}, not in the configuration</li>"
+            for fam, name, missing in skipped
+            if fam == family
+        ]
+        if left_out:
+            body.append(f'<div class="note">Figures skipped:<ul>{"".join(left_out)}</ul></div>')
         toc.append("</ul></li>")
     toc.append("<li><a href='#provenance'>Provenance</a></li>")
     status = (
-        "every claim passes"
+        "everything passes"
         if passed.all()
-        else f"<span style='color:#a31515'>{int((~passed).sum())} claim(s) fail</span>"
+        else f"<span style='color:#a31515'>{int((~passed).sum())} row(s) fail</span>"
     )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>implicit-reg report</title>
 <style>{STYLE}</style></head><body>
 <h1>Implicit regularization: the report</h1>
-<p class="summary">{int(passed.sum())} of {len(claims)} claims pass: {status}.
+<p class="summary">{n_claims_ok} of {len(claim_rows)} claims and {n_checks_ok} of
+{len(check_rows)} consistency checks pass: {status}.
 Seed {seed}. Each figure is drawn from Parquet tables under <code>results/</code>; each claim
 is recomputed from them and checked against the threshold its source states.</p>
 <nav><h2>Contents</h2><ul>{''.join(toc)}</ul></nav>
-<h2 id="claims">Claims</h2>{claims_html(claims)}
+<h2 id="claims">Claims</h2>
+<p>A claim compares the simulation with an exact reference or a theorem: it would fail if
+the simulation were wrong.</p>{claims_html(claim_rows)}
+<h2 id="checks">Consistency checks</h2>
+<p>A consistency check holds by construction of the code (an identity, two closed forms
+compared, a solver's own optimality residual); it is not evidence for the science, only a
+guard against bugs. Strict mode fails on checks as on claims.</p>{claims_html(check_rows)}
 <h3>Diverged runs</h3>{divergence_html(diverged)}
 {''.join(body)}
 <h2 id="provenance">Provenance</h2>

@@ -5,6 +5,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from implicit_reg.grid import canonical, grid_points
+from implicit_reg.captions import caption_needs
 from implicit_reg.checks import check_config
 from snakemake.io import report as report_flag  # `report(` would read as a directive
 
@@ -52,9 +53,32 @@ def family_code(family, exclude=()):
     return sorted(str(p) for p in (SRC / family).glob("*.py") if p.name not in exclude)
 
 
+def captioned_figures(family):
+    """Figure name -> experiments it needs, from the captions in workflow/report/<family>/."""
+    return {
+        p.stem: caption_needs(p.read_text())
+        for p in sorted((CAPTIONS / family).glob("*.rst"))
+    }
+
+
 def figure_names(family):
-    """A family's figures are the captions in workflow/report/<family>/ (one per figure)."""
-    return sorted(p.stem for p in (CAPTIONS / family).glob("*.rst"))
+    """Figures drawn for this configuration: every captioned figure whose experiments run."""
+    present = set(experiments(family))
+    return [
+        name
+        for name, needs in captioned_figures(family).items()
+        if set(needs) <= present
+    ]
+
+
+def skipped_figures():
+    """(family, figure, missing experiments) of figures left out by a partial config."""
+    return [
+        (family, name, sorted(set(needs) - set(experiments(family))))
+        for family in FAMILIES
+        for name, needs in captioned_figures(family).items()
+        if not set(needs) <= set(experiments(family))
+    ]
 
 
 def figure_files(family, ext):

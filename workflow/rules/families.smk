@@ -67,6 +67,7 @@ for family in FAMILIES:
         params:
             family=family,
             figures=figure_names(family),
+            captioned=sorted(captioned_figures(family)),
         script:
             "../scripts/figures.py"
 

@@ -26,6 +26,7 @@ rule report:
     params:
         config=canonical(config),
         jobs=job_records(),
+        skipped=skipped_figures(),
     script:
         "../scripts/report.py"
 

@@ -18,10 +18,21 @@ sm = snakemake  # noqa: F821 (injected by Snakemake)
 
 claims = pd.concat([read_table(p) for p in sm.input.claims], ignore_index=True)
 claims["passed"] = recompute_passed(claims)
+if "kind" not in claims:
+    claims["kind"] = "claim"
 failed = claims[~claims.passed]
 for row in failed.itertuples():
-    print(f"FAILED {row.family}/{row.claim_id}: measured {row.measured:.6g}, "
+    print(f"FAILED {row.kind} {row.family}/{row.claim_id}: measured {row.measured:.6g}, "
           f"required {row.comparison} {row.threshold:g}", file=sys.stderr)
+is_claim = claims.kind == "claim"
+summary = (
+    f"claims: {int(claims.passed[is_claim].sum())} of {int(is_claim.sum())} passed, "
+    f"consistency checks: {int(claims.passed[~is_claim].sum())} of {int((~is_claim).sum())} "
+    f"passed; failed: {', '.join(failed.family + '/' + failed.claim_id) or 'none'}; "
+    f"report: {sm.input.report}"
+)
+print(summary, file=sys.stderr)
+sys.__stderr__.write(summary + "\n")
 if sm.params.strict and len(failed):
     sys.stderr.flush()
     sys.__stderr__.write(
@@ -29,7 +40,7 @@ if sm.params.strict and len(failed):
         f"({', '.join(failed.family + '/' + failed.claim_id)}); see {sm.input.report}\n"
     )
     sys.exit(1)
-claims[["family", "claim_id", "measured", "comparison", "threshold", "passed"]].to_csv(
+claims[["family", "claim_id", "kind", "measured", "comparison", "threshold", "passed"]].to_csv(
     sm.output[0], sep="\t", index=False
 )
 log_work_seconds(START)

@@ -18,8 +18,8 @@ sm = snakemake  # noqa: F821 (injected by Snakemake)
 
 family = sm.params.family
 figures = importlib.import_module(f"implicit_reg.{family}.figures").FIGURES
-missing = sorted(set(sm.params.figures) - set(figures))
-uncaptioned = sorted(set(figures) - set(sm.params.figures))
+missing = sorted(set(sm.params.captioned) - set(figures))
+uncaptioned = sorted(set(figures) - set(sm.params.captioned))
 if missing or uncaptioned:
     raise SystemExit(
         f"{family}: captions without a figure function {missing}; "

@@ -60,6 +60,7 @@ html = build_report(
     sm.params.config["seed"],
     library_versions(),
     jobs if not jobs.empty else pd.DataFrame(columns=["rule", "s", "max_rss"]),
+    [tuple(s) for s in sm.params.skipped],
 )
 Path(sm.output[0]).write_text(html)
 print(f"report: {len(claims)} claims, {len(figures)} figures", file=sys.stderr)

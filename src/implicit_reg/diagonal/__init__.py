@@ -276,8 +276,8 @@ def crossover_claims(trials: pd.DataFrame) -> list[Claim]:
         gap = rows["population_error_l2"] - rows["population_error_l1"]
         return (rows["population_error"] - rows["population_error_l1"]) / gap
 
-    claim = lambda cid, text, measured, thr, cmp: Claim(  # noqa: E731
-        FAMILY, cid, text, SOURCE_F3A, measured, thr, cmp
+    claim = lambda cid, text, measured, thr, cmp, kind="claim": Claim(  # noqa: E731
+        FAMILY, cid, text, SOURCE_F3A, measured, thr, cmp, kind
     )
     return [
         claim(
@@ -333,6 +333,7 @@ def crossover_claims(trials: pd.DataFrame) -> list[Claim]:
             trials["kkt_stationarity"].max(),
             1e-8,
             "<=",
+            kind="check",
         ),
         claim(
             "kkt_feasibility_residual",
@@ -340,6 +341,7 @@ def crossover_claims(trials: pd.DataFrame) -> list[Claim]:
             trials["kkt_feasibility"].max(),
             1e-8,
             "<=",
+            kind="check",
         ),
     ]
 

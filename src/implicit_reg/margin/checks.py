@@ -115,6 +115,7 @@ def soudry_claims(table: pd.DataFrame) -> list[Claim]:
             table["kkt_residual"].max(),
             1e-8,
             "<=",
+            kind="check",
         ),
         Claim(
             FAMILY,

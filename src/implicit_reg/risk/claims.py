@@ -153,7 +153,7 @@ def early_stopping_claims(table: pd.DataFrame) -> list[Claim]:
               f"The per-direction variance ratio [(1 − e^(−x))(1 + x)/x]² has maximum "
               f"{VARIANCE_RATIO_MAX} (found {ratio_max:.7f} at x = {x_star:.5f}): "
               "absolute difference ≤ 1e-5.",
-              akt, abs(ratio_max - VARIANCE_RATIO_MAX), 1e-5, "<="),
+              akt, abs(ratio_max - VARIANCE_RATIO_MAX), 1e-5, "<=", kind="check"),
     ]
 
 

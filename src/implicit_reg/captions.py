@@ -1,0 +1,31 @@
+"""Figure captions: the workflow's list of figures and the experiments each one needs.
+
+Each figure of a family has a caption ``workflow/report/<family>/<figure>.rst``. Its
+first line is a reStructuredText comment naming the experiments the figure is drawn
+from::
+
+    .. needs: min_norm, double_descent
+
+A figure whose experiments are not all in the configuration is skipped (no job, no
+output) and the report says so. Standard library only: it runs at parse time.
+"""
+
+from __future__ import annotations
+
+import re
+
+NEEDS = re.compile(r"^\.\.\s+needs:\s*(.*)$")
+
+
+def caption_needs(text: str) -> tuple[str, ...]:
+    """Experiments named on the caption's ``.. needs:`` line (empty if there is none)."""
+    for line in text.splitlines():
+        match = NEEDS.match(line.strip())
+        if match:
+            return tuple(name.strip() for name in match.group(1).split(",") if name.strip())
+    return ()
+
+
+def caption_body(text: str) -> str:
+    """The caption without its reStructuredText comment lines (``.. needs:`` and others)."""
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(".."))
