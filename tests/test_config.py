@@ -81,8 +81,7 @@ def test_schema_rejects_malformed_config(root, smoke, path, value, named):
     ("path", "value", "named"),
     [
         ("risk.min_norm.batch_sizes", [1, 500], "batch_sizes"),
-        ("risk.early_stopping.t_min", 1e4, "t_min"),
-        ("risk.double_descent.grid.noise_std", [0.5, 0.5], "noise_std"),
+        ("risk.double_descent.grid.n_samples", [200, 200], "n_samples"),
     ],
 )
 def test_cross_key_checks_reject_inconsistent_config(root, smoke, path, value, named):

@@ -140,3 +140,55 @@ def test_variance_ratio_maximum():
     assert ratio == pytest.approx(1.68591, abs=1e-5)
     assert x_star == pytest.approx(1.7933, abs=1e-4)
     assert theory.bias_ratio(np.linspace(1e-6, 50, 1000)).max() <= 1.0
+
+
+def test_gd_gram_path_matches_gradient_descent_filter():
+    """Simulated GD on many draws equals the closed form 1 − (1 − ηs)^k in the eigenbasis."""
+    from implicit_reg.risk.algorithms import gd_gram_path
+
+    rng = np.random.default_rng(3)
+    for n, d in [(8, 20), (30, 6)]:
+        X = rng.standard_normal((2, n, d))
+        Y = rng.standard_normal((2, n, 4))
+        gram = X.transpose(0, 2, 1) @ X / n
+        moment = X.transpose(0, 2, 1) @ Y / n
+        s, V = np.linalg.eigh(gram)
+        eta = 0.3 / s.max()
+        steps = np.array([0, 1, 7, 60])
+        path = gd_gram_path(gram, moment, eta, steps)
+        for i, k in enumerate(steps):
+            phi = theory.gradient_descent_filter(s, eta, k)
+            safe = s > 1e-10
+            coef = np.where(safe, phi / np.where(safe, s, 1.0), 0.0)
+            expected = V @ (coef[..., None] * (V.transpose(0, 2, 1) @ moment))
+            np.testing.assert_allclose(path[i], expected, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("fraction", [0.01, 0.1, 0.3])
+def test_gd_ridge_risk_bound_is_the_worst_direction(fraction):
+    """The bound equals a brute-force sup over x and over every direction's ηs ≤ fraction."""
+    bound = theory.gd_ridge_risk_bound(fraction)
+    x = np.geomspace(1e-3, 50, 20001)
+    brute = 0.0
+    for h in np.linspace(1e-4, fraction, 30):
+        k = x / h
+        var = ((1 - (1 - h) ** k) * (1 + x) / x) ** 2
+        brute = max(brute, var.max())
+    assert brute <= bound * (1 + 1e-7)
+    assert bound == pytest.approx(max(1.0, brute), rel=1e-5)
+    assert theory.gd_ridge_risk_bound(1e-7) == pytest.approx(1.68591, abs=1e-5)
+
+
+def test_gd_risk_bound_holds_for_exact_expected_risks(problem):
+    """Closed-form expected risks of GD and ridge respect the per-direction bound."""
+    X, _ = problem
+    n = X.shape[1]
+    s = np.clip(np.linalg.eigvalsh(X.transpose(0, 2, 1) @ X / n), 0, None)
+    eta = 0.1 / s.max()
+    steps = np.unique(np.geomspace(1, 1e5, 60).astype(int))
+    k = steps[:, None, None]
+    gd = theory.expected_filter_risk(s[None], theory.gradient_descent_filter(s[None], eta, k),
+                                     n, 1.0, 1.0)
+    ridge = theory.expected_filter_risk(s[None], theory.ridge_filter(s[None], 1 / (eta * k)),
+                                        n, 1.0, 1.0)
+    assert np.max(gd / ridge) <= theory.gd_ridge_risk_bound(0.1)

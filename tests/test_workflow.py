@@ -107,7 +107,7 @@ def test_plot_edit_reruns_figures_only(smoke_run):
 def test_grid_edit_reruns_only_the_new_point(smoke_run):
     work, config = smoke_run
     edited = yaml.safe_load(yaml.safe_dump(config))
-    edited["risk"]["double_descent"]["grid"]["noise_std"].append(0.75)
+    edited["risk"]["double_descent"]["grid"]["n_samples"].append(150)
     (work / "config" / "edited.yaml").write_text(yaml.safe_dump(edited))
     jobs = planned_jobs(work, "config/edited.yaml")
     assert jobs["risk_simulate"] == 1

@@ -48,12 +48,6 @@ def _risk_problems(section: Mapping) -> list[str]:
                 f"risk.min_norm.batch_sizes {too_big} exceed the smallest "
                 f"risk.min_norm.grid.n_samples ({smallest_n}); a batch needs distinct rows"
             )
-    early = section.get("early_stopping")
-    if early and early.get("t_min", 0) >= early.get("t_max", float("inf")):
-        problems.append(
-            f"risk.early_stopping.t_min ({early['t_min']}) must be below "
-            f"risk.early_stopping.t_max ({early['t_max']})"
-        )
     return problems
 
 

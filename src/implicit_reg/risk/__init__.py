@@ -10,13 +10,18 @@ from implicit_reg.risk.experiments import (
 
 EXPERIMENTS = {
     "min_norm": Experiment(
-        simulate_min_norm, keys=("n_samples", "n_features", "algorithm", "init", "step")
+        simulate_min_norm,
+        keys=("n_samples", "n_features", "algorithm", "init", "step"),
+        artifacts=True,
     ),
     "double_descent": Experiment(
         simulate_double_descent,
         keys=("noise_std", "n_samples", "gamma", "n_features", "estimator", "ridge_lambda"),
+        artifacts=True,
     ),
-    "early_stopping": Experiment(simulate_early_stopping, keys=("n_samples", "n_features", "t")),
+    "early_stopping": Experiment(
+        simulate_early_stopping, keys=("n_samples", "n_features", "step"), artifacts=True
+    ),
 }
 
 __all__ = ["EXPERIMENTS", "claims"]

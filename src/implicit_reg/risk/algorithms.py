@@ -189,3 +189,48 @@ def _iterate(step, beta0: np.ndarray, y: np.ndarray, checkpoints: np.ndarray) ->
         is_diverged = _check_divergence(updated, is_diverged, limit)
         beta = np.where(is_diverged[:, None], beta, updated)
     return Path(steps=checkpoints, betas=betas, diverged=diverged)
+
+
+def gd_gram_path(
+    gram: np.ndarray, moment: np.ndarray, eta: float, checkpoints: np.ndarray
+) -> np.ndarray:
+    """Gradient descent on least squares for many label draws sharing one design.
+
+    ``B_{k+1} = B_k − η(G B_k − M)`` from ``B_0 = 0``, with ``G = XᵀX/n`` and
+    ``M = XᵀY/n``: each column of ``B`` is the GD iterate ``β_k`` for one column of
+    ``Y`` (one draw of β* and noise), the gradient of ``(1/2n)‖y − Xβ‖²`` being
+    ``Gβ − Xᵀy/n``.
+
+    Parameters
+    ----------
+    gram : ndarray, shape (trials, d, d)
+    moment : ndarray, shape (trials, d, m)
+    eta : float
+        Step size, below ``2/λ_max(G)`` for stability.
+    checkpoints : ndarray of int, shape (k,)
+        Sorted steps to keep (0 = the initialization).
+
+    Returns
+    -------
+    ndarray, shape (k, trials, d, m)
+        Iterates at the checkpoints; NaN once an iterate stops being finite.
+
+    References
+    ----------
+    Seed 003 (early stopping); Ali, Kolter, Tibshirani (2019), §2 (GD on least squares).
+    """
+    checkpoints = np.asarray(checkpoints, dtype=np.int64)
+    path = np.empty((len(checkpoints), *moment.shape))
+    beta = np.zeros_like(moment, dtype=float)
+    step_moment = eta * moment
+    next_index = 0
+    for k in range(int(checkpoints[-1]) + 1):
+        while next_index < len(checkpoints) and checkpoints[next_index] == k:
+            path[next_index] = beta
+            next_index += 1
+        if k == checkpoints[-1]:
+            break
+        with np.errstate(over="ignore", invalid="ignore"):
+            beta = beta - eta * (gram @ beta) + step_moment
+    path[~np.isfinite(path)] = np.nan
+    return path

@@ -64,7 +64,7 @@ def _path_rows(path, X, y, beta_limit, beta_min_norm, eta, **labels) -> pd.DataF
     )
 
 
-def simulate_min_norm(params: dict, rng: np.random.Generator) -> pd.DataFrame:
+def simulate_min_norm(params: dict, rng: np.random.Generator):
     """F1a: GD and SGD from zero and from a random ``β₀`` versus ``X⁺y``.
 
     Parameters
@@ -77,11 +77,14 @@ def simulate_min_norm(params: dict, rng: np.random.Generator) -> pd.DataFrame:
 
     Returns
     -------
-    DataFrame
+    table : DataFrame
         One row per (algorithm, init, trial, step) with ``t = η·step``, ``train_loss``,
         ``rel_dist_min_norm = ‖β − X⁺y‖/‖X⁺y‖``, ``rel_dist_limit`` (to
         ``β₀ + X⁺(y − Xβ₀)``), ``norm``, ``min_norm_norm = ‖X⁺y‖``,
         ``null_init_norm = ‖P⊥β₀‖`` and ``diverged``.
+    arrays : dict
+        ``X`` (trials, n, d), ``y`` (trials, n), ``beta0_random`` (trials, d) and the
+        final iterate ``final_<algorithm>_<init>`` (trials, d) of every run.
 
     References
     ----------
@@ -99,6 +102,7 @@ def simulate_min_norm(params: dict, rng: np.random.Generator) -> pd.DataFrame:
     gd_checkpoints = log_checkpoints(params["gd_steps"], params["n_checkpoints"])
     sgd_checkpoints = log_checkpoints(params["sgd_steps"], params["n_checkpoints"])
     frames = []
+    arrays = {"X": X, "y": y, "beta0_random": inits["random"]}
     for init, beta0 in inits.items():
         limit = theory.min_norm_limit_from(X, y, beta0)
         runs = {"gd": (algorithms.gd_path(X, y, beta0, eta_gd, gd_checkpoints), eta_gd)}
@@ -107,12 +111,13 @@ def simulate_min_norm(params: dict, rng: np.random.Generator) -> pd.DataFrame:
             runs[f"sgd_b{b}"] = (path, eta_sgd)
         null_norm = _norm(theory.null_space_component(X, beta0))
         for name, (path, eta) in runs.items():
+            arrays[f"final_{name}_{init}"] = path.betas[-1]
             rows = _path_rows(path, X, y, limit, beta_min_norm, eta, algorithm=name, init=init)
             rows["min_norm_norm"] = _norm(beta_min_norm)[rows.trial]
             rows["null_init_norm"] = null_norm[rows.trial]
             frames.append(rows)
     table = pd.concat(frames, ignore_index=True)
-    return table.assign(n_samples=n, n_features=d)
+    return table.assign(n_samples=n, n_features=d), arrays
 
 
 # ---------------------------------------------------------------------------------------
@@ -132,12 +137,15 @@ def spectral_coordinates(
     Parameters
     ----------
     X : ndarray, shape (trials, n, d)
-    y, Xbeta_star : ndarray, shape (trials, n)
+    y : ndarray, shape (trials, n) or (trials, n, m)
+        Labels; a trailing axis holds several label vectors per design (e.g. noise levels).
+    Xbeta_star : ndarray, shape (trials, n)
     beta_star : ndarray, shape (trials, d)
 
     Returns
     -------
-    s, uy, vb : ndarray, shape (trials, min(n, d))
+    s, vb : ndarray, shape (trials, min(n, d))
+    uy : ndarray, shape (trials, min(n, d)) or (trials, min(n, d), m)
     """
     n, d = X.shape[1:]
     if n <= d:
@@ -147,11 +155,12 @@ def spectral_coordinates(
     s = np.sqrt(np.clip(s2, 0.0, None))
     positive = s > s.max(axis=1, keepdims=True) * 1e-10
     inv_s = np.where(positive, 1.0 / np.where(positive, s, 1.0), 0.0)
+    inv_s_labels = inv_s.reshape(inv_s.shape + (1,) * (y.ndim - 2))
     if n <= d:
-        uy = np.einsum("tnk,tn->tk", U, y)
+        uy = np.einsum("tnk,tn...->tk...", U, y)
         vb = inv_s * np.einsum("tnk,tn->tk", U, Xbeta_star)
     else:
-        uy = inv_s * np.einsum("tdk,td->tk", V, np.einsum("tnd,tn->td", X, y))
+        uy = inv_s_labels * np.einsum("tdk,td...->tk...", V, np.einsum("tnd,tn...->td...", X, y))
         vb = np.einsum("tdk,td->tk", V, beta_star)
     return np.where(positive, s, 0.0), uy, vb
 
@@ -184,121 +193,242 @@ def filter_risks(
     return np.array(risks), np.array(expected)
 
 
-def simulate_double_descent(params: dict, rng: np.random.Generator) -> pd.DataFrame:
-    """F1b: risk of the min-norm interpolant and of ridge across ``γ = d/n``.
+def seeded_gaussian_design(seed: int, n: int, d: int, signal_norm: float):
+    """One dataset of F1b from its own integer seed, in a documented order.
 
-    For each ``γ``: ``d = round(γn)``, ``X`` with ``N(0, 1)`` entries, ``β*`` uniform on
-    the sphere of radius ``r``, ``y = Xβ* + σε``. Estimators: min-norm ``X⁺y``, ridge at
-    ``λ* = γσ²/r²`` and at each fixed ``λ`` of ``ridge_lambdas``.
+    ``rng = numpy.random.default_rng(seed)``; ``X = rng.standard_normal((n, d))``;
+    ``b = rng.standard_normal(d)``, ``β* = r·b/‖b‖`` (uniform on the sphere of radius r);
+    ``ε = rng.standard_normal(n)``. The labels at noise level σ are ``y = Xβ* + σε``, so
+    anyone can rebuild the data from the seeds kept beside the table.
+
+    Returns
+    -------
+    X : ndarray, shape (n, d)
+    beta_star : ndarray, shape (d,)
+    eps : ndarray, shape (n,)
+    """
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    b = rng.standard_normal(d)
+    eps = rng.standard_normal(n)
+    return X, signal_norm * b / np.linalg.norm(b), eps
+
+
+#: Largest design batch (trials × n × d floats) held at once by `simulate_double_descent`.
+DESIGN_BATCH_FLOATS = 2**24
+
+
+def trial_chunk(n: int, d: int) -> int:
+    """Trials per batch so that a batch of designs holds at most `DESIGN_BATCH_FLOATS`."""
+    return max(1, DESIGN_BATCH_FLOATS // (n * d))
+
+
+def design_risks(seeds, n: int, d: int, r: float, sigmas: list[float], lambdas: list[list]):
+    """Realized and given-X expected risks on the datasets of ``seeds``, per noise level.
+
+    One spectral decomposition per design serves every noise level: ``Uᵀy`` is linear in
+    ``y = Xβ* + σε``.
+
+    Parameters
+    ----------
+    seeds : array of int, shape (trials,)
+    sigmas : list of float
+    lambdas : list of list of float
+        Penalties per noise level (0 for min-norm).
+
+    Returns
+    -------
+    list of (risk, expected), one per noise level, each of shape (len(lambdas[j]), trials)
+    """
+    data = [seeded_gaussian_design(int(s), n, d, r) for s in seeds]
+    X = np.stack([x for x, _, _ in data])
+    beta_star = np.stack([b for _, b, _ in data])
+    eps = np.stack([e for _, _, e in data])
+    del data
+    signal = np.einsum("tnd,td->tn", X, beta_star)
+    y = signal[:, :, None] + eps[:, :, None] * np.asarray(sigmas)[None, None, :]
+    s, uy, vb = spectral_coordinates(X, y, signal, beta_star)
+    norm2 = np.sum(beta_star**2, axis=1)
+    return [
+        filter_risks(s, uy[:, :, j], vb, norm2, d, lambdas[j], n, sigma, r)
+        for j, sigma in enumerate(sigmas)
+    ]
+
+
+def simulate_double_descent(params: dict, rng: np.random.Generator):
+    """F1b: realized risk of the min-norm interpolant and of ridge across ``γ = d/n``.
+
+    For each ``γ`` and trial: ``d = round(γn)``, a dataset from `seeded_gaussian_design`
+    (its own seed), and for every noise level σ of ``noise_stds`` the labels
+    ``y = Xβ* + σε``. Estimators: min-norm ``X⁺y``, ridge at ``λ* = γσ²/r²`` and at each
+    fixed ``λ`` of ``ridge_lambdas``. All noise levels share the designs; designs are
+    drawn in batches of bounded memory (`trial_chunk`).
 
     Parameters
     ----------
     params : dict
-        ``n_samples``, ``gamma`` (list), ``noise_std``, ``signal_norm``,
+        ``n_samples``, ``gamma`` (list), ``noise_stds`` (list), ``signal_norm``,
         ``ridge_lambdas`` (list), ``n_trials``.
 
     Returns
     -------
-    DataFrame
-        One row per (gamma, estimator, trial): ``risk = ‖β̂ − β*‖²`` (isotropic test
-        points), ``expected_risk`` (its average over noise and the prior given X, a
-        lower-variance estimate of the same mean), and ``theory_risk`` (the asymptotic
-        formula at this ``γ``).
+    table : DataFrame
+        One row per (noise_std, gamma, estimator, trial): ``risk = ‖β̂ − β*‖²`` (the
+        realized excess risk for isotropic test points), ``expected_risk`` (its average
+        over noise and the prior given X, a second, lower-variance line) and
+        ``theory_risk`` (the asymptotic formula at this ``γ``).
+    arrays : dict
+        ``seeds`` (len(gamma), trials) int64: each dataset's seed; ``gamma``,
+        ``n_features``, ``noise_stds``; enough to rebuild every dataset.
 
     References
     ----------
     Hastie, Montanari, Rosset, Tibshirani (2019), Theorems 1 and 5.
     """
-    n, sigma, r = params["n_samples"], params["noise_std"], params["signal_norm"]
-    trials = params["n_trials"]
+    n, r, trials = params["n_samples"], params["signal_norm"], params["n_trials"]
+    sigmas = [float(s) for s in params["noise_stds"]]
+    gammas = [float(g) for g in params["gamma"]]
+    seeds = rng.integers(0, 2**63 - 1, size=(len(gammas), trials), dtype=np.int64)
+    dims = [max(1, round(g * n)) for g in gammas]
+    fixed = [float(lam) for lam in params["ridge_lambdas"]]
+    names = ["min_norm", "ridge_optimal", *["ridge_fixed"] * len(fixed)]
     frames = []
-    for gamma in params["gamma"]:
-        d = max(1, round(gamma * n))
+    for gamma_seeds, d in zip(seeds, dims, strict=True):
         g = d / n
-        X = rng.standard_normal((trials, n, d))
-        beta_star = sphere(rng, (trials, d), r)
-        signal = np.einsum("tnd,td->tn", X, beta_star)
-        y = signal + sigma * rng.standard_normal((trials, n))
-        s, uy, vb = spectral_coordinates(X, y, signal, beta_star)
-        lam_star = float(theory.optimal_ridge_lambda(g, r, sigma))
-        fixed = list(params["ridge_lambdas"])
-        lambdas = [0.0, lam_star, *fixed]
-        risk, expected = filter_risks(
-            s, uy, vb, np.sum(beta_star**2, axis=1), d, lambdas, n, sigma, r
-        )
-        names = ["min_norm", "ridge_optimal", *["ridge_fixed"] * len(fixed)]
-        theories = [
-            float(theory.ridgeless_risk(g, r, sigma)),
-            *(float(theory.ridge_risk(lam, g, r, sigma)) for lam in lambdas[1:]),
+        lambdas = [
+            [0.0, float(theory.optimal_ridge_lambda(g, r, sigma)), *fixed] for sigma in sigmas
         ]
-        for i, (name, lam) in enumerate(zip(names, lambdas, strict=True)):
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "gamma": g,
-                        "n_features": d,
-                        "estimator": name,
-                        "ridge_lambda": lam,
-                        "trial": np.arange(trials),
-                        "risk": risk[i],
-                        "expected_risk": expected[i],
-                        "theory_risk": theories[i],
-                    }
+        chunk = trial_chunk(n, d)
+        batches = [
+            design_risks(gamma_seeds[i : i + chunk], n, d, r, sigmas, lambdas)
+            for i in range(0, trials, chunk)
+        ]
+        for j, sigma in enumerate(sigmas):
+            risk = np.concatenate([b[j][0] for b in batches], axis=1)
+            expected = np.concatenate([b[j][1] for b in batches], axis=1)
+            theories = [
+                float(theory.ridgeless_risk(g, r, sigma)),
+                *(float(theory.ridge_risk(lam, g, r, sigma)) for lam in lambdas[j][1:]),
+            ]
+            for i, (name, lam) in enumerate(zip(names, lambdas[j], strict=True)):
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "noise_std": sigma,
+                            "gamma": g,
+                            "n_features": d,
+                            "estimator": name,
+                            "ridge_lambda": lam,
+                            "trial": np.arange(trials),
+                            "risk": risk[i],
+                            "expected_risk": expected[i],
+                            "theory_risk": theories[i],
+                        }
+                    )
                 )
-            )
-    return pd.concat(frames, ignore_index=True).assign(
-        n_samples=n, noise_std=sigma, signal_norm=r
-    )
+    table = pd.concat(frames, ignore_index=True).assign(n_samples=n, signal_norm=r)
+    arrays = {
+        "seeds": seeds,
+        "gamma": np.array(gammas),
+        "n_features": np.array(dims),
+        "noise_stds": np.array(sigmas),
+    }
+    return table, arrays
 
 
 # ---------------------------------------------------------------------------------------
 # F1c
 
 
-def simulate_early_stopping(params: dict, rng: np.random.Generator) -> pd.DataFrame:
-    """F1c: expected risk of gradient flow at time ``t`` and of ridge at ``λ = 1/t``.
+def simulate_early_stopping(params: dict, rng: np.random.Generator):
+    """F1c: gradient descent stopped at ``t = ηk`` against ridge at ``λ = 1/t``, on draws.
 
-    For each trial ``X`` has ``N(0, 1)`` entries; the risks are the closed-form averages
-    over noise and the isotropic prior given X (`theory.expected_filter_risk`) with
-    filters ``1 − e^{−ts}`` and ``s/(s + 1/t)``.
+    For each sample size n and trial: a design X with ``N(0, 1)`` entries; ``n_draws``
+    draws of ``β* ~ N(0, (r²/d)I)`` and ``ε ~ N(0, σ²I)``, ``y = Xβ* + ε``. Gradient
+    descent from zero runs on every draw (`algorithms.gd_gram_path`) with
+    ``η = step_fraction/max_trials λ_max(XᵀX/n)`` (one step for all trials, so ``t``
+    is shared), and ridge at ``λ = 1/t`` is fitted on the same draws. Realized risks
+    ``‖β̂ − β*‖²`` (isotropic test points) are averaged over the draws. Beside them the
+    closed-form expected risks given X: GD's (filter ``1 − (1 − ηs)^k``), the flow's
+    (``1 − e^{−ts}``) and ridge's.
 
     Parameters
     ----------
     params : dict
-        ``n_samples`` (a list, n > d and n < d, all in one job), ``n_features``,
-        ``noise_std``, ``signal_norm``, ``n_trials``, ``t_min``, ``t_max``, ``n_times``.
+        ``n_samples`` (a list: n > d and n < d, all in one job), ``n_features``,
+        ``noise_std``, ``signal_norm``, ``n_trials``, ``n_draws``, ``step_fraction``,
+        ``t_max``, ``n_checkpoints``.
 
     Returns
     -------
-    DataFrame
-        One row per (trial, t): ``risk_gf``, ``risk_ridge``, ``risk_ratio``.
+    table : DataFrame
+        One row per (n_samples, trial, step): ``t``, ``eta``, ``risk_gd`` and
+        ``risk_ridge_draws`` (draw means of the realized risks), ``risk_gd_se`` (their
+        standard error over draws), ``risk_ratio_gd = risk_gd/risk_ridge_draws``,
+        ``expected_risk_gd`` (closed form for GD), ``risk_gf``, ``risk_ridge`` and
+        ``risk_ratio = risk_gf/risk_ridge`` (closed forms for the flow and ridge).
+    arrays : dict
+        Per n: ``X_n<n>`` (trials, n, d), ``beta_star_n<n>`` (trials, d, draws),
+        ``noise_n<n>`` (trials, n, draws) and ``eta_n<n>``.
 
     References
     ----------
-    Ali, Kolter, Tibshirani (2019), Theorem 1; seed 003 (early stopping vs ridge).
+    Ali, Kolter, Tibshirani (2019), Theorem 1 and Lemma 2; seed 003 (early stopping).
     """
-    d, trials = params["n_features"], params["n_trials"]
+    d, trials, draws = params["n_features"], params["n_trials"], params["n_draws"]
     sigma, r = params["noise_std"], params["signal_norm"]
-    times = np.geomspace(params["t_min"], params["t_max"], params["n_times"])
-    frames = []
-    for n in np.atleast_1d(params["n_samples"]):
-        X = rng.standard_normal((trials, int(n), d))
-        s = np.linalg.eigvalsh(X.transpose(0, 2, 1) @ X / n)
-        s = np.clip(s, 0.0, None)[:, None, :]  # (trials, 1, d): broadcast over times
-        tt = times[None, :, None]
-        gf = theory.expected_filter_risk(s, theory.gradient_flow_filter(s, tt), n, r, sigma)
-        ridge = theory.expected_filter_risk(s, theory.ridge_filter(s, 1.0 / tt), n, r, sigma)
+    frames, arrays = [], {}
+    for n in (int(v) for v in np.atleast_1d(params["n_samples"])):
+        X = rng.standard_normal((trials, n, d))
+        beta_star = rng.standard_normal((trials, d, draws)) * (r / np.sqrt(d))
+        noise = sigma * rng.standard_normal((trials, n, draws))
+        Y = X @ beta_star + noise
+        gram = X.transpose(0, 2, 1) @ X / n
+        moment = X.transpose(0, 2, 1) @ Y / n
+        s, V = np.linalg.eigh(gram)
+        s = np.clip(s, 0.0, None)
+        eta = params["step_fraction"] / float(s.max())
+        n_steps = int(np.ceil(params["t_max"] / eta))
+        steps = log_checkpoints(n_steps, params["n_checkpoints"])[1:]
+        times = eta * steps
+        path = algorithms.gd_gram_path(gram, moment, eta, steps)  # (k, trials, d, draws)
+        risk_gd = np.sum((path - beta_star[None]) ** 2, axis=2)  # (k, trials, draws)
+        # Ridge on the same draws, in the eigenbasis of XᵀX/n: c̃_i/(s_i + λ) − (Vᵀβ*)_i.
+        coef = V.transpose(0, 2, 1) @ moment  # (trials, d, draws)
+        target = V.transpose(0, 2, 1) @ beta_star
+        lam = 1.0 / times[:, None, None, None]
+        risk_ridge = np.sum((coef[None] / (s[None, :, :, None] + lam) - target[None]) ** 2, axis=2)
+        eig = s[None, :, :]  # (1, trials, d) against times (k, 1, 1)
+        tt = times[:, None, None]
+        expected_gd = theory.expected_filter_risk(
+            eig, theory.gradient_descent_filter(eig, eta, steps[:, None, None]), n, r, sigma
+        )
+        gf = theory.expected_filter_risk(eig, theory.gradient_flow_filter(eig, tt), n, r, sigma)
+        ridge = theory.expected_filter_risk(eig, theory.ridge_filter(eig, 1.0 / tt), n, r, sigma)
+        mean_gd, mean_ridge = risk_gd.mean(axis=2), risk_ridge.mean(axis=2)
         frames.append(
             pd.DataFrame(
                 {
-                    "n_samples": int(n),
+                    "n_samples": n,
                     "n_features": d,
-                    "trial": np.repeat(np.arange(trials), len(times)),
-                    "t": np.tile(times, trials),
+                    "trial": np.tile(np.arange(trials), len(steps)),
+                    "step": np.repeat(steps, trials),
+                    "t": np.repeat(times, trials),
+                    "eta": eta,
+                    "step_fraction": params["step_fraction"],
+                    "n_draws": draws,
+                    "risk_gd": mean_gd.ravel(),
+                    "risk_gd_se": (risk_gd.std(axis=2, ddof=1) / np.sqrt(draws)).ravel(),
+                    "risk_ridge_draws": mean_ridge.ravel(),
+                    "risk_ratio_gd": (mean_gd / mean_ridge).ravel(),
+                    "expected_risk_gd": expected_gd.ravel(),
                     "risk_gf": gf.ravel(),
                     "risk_ridge": ridge.ravel(),
                     "risk_ratio": (gf / ridge).ravel(),
+                    "diverged": (~np.isfinite(path).all(axis=(2, 3))).ravel(),
                 }
             )
         )
-    return pd.concat(frames, ignore_index=True)
+        arrays.update({f"X_n{n}": X, f"beta_star_n{n}": beta_star, f"noise_n{n}": noise,
+                       f"eta_n{n}": np.array(eta)})
+    return pd.concat(frames, ignore_index=True), arrays
