@@ -19,6 +19,8 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 report: env
+	$(BIN)/python -m implicit_reg.configcheck $(CONFIG)
+	$(BIN)/python workflow/scripts/stale_lock.py --configfile $(CONFIG)
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) $(ARGS)
 	@echo "report: results/report/index.html"
 

@@ -6,9 +6,9 @@ import sys
 
 import pytest
 import yaml
-from snakemake.utils import validate
 
-from implicit_reg.checks import ConfigError, check_config
+from implicit_reg.checks import ConfigError
+from implicit_reg.configcheck import check_config_and_fill
 
 SCHEMA = "workflow/schemas/config.schema.yaml"
 
@@ -19,10 +19,7 @@ def smoke(root):
 
 
 def _validated(config, root):
-    config = copy.deepcopy(config)
-    validate(config, str(root / SCHEMA))
-    check_config(config)
-    return config
+    return check_config_and_fill(copy.deepcopy(config), root / SCHEMA)
 
 
 @pytest.mark.parametrize("name", ["config.yaml", "smoke.yaml", "paper.yaml"])

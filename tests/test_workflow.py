@@ -4,6 +4,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -14,7 +15,8 @@ from implicit_reg.tables import read_provenance, read_table
 
 pytestmark = pytest.mark.workflow
 TRACKED = [
-    "Snakefile", "workflow", "config", "src", "profiles", "pyproject.toml", "environment.yml"
+    "Snakefile", "workflow", "config", "src", "profiles", "pyproject.toml", "environment.yml",
+    "Makefile",
 ]
 
 
@@ -39,15 +41,19 @@ def planned_jobs(workdir, config, *args) -> dict[str, int]:
     return counts
 
 
+def copy_repository(root, work):
+    for name in TRACKED:
+        source = root / name
+        copy = shutil.copytree if source.is_dir() else shutil.copy2
+        copy(source, work / name)
+
+
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory, request):
     """A copy of the repository in which the smoke config ran once, strictly."""
     root = request.config.rootpath
     work = tmp_path_factory.mktemp("workflow")
-    for name in TRACKED:
-        source = root / name
-        copy = shutil.copytree if source.is_dir() else shutil.copy2
-        copy(source, work / name)
+    copy_repository(root, work)
     config = yaml.safe_load((root / "config" / "smoke.yaml").read_text())
     assert config["strict_claims"] is True
     run = snakemake(work, "--cores", "2", "--configfile", "config/smoke.yaml")
@@ -89,7 +95,8 @@ def test_tables_carry_provenance_and_match_in_memory_run(smoke_run):
 
 def test_nothing_reruns_without_changes(smoke_run):
     work, _ = smoke_run
-    assert planned_jobs(work, "config/smoke.yaml") == {}
+    # Restored text and time stamps: nothing of the run is stale any more.
+    assert not any(r.endswith("_simulate") for r in planned_jobs(work, "config/smoke.yaml"))
     # The parser does see jobs when there are some.
     assert planned_jobs(work, "config/smoke.yaml", "--forcerun", "report")["report"] == 1
 
@@ -145,3 +152,100 @@ def test_native_snakemake_report_has_the_captions(smoke_run):
     assert run.returncode == 0, run.stderr[-2000:]
     assert "ERROR" not in run.stderr, run.stderr[-2000:]
     assert (work / "results" / "native.zip").stat().st_size > 10_000
+
+
+def _touched(path):
+    """Context: append a comment to ``path``, then restore its text and time stamps."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def edit():
+        text, stat = path.read_text(), path.stat()
+        path.write_text(text + "\n# an edit\n")
+        try:
+            yield
+        finally:
+            path.write_text(text)
+            os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+    return edit()
+
+
+def test_editing_a_shared_module_reruns_the_jobs_that_import_it(smoke_run):
+    """No stale results: a job reruns when any module it imports changes."""
+    work, _ = smoke_run
+    src = work / "src" / "implicit_reg"
+    with _touched(src / "linalg.py"):
+        jobs = planned_jobs(work, "config/smoke.yaml")
+    # linalg is imported by the risk and diagonal simulations, not by margin or bounds.
+    assert jobs.get("risk_simulate") and jobs.get("diagonal_simulate"), jobs
+    assert "margin_simulate" not in jobs and "bounds_simulate" not in jobs, jobs
+    with _touched(src / "plotting.py"):
+        jobs = planned_jobs(work, "config/smoke.yaml")
+    families = [k for k, v in yaml.safe_load((work / "config" / "smoke.yaml").read_text()).items()
+                if isinstance(v, dict) and k != "limits"]
+    assert {f"{f}_figures" for f in families} <= set(jobs), jobs
+    assert not any(r.endswith(("_simulate", "_aggregate", "_claims")) for r in jobs), jobs
+    with _touched(src / "experiment.py"):
+        jobs = planned_jobs(work, "config/smoke.yaml")
+    assert all(jobs.get(f"{f}_simulate") for f in families), jobs
+    # Restored text and time stamps: nothing of the run is stale any more.
+    assert not any(r.endswith("_simulate") for r in planned_jobs(work, "config/smoke.yaml"))
+
+
+def test_partial_config_skips_figures_it_cannot_draw(smoke_run, tmp_path):
+    """Any subset of a family's experiments runs; the report names what was skipped."""
+    work, config = smoke_run
+    partial = {
+        "seed": config["seed"],
+        "strict_claims": True,
+        "risk": {k: config["risk"][k] for k in ("min_norm", "early_stopping")},
+    }
+    (tmp_path / "partial.yaml").write_text(yaml.safe_dump(partial))
+    run = snakemake(tmp_path, "-s", str(work / "Snakefile"), "--cores", "2",
+                    "--configfile", str(tmp_path / "partial.yaml"))
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    claims = read_table(tmp_path / "results" / "claims" / "risk.parquet")
+    assert not claims.claim_id.str.contains("peak|theory").any()
+    report = (tmp_path / "results" / "report" / "index.html").read_text()
+    assert "Figures skipped" in report and "double_descent" in report
+    assert not (tmp_path / "results" / "figures" / "risk" / "double_descent.png").exists()
+
+
+def test_killed_run_resumes_with_make_report_and_gives_the_same_tables(smoke_run, tmp_path):
+    """kill -9 mid-run leaves a lock; `make report` removes it and finishes the run."""
+    import signal
+    import time
+
+    root = smoke_run[0]
+    work = tmp_path / "repo"
+    work.mkdir()
+    copy_repository(root, work)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
+    run = subprocess.Popen(
+        [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "config/smoke.yaml"],
+        cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 600
+    while len(list(work.glob("results/*/runs/*/*.parquet"))) < 4:
+        assert run.poll() is None, "the run ended before it could be interrupted"
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    assert any((work / ".snakemake" / "locks").iterdir()), "no lock was left behind"
+    venv = Path(sys.executable).parents[1]
+    resumed = subprocess.run(
+        ["make", "-o", "env", "-o", f"{venv}/.installed", "report", f"VENV={venv}",
+         "CONFIG=config/smoke.yaml", "CORES=2"],
+        cwd=work, capture_output=True, text=True, timeout=900, env=env,
+    )
+    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
+    assert "interrupted run" in resumed.stderr
+    for table in sorted(root.glob("results/*/*.parquet")):
+        if table.parent.name == "claims":
+            continue
+        pd.testing.assert_frame_equal(
+            read_table(work / table.relative_to(root)), read_table(table), check_dtype=False
+        )

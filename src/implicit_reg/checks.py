@@ -26,10 +26,13 @@ class Cost:
     work : float
         Floating-point operations of the job, to an order of magnitude
         (e.g. ``trials × steps × n × d`` for a batched gradient loop).
+    drivers : tuple of str
+        The experiment's keys that the estimate grows with (named in the error).
     """
 
     memory_bytes: float
     work: float
+    drivers: tuple[str, ...] = ()
 
 
 #: ``COSTS[family][experiment](params) -> Cost`` for one grid point's parameters
@@ -37,10 +40,26 @@ class Cost:
 COSTS: dict[str, dict[str, Callable[[Mapping], Cost]]] = {}
 
 
+#: Top-level keys of a configuration that are not figure families.
+SETTINGS = ("seed", "strict_claims", "limits")
+
+
+def families(config: Mapping) -> list[str]:
+    """Family sections of a configuration: the top-level mappings that are not settings."""
+    return [k for k, v in config.items() if isinstance(v, Mapping) and k not in SETTINGS]
+
+
 def _risk_problems(section: Mapping) -> list[str]:
     problems = []
     min_norm = section.get("min_norm")
     if min_norm:
+        d = min_norm["n_features"]
+        too_many = [n for n in min_norm["grid"]["n_samples"] if n >= d]
+        if too_many:
+            problems.append(
+                f"risk.min_norm.grid.n_samples {too_many} must be below "
+                f"risk.min_norm.n_features ({d}): the minimum-norm interpolant needs n < d"
+            )
         smallest_n = min(min_norm["grid"]["n_samples"])
         too_big = [b for b in min_norm.get("batch_sizes", []) if b > smallest_n]
         if too_big:
@@ -51,7 +70,46 @@ def _risk_problems(section: Mapping) -> list[str]:
     return problems
 
 
+FLOAT = 8  # bytes
+
+
+def _risk_min_norm_cost(p: Mapping) -> Cost:
+    t, n, d = p["n_trials"], p["n_samples"], p["n_features"]
+    checkpoints = p.get("n_checkpoints", 40) + 1
+    runs = 2 * (1 + len(p.get("batch_sizes", [])))
+    memory = FLOAT * t * (n * d + 3 * checkpoints * d + 1000 * n)
+    work = 2 * t * n * d * (p["gd_steps"] + p["sgd_steps"] * len(p.get("batch_sizes", [])))
+    return Cost(memory * 2, work + runs * t * min(n, d) ** 2 * max(n, d),
+                ("n_trials", "n_features", "gd_steps", "sgd_steps"))
+
+
+def _risk_double_descent_cost(p: Mapping) -> Cost:
+    n, t = p["n_samples"], p["n_trials"]
+    dims = [max(1, round(g * n)) for g in p["gamma"]]
+    batch = 2**24  # floats per design batch (risk.experiments.DESIGN_BATCH_FLOATS)
+    memory = FLOAT * (min(batch, t * n * max(dims)) * 3 + t * len(p["gamma"]) * 40)
+    work = sum(t * (min(n, d) ** 2 * max(n, d) + 10 * min(n, d) ** 3) for d in dims)
+    return Cost(memory, work * max(1, len(p.get("noise_stds", [1])) // 2),
+                ("n_trials", "n_samples", "gamma"))
+
+
+def _risk_early_stopping_cost(p: Mapping) -> Cost:
+    d, t, m = p["n_features"], p["n_trials"], p["n_draws"]
+    memory = work = 0.0
+    for n in p["n_samples"]:
+        # η = step_fraction/λ_max, λ_max ≤ (1 + √(d/n))²: the number of steps is t_max/η.
+        steps = p["t_max"] * (1 + (d / n) ** 0.5) ** 2 / p["step_fraction"]
+        work += 2 * t * d * d * m * steps
+        memory = max(memory, FLOAT * t * (n * d + 3 * n * m + (p["n_checkpoints"] + 4) * d * m))
+    return Cost(memory, work, ("n_trials", "n_draws", "n_features", "t_max", "step_fraction"))
+
+
 CHECKS = {"risk": _risk_problems}
+COSTS["risk"] = {
+    "min_norm": _risk_min_norm_cost,
+    "double_descent": _risk_double_descent_cost,
+    "early_stopping": _risk_early_stopping_cost,
+}
 
 
 def config_problems(config: Mapping) -> list[str]:
@@ -60,10 +118,8 @@ def config_problems(config: Mapping) -> list[str]:
     for family, check in CHECKS.items():
         if family in config:
             problems += check(config[family])
-    for family, section in config.items():
-        if not isinstance(section, Mapping):
-            continue
-        for experiment, spec in section.items():
+    for family in families(config):
+        for experiment, spec in config[family].items():
             grid = spec.get("grid", {}) if isinstance(spec, Mapping) else {}
             for axis, values in grid.items():
                 if len(set(map(repr, values))) != len(values):

@@ -1,21 +1,15 @@
 # Helpers only: grid expansion, paths, seeds. Rules live in the other rule files.
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(workflow.basedir) / "src"))
-
 from implicit_reg.grid import canonical, grid_points
 from implicit_reg.captions import caption_needs
-from implicit_reg.checks import check_config
+from implicit_reg.checks import families
+from implicit_reg.imports import module_closure
 from snakemake.io import report as report_flag  # `report(` would read as a directive
-
-check_config(config)
 
 SRC = Path(workflow.basedir) / "src" / "implicit_reg"
 CAPTIONS = Path(workflow.basedir) / "workflow" / "report"
 ENVIRONMENT = str(Path(workflow.basedir) / "environment.yml")
-# Every mapping at the top level of the validated config is a family section.
-FAMILIES = [key for key, value in config.items() if isinstance(value, dict)]
+# Every mapping at the top level of the validated config, but `limits`, is a family.
+FAMILIES = families(config)
 REPORT = "results/report/index.html"
 CLAIMS_CHECK = "results/claims/check.tsv"
 
@@ -48,9 +42,21 @@ def family_tables(family):
     ]
 
 
-def family_code(family, exclude=()):
-    """Source files of a family package: editing them reruns the rules that use them."""
-    return sorted(str(p) for p in (SRC / family).glob("*.py") if p.name not in exclude)
+def code(*modules, skip=()):
+    """Source files a job imports, from these modules on: editing one reruns the job."""
+    return module_closure(SRC.parent, modules, skip)
+
+
+def simulation_code(family):
+    """What a simulation job imports; the family's claims and figures are not followed
+    (the package re-exports them, the simulation never calls them)."""
+    package = f"implicit_reg.{family}"
+    return code(
+        package,
+        "implicit_reg.seeding",
+        "implicit_reg.tables",
+        skip=(f"{package}.claims", f"{package}.figures"),
+    )
 
 
 def captioned_figures(family):

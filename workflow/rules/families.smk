@@ -12,7 +12,7 @@ for family in FAMILIES:
         name:
             f"{family}_simulate"
         input:
-            code=family_code(family, exclude=("figures.py", "claims.py")),
+            code=simulation_code(family),
         output:
             table=f"results/{family}/runs/{{experiment}}/{{point}}.parquet",
             arrays=f"results/{family}/runs/{{experiment}}/{{point}}.npz",
@@ -33,7 +33,8 @@ for family in FAMILIES:
         name:
             f"{family}_aggregate"
         input:
-            run_tables(family),
+            runs=run_tables(family),
+            code=code("implicit_reg.experiment", "implicit_reg.tables"),
         output:
             family_tables(family),
         log:
@@ -54,7 +55,7 @@ for family in FAMILIES:
             f"{family}_figures"
         input:
             tables=family_tables(family),
-            code=str(SRC / family / "figures.py"),
+            code=code(f"implicit_reg.{family}.figures", "implicit_reg.plotting"),
         output:
             png=reported_figures(family),
             pdf=figure_files(family, "pdf"),
@@ -76,7 +77,12 @@ for family in FAMILIES:
             f"{family}_claims"
         input:
             tables=family_tables(family),
-            code=family_code(family, exclude=("figures.py",)),
+            code=code(
+                f"implicit_reg.{family}",
+                "implicit_reg.claims",
+                "implicit_reg.tables",
+                skip=(f"implicit_reg.{family}.figures",),
+            ),
         output:
             f"results/claims/{family}.parquet",
         log:

@@ -15,6 +15,7 @@ rule report:
             for name in figure_names(family)
         ],
         tables=trial_tables(),
+        code=code("implicit_reg.report", "implicit_reg.tables"),
     output:
         REPORT,
     log:

@@ -21,7 +21,7 @@ module = importlib.import_module(f"implicit_reg.{family}")
 meta = provenance(sm.params.provenance, sm.params.provenance["seed"])
 outputs = zip(sm.params.experiments, sm.output[0::2], sm.output[1::2], strict=True)
 for experiment, trials_path, summary_path in outputs:
-    runs = sorted(p for p in sm.input if Path(p).parent.name == experiment)
+    runs = sorted(p for p in sm.input.runs if Path(p).parent.name == experiment)
     trials = concat_tables(runs)
     summary = summarize(trials, module.EXPERIMENTS[experiment].keys)
     write_table(trials, trials_path, meta)

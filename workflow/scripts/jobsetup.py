@@ -26,7 +26,13 @@ def setup(sm) -> None:
         sys.path.insert(0, str(SRC))
     for name in THREAD_VARIABLES:
         os.environ.setdefault(name, str(max(1, int(sm.threads))))
-    sys.stderr = open(sm.log[0], "w")  # noqa: SIM115 (open for the life of the job)
+    sys.stderr = open(sm.log[0], "w", buffering=1)  # noqa: SIM115 (open for the job's life)
+    # Progress of long loops (implicit_reg.progress) goes to the log as it happens.
+    import logging
+
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s", force=True
+    )
 
 
 def process_seconds() -> float:

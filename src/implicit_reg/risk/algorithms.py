@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from implicit_reg.progress import Progress
+
 DIVERGENCE_GROWTH = 1e10
 BATCH_BLOCK = 1000
 
@@ -178,7 +180,9 @@ def _iterate(step, beta0: np.ndarray, y: np.ndarray, checkpoints: np.ndarray) ->
     beta = beta0.astype(float).copy()
     is_diverged = np.zeros(n_trials, dtype=bool)
     next_index = 0
+    progress = Progress(checkpoints[-1], "least-squares iterations")
     for k in range(int(checkpoints[-1]) + 1):
+        progress.update(k)
         while next_index < len(checkpoints) and checkpoints[next_index] == k:
             _record(betas, diverged, beta, is_diverged, next_index)
             next_index += 1
@@ -224,7 +228,9 @@ def gd_gram_path(
     beta = np.zeros_like(moment, dtype=float)
     step_moment = eta * moment
     next_index = 0
+    progress = Progress(checkpoints[-1], "gradient descent on label draws")
     for k in range(int(checkpoints[-1]) + 1):
+        progress.update(k)
         while next_index < len(checkpoints) and checkpoints[next_index] == k:
             path[next_index] = beta
             next_index += 1
