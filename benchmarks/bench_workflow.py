@@ -30,10 +30,11 @@ def job_table(work: Path) -> pd.DataFrame:
     """One row per job: rule, wall seconds, peak RSS (MB), simulation seconds."""
     rows = []
     for bench in sorted((work / "results" / "benchmarks").rglob("*.tsv")):
-        relative = bench.relative_to(work / "results" / "benchmarks").with_suffix("")
-        parts = relative.parts
+        # Strip ".tsv" only: a grid point such as "p=0.25" has a dot of its own.
+        relative = str(bench.relative_to(work / "results" / "benchmarks"))[: -len(".tsv")]
+        parts = Path(relative).parts
         rule = parts[0] if len(parts) == 1 else f"{parts[0]}_{parts[1]}"
-        log = work / "results" / "logs" / relative.with_suffix(".log")
+        log = work / "results" / "logs" / f"{relative}.log"
         text = log.read_text() if log.exists() else ""
         record = pd.read_csv(bench, sep="\t").iloc[-1]
         seconds = logged_seconds(text)

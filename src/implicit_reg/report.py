@@ -240,7 +240,9 @@ def build_report(
 <p class="summary">{n_claims_ok} of {len(claim_rows)} claims and {n_checks_ok} of
 {len(check_rows)} consistency checks pass: {status}.
 Seed {seed}. Each figure is drawn from Parquet tables under <code>results/</code>; each claim
-is recomputed from them and checked against the threshold its source states.</p>
+is recomputed from them and checked against the threshold its source states. Each
+experiment's model, exact reference, claims and sources are in
+<a href="../../docs/science.md"><code>docs/science.md</code></a> of the repository.</p>
 <nav><h2>Contents</h2><ul>{''.join(toc)}</ul></nav>
 <h2 id="claims">Claims</h2>
 <p>A claim compares the simulation with an exact reference or a theorem: it would fail if

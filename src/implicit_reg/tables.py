@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 METADATA_KEY = b"implicit_reg"
-LIBRARIES = ("numpy", "scipy", "pandas", "pyarrow", "matplotlib", "seaborn", "snakemake")
+LIBRARIES = ("numpy", "scipy", "pandas", "pyarrow", "matplotlib", "snakemake")
 
 
 def library_versions(names: tuple[str, ...] = LIBRARIES) -> dict[str, str]:
