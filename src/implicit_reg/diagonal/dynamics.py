@@ -9,6 +9,8 @@ These paths never call the exact references of `implicit_reg.diagonal.exact`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 #: A coordinate beyond this magnitude marks the run as diverged (far before overflow).
@@ -100,13 +102,44 @@ def uv_gd_path(
     return thetas, losses, diverged
 
 
+@dataclass(frozen=True)
+class BetaPath:
+    """Result of `beta_gd_path` for m runs per trial.
+
+    Attributes
+    ----------
+    betas : ndarray, shape (c, trials, m, d)
+        β at each checkpoint.
+    losses : ndarray, shape (c, trials, m)
+        Training loss (1/4n)‖X(β⊙β) − y‖² at each checkpoint.
+    diverged : ndarray of bool, shape (trials, m)
+    min_error, argmin_step : ndarray, shape (trials, m)
+        min over every step k ≤ the last checkpoint of ‖β_k⊙β_k − reference‖², and the
+        first step attaining it (NaN and −1 without a reference).
+    beta_at_min : ndarray, shape (trials, m, d)
+        β at ``argmin_step`` (the last iterate without a reference).
+    escape_step : ndarray of int, shape (trials, m)
+        First step k at which some coordinate with reference_j = 0 has |β_j,k| > 2α
+        (−1 if none did up to the last checkpoint, or without a reference).
+    """
+
+    betas: np.ndarray
+    losses: np.ndarray
+    diverged: np.ndarray
+    min_error: np.ndarray
+    argmin_step: np.ndarray
+    beta_at_min: np.ndarray
+    escape_step: np.ndarray
+
+
 def beta_gd_path(
     X: np.ndarray,
     y: np.ndarray,
     alphas: np.ndarray,
     eta: float,
     checkpoints: np.ndarray,
-):
+    reference: np.ndarray | None = None,
+) -> BetaPath:
     """Gradient descent on the empirical loss (1/4n)Σ(y − ⟨β⊙β, x⟩)² from β₀ = α·1.
 
     ∇L̂(β) = m ⊙ β with m = (1/n)Xᵀ(X(β⊙β) − y), so β ← β − η m⊙β.
@@ -114,36 +147,72 @@ def beta_gd_path(
     Parameters
     ----------
     X : ndarray, shape (trials, n, d)
-    y : ndarray, shape (trials, n)
-    alphas : ndarray, shape (k,)
+    y : ndarray, shape (trials, m, n) or (trials, n)
+        Labels of each of the m runs of a trial (shared by every run when 2-D).
+    alphas : ndarray, shape (m,)
+        Initialization scale of each run.
     eta : float
     checkpoints : ndarray of int, shape (c,)
+        Sorted steps at which β is recorded (0 included).
+    reference : ndarray, shape (trials, d), optional
+        θ against which the error ‖β⊙β − θ‖² is tracked at every step (its minimum
+        over steps is returned, not only its value at checkpoints), with the first step
+        at which a coordinate where θ_j = 0 exceeds 2α.
 
     Returns
     -------
-    betas : ndarray, shape (c, trials, k, d)
-    diverged : ndarray of bool, shape (trials, k)
+    BetaPath
 
     References
     ----------
     Seed 001 §9.2, eqs. (9.7) and (9.46); Li, Ma & Zhang (2018).
     """
     n_trials, n, d = X.shape
-    beta = np.broadcast_to(np.asarray(alphas, float)[None, :, None], (n_trials, len(alphas), d))
-    beta = beta.copy()
-    diverged = np.zeros((n_trials, len(alphas)), dtype=bool)
-    out = np.empty((len(checkpoints), n_trials, len(alphas), d))
+    alphas = np.asarray(alphas, float)
+    m = alphas.size
+    y = np.asarray(y, float)
+    y = np.broadcast_to(y[:, None, :] if y.ndim == 2 else y, (n_trials, m, n))
+    beta = np.broadcast_to(alphas[None, :, None], (n_trials, m, d)).copy()
+    diverged = np.zeros((n_trials, m), dtype=bool)
+    out = np.empty((len(checkpoints), n_trials, m, d))
+    losses = np.empty((len(checkpoints), n_trials, m))
     Xt = np.swapaxes(X, 1, 2)
+    tracked = reference is not None
+    target = reference[:, None, :] if tracked else None
+    min_error = np.full((n_trials, m), np.inf if tracked else np.nan)
+    argmin_step = np.full((n_trials, m), -1, dtype=np.int64)
+    beta_at_min = beta.copy()
+    escape_step = np.full((n_trials, m), -1, dtype=np.int64)
+    off = (reference == 0)[:, None, :] if tracked else None
+    bound = 2.0 * alphas[None, :]
+
+    def track(step_index):
+        error = ((beta * beta - target) ** 2).sum(-1)
+        better = error < min_error
+        min_error[better] = error[better]
+        argmin_step[better] = step_index
+        beta_at_min[better] = beta[better]
+        escaped = (np.where(off, np.abs(beta), 0.0).max(-1) > bound) & (escape_step < 0)
+        escape_step[escaped] = step_index
+
     step = 0
-    for c, target in enumerate(checkpoints):
-        for _ in range(step, target):
-            m = (((beta * beta) @ Xt - y[:, None, :]) @ X) / n
-            new = beta - eta * m * beta
+    for c, stop in enumerate(checkpoints):
+        for k in range(step, stop):
+            if tracked:
+                track(k)
+            m_t = (((beta * beta) @ Xt - y) @ X) / n
+            new = beta - eta * m_t * beta
             diverged |= ~(np.abs(new) <= DIVERGENCE_LIMIT).all(-1)
             beta = np.where(diverged[..., None], beta, new)
-        step = target
+        step = stop
         out[c] = beta
-    return out, diverged
+        residual = (beta * beta) @ Xt - y
+        losses[c] = (residual**2).sum(-1) / (4 * n)
+    if tracked:
+        track(step)
+    else:
+        beta_at_min = beta
+    return BetaPath(out, losses, diverged, min_error, argmin_step, beta_at_min, escape_step)
 
 
 def beta_population_gd_path(

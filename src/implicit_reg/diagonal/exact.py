@@ -98,6 +98,111 @@ def _pseudo_solve(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     return np.einsum("bij,bj->bi", vectors, inverse * np.einsum("bji,bj->bi", vectors, rhs))
 
 
+def _cholesky_factors(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lower Cholesky factors L (A = L Lᵀ) of a batch, and which members are usable.
+
+    A member is usable when LAPACK's factorization succeeds and every pivot satisfies
+    L_ii² > n·eps·max_i A_ii (for the unit-diagonal Jacobi-scaled Hessians used here,
+    the same relative cutoff as `_pseudo_solve` applies to eigenvalues); a numerically
+    singular member is left to the eigendecomposition.
+
+    Parameters
+    ----------
+    matrix : ndarray, shape (b, n, n)
+
+    Returns
+    -------
+    factors : ndarray, shape (b, n, n)
+        Meaningful only where ``usable``.
+    usable : ndarray of bool, shape (b,)
+    """
+    from scipy.linalg import lapack
+
+    n = matrix.shape[-1]
+    try:
+        factors = np.linalg.cholesky(matrix)
+        ok = np.ones(matrix.shape[0], dtype=bool)
+    except np.linalg.LinAlgError:
+        # One non-positive-definite member fails the whole batch: factor one by one.
+        factors = np.zeros_like(matrix)
+        ok = np.zeros(matrix.shape[0], dtype=bool)
+        for b, member in enumerate(matrix):
+            lower, info = lapack.dpotrf(member, lower=1, clean=1)
+            ok[b] = info == 0
+            if ok[b]:
+                factors[b] = lower
+    pivots = np.einsum("bii->bi", factors) ** 2
+    floor = n * np.finfo(float).eps * np.einsum("bii->bi", matrix).max(-1, keepdims=True)
+    return factors, ok & (pivots > floor).all(-1)
+
+
+def _scaled_hessian(X: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Jacobi-scaled dual Hessian S H S with H = X diag(w) Xᵀ and S = diag(H)^(−1/2).
+
+    With Y = X diag(√w), H = Y Yᵀ; each member is one symmetric rank-d update (BLAS
+    ``dsyrk``, n²d flops: half of a general product) of the rows of Y scaled by
+    1/‖Y_i‖, so the scaled matrix has a unit diagonal.
+
+    Parameters
+    ----------
+    X : ndarray, shape (b, n, d)
+    weight : ndarray, shape (b, d)
+        Positive weights w = 2α² cosh z.
+
+    Returns
+    -------
+    scaled : ndarray, shape (b, n, n)
+        Symmetric, both triangles filled.
+    scale : ndarray, shape (b, n)
+        The diagonal of S.
+    """
+    from scipy.linalg.blas import dsyrk
+
+    Y = X * np.sqrt(weight)[:, None, :]
+    scale = 1.0 / np.sqrt(np.einsum("bij,bij->bi", Y, Y))
+    Y *= scale[:, :, None]
+    scaled = np.empty((X.shape[0], X.shape[1], X.shape[1]))
+    for b, rows in enumerate(Y):
+        lower = dsyrk(1.0, rows, lower=1)  # the strict upper triangle is left at zero
+        np.add(lower, lower.T, out=scaled[b])
+    diagonal = np.einsum("bii->bi", scaled)
+    diagonal /= 2.0
+    return scaled, scale
+
+
+def _newton_solve(matrix: np.ndarray, rhs: np.ndarray, factorization: str) -> np.ndarray:
+    """Solve A x = b for a batch of symmetric PSD Newton systems.
+
+    ``factorization="cholesky"``: x = L⁻ᵀ L⁻¹ b with A = L Lᵀ (n³/3 flops and two
+    triangular solves) for every positive definite member, the minimum-norm solution of
+    `_pseudo_solve` (a symmetric eigendecomposition, about 9n³ flops) for the others;
+    ``"eigh"``: `_pseudo_solve` for every member.
+
+    Parameters
+    ----------
+    matrix : ndarray, shape (b, n, n)
+    rhs : ndarray, shape (b, n)
+    factorization : {"cholesky", "eigh"}
+
+    References
+    ----------
+    Golub & Van Loan (2013), Matrix Computations, §4.2 (Cholesky) and §8.1 (eigh).
+    """
+    if factorization == "eigh":
+        return _pseudo_solve(matrix, rhs)
+    if factorization != "cholesky":
+        raise ValueError(f"factorization must be 'cholesky' or 'eigh', not {factorization!r}")
+    from scipy.linalg import cho_solve
+
+    factors, usable = _cholesky_factors(matrix)
+    out = np.empty_like(rhs)
+    if usable.any():
+        out[usable] = cho_solve((factors[usable], True), rhs[usable, :, None])[..., 0]
+    if not usable.all():
+        out[~usable] = _pseudo_solve(matrix[~usable], rhs[~usable])
+    return out
+
+
 @dataclass(frozen=True)
 class DualSolution:
     """Result of `q_alpha_limit`.
@@ -129,6 +234,7 @@ def q_alpha_limit(
     max_iter: int = 200,
     armijo: float = 0.25,
     max_dz: float = 20.0,
+    factorization: str = "cholesky",
 ) -> DualSolution:
     """Minimizer of Q_α(θ) subject to Xθ = y for a batch of problems and of scales α.
 
@@ -139,13 +245,17 @@ def q_alpha_limit(
     Numerics: every term is written as exp(log(2α²) + |z|) times a bounded factor (see
     `_cosh_terms`), so α from 1e-6 to 1e3 neither overflows nor loses the quadratic part
     for large α. The Newton system H Δ = −g with H = X diag(2α² cosh z) Xᵀ is solved after
-    a Jacobi scaling (H spans many orders of magnitude when α is small) by a symmetric
-    eigendecomposition, taking the minimum-norm step when H is singular (n > d). Backtracking
-    (halving) enforces the Armijo condition f(ν + tΔ) ≤ f(ν) + c·t·gᵀΔ up to the rounding
-    of f; a trial point outside the float64 range counts as f = +∞. Iteration stops when
-    the Newton decrement λ² = −gᵀΔ satisfies λ²/2 ≤ rtol·max(|f|, tiny), i.e. the
-    predicted suboptimality is negligible relative to the objective (at the optimum
-    f* = −Q_α(θ_α) up to the constant).
+    a Jacobi scaling (H spans many orders of magnitude when α is small) by a Cholesky
+    factorization where the scaled H is positive definite, and by a symmetric
+    eigendecomposition otherwise, taking the minimum-norm step when H is singular (n > d);
+    see `_newton_solve`. Backtracking (halving) enforces the Armijo condition
+    f(ν + tΔ) ≤ f(ν) + c·t·gᵀΔ up to the rounding of f; a trial point outside the float64
+    range counts as f = +∞. Iteration stops when the Newton decrement λ² = −gᵀΔ satisfies
+    λ²/2 ≤ rtol·max(|f|, tiny), i.e. the predicted suboptimality is negligible relative to
+    the objective (at the optimum f* = −Q_α(θ_α) up to the constant), or when λ²/2 is
+    below the rounding error of f (64·eps·Σ|terms|) and no longer halves from one
+    iteration to the next: the gradient is then rounding noise and the iterate is as
+    accurate as float64 allows.
 
     Parameters
     ----------
@@ -161,6 +271,9 @@ def q_alpha_limit(
     max_dz : float
         Largest change of any z_j = (Xᵀν)_j tried in one step (the first trial step is
         shortened to it; close to the optimum the full Newton step is far smaller).
+    factorization : {"cholesky", "eigh"}
+        Solver of the Newton systems (`_newton_solve`); ``"eigh"`` decomposes every
+        system (kept for comparison in ``benchmarks/bench_diagonal.py``).
 
     Returns
     -------
@@ -186,6 +299,7 @@ def q_alpha_limit(
     iterations = np.zeros((n_trials, k), dtype=np.int64)
     tiny = np.finfo(float).tiny
     eps = np.finfo(float).eps
+    previous = np.full((n_trials, k), np.inf)
 
     def evaluate(nu_):
         """f, the magnitude of its terms (for the rounding slack) and z = Xᵀν, batched."""
@@ -203,13 +317,17 @@ def q_alpha_limit(
         step = np.zeros_like(nu)
         for j in np.nonzero(active.any(axis=0))[0]:
             rows = np.nonzero(active[:, j])[0]
-            # H = X diag(w) Xᵀ for the trials still active at this α.
-            hess = (X[rows] * weight[rows, j, None, :]) @ Xt[rows]
-            scale = 1.0 / np.sqrt(np.einsum("bii->bi", hess))
-            scaled = hess * scale[:, :, None] * scale[:, None, :]
-            step[rows, j] = -scale * _pseudo_solve(scaled, scale * grad[rows, j])
+            # H = X diag(w) Xᵀ for the trials still active at this α, Jacobi-scaled.
+            scaled, scale = _scaled_hessian(X[rows], weight[rows, j])
+            step[rows, j] = -scale * _newton_solve(scaled, scale * grad[rows, j], factorization)
         decrement = -np.einsum("tkn,tkn->tk", grad, step)
-        done = active & (decrement / 2.0 <= rtol * np.maximum(np.abs(f), tiny))
+        # Converged: the predicted suboptimality λ²/2 is below rtol·|f|, or it is below
+        # the rounding error of f and stopped shrinking (the quadratic phase is over and
+        # the computed gradient is rounding noise; no step could be verified anyway).
+        slack = 64.0 * eps * size
+        stalled = (decrement / 2.0 <= slack) & (decrement >= previous / 2.0)
+        done = active & ((decrement / 2.0 <= rtol * np.maximum(np.abs(f), tiny)) | stalled)
+        previous = decrement
         # Backtracking (halving) on the members that still move, from a first trial step
         # that changes no z_j by more than `max_dz`: far from the optimum (small α,
         # ν = 0) the full Newton step moves z by ~1/α², and halving down from there
@@ -217,7 +335,6 @@ def q_alpha_limit(
         dz = np.abs(step @ X).max(axis=-1)
         t = max_dz / np.maximum(dz, max_dz)
         searching = active & ~done
-        slack = 64.0 * eps * size
         for _ in range(100):
             if not searching.any():
                 break
@@ -306,3 +423,70 @@ def min_l1_interpolator(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     return out
 
 
+def oracle_least_squares(X: np.ndarray, y: np.ndarray, support: np.ndarray) -> np.ndarray:
+    """Least squares with oracle knowledge of the support: θ̂_S = (X_SᵀX_S)⁻¹X_Sᵀy, 0 off S.
+
+    The estimator that early-stopped gradient descent on the β⊙β model matches when the
+    signal dominates the noise (the "oracle" rate σ²·r/n of Vaškevičius et al. 2019);
+    without noise it equals θ*.
+
+    Parameters
+    ----------
+    X : ndarray, shape (trials, n, d)
+    y : ndarray, shape (trials, n)
+    support : ndarray of bool, shape (trials, d)
+        Every trial has the same support size r ≤ n.
+
+    Returns
+    -------
+    ndarray, shape (trials, d)
+
+    References
+    ----------
+    Vaškevičius, Kanade & Rebeschini (2019), §1 and §3 (comparison with the oracle
+    least-squares estimator).
+    """
+    n_trials, _, d = X.shape
+    r = int(support[0].sum())
+    index = np.nonzero(support)[1].reshape(n_trials, r)
+    XS = np.take_along_axis(X, index[:, None, :], axis=2)  # (trials, n, r)
+    XSt = np.swapaxes(XS, 1, 2)
+    coef = np.linalg.solve(XSt @ XS, (XSt @ y[:, :, None]))[..., 0]  # normal equations
+    out = np.zeros((n_trials, d))
+    np.put_along_axis(out, index, coef, axis=1)
+    return out
+
+
+def lemma_growth_rate(X: np.ndarray, support: np.ndarray) -> np.ndarray:
+    """Growth rate 8δ√r of the off-support coordinates in Lemma 9.16 of seed 001.
+
+    Corollary 9.12 bounds ‖(X̂ − I)v‖∞ ≤ 4δ‖v‖₂ (X̂ = XᵀX/n) for the sparse vectors the
+    proof applies it to, v = (r_t² − 1)·1_S. For v supported on S the smallest such
+    constant is computable: 4δ = max_j ‖(X̂ − I)_{j,S}‖₂ (Cauchy–Schwarz, attained).
+    With ‖v‖₂ ≤ √r the proof's bound (9.66)–(9.69) on the multiplier of the off-support
+    update ζ_{t+1} = ζ_t ⊙ (1 − ηρ_t) reads ‖ρ_t‖∞ ≤ 8δ√r, so ‖ζ_t‖∞ ≤ α(1 + 8ηδ√r)^k
+    ≤ 2α for t = ηk ≤ ln 2/(8δ√r).
+
+    Parameters
+    ----------
+    X : ndarray, shape (trials, n, d)
+    support : ndarray of bool, shape (trials, d)
+
+    Returns
+    -------
+    ndarray, shape (trials,)
+        8δ√r per trial, in units of 1/t (t = η·step).
+
+    References
+    ----------
+    Seed 001 Lemma 9.16, Lemma 9.11 and Corollary 9.12 (r = 1 in the seed; here the
+    same steps with ‖v‖₂ ≤ √r).
+    """
+    n_trials, n, d = X.shape
+    r = int(support[0].sum())
+    index = np.nonzero(support)[1].reshape(n_trials, r)
+    XS = np.take_along_axis(X, index[:, None, :], axis=2)  # (trials, n, r)
+    cross = np.swapaxes(X, 1, 2) @ XS / n  # (trials, d, r): X̂_{:,S}
+    cross[np.arange(n_trials)[:, None], index, np.arange(r)[None, :]] -= 1.0  # − I_{:,S}
+    four_delta = np.linalg.norm(cross, axis=-1).max(-1)
+    return 2.0 * np.sqrt(r) * four_delta

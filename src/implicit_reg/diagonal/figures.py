@@ -1,4 +1,8 @@
-"""Figures of the F3 family; each function maps the tables to a matplotlib Figure."""
+"""Figures of the F3 family; each function maps the tables to a matplotlib Figure.
+
+Lines are trial means; bands are Student-t 95% intervals of the mean over trials (the
+``_ci95`` columns of the summaries), and every panel states its number of trials.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,24 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from matplotlib.lines import Line2D
 
 from implicit_reg.plotting import palette, subplots
+
+#: Reference curves (exact limits, theorem bounds) are drawn above the data.
+REFERENCE_Z = 5
+
+
+def _band(ax, x, mean, half, color, log=True):
+    """Fill mean ± half-width, clipped at a tenth of the mean on log axes."""
+    low = np.maximum(mean - half, mean / 10.0) if log else mean - half
+    ax.fill_between(x, low, mean + half, color=color, alpha=0.2, lw=0)
+
+
+def _trials(tables: Mapping[str, pd.DataFrame], name: str) -> int:
+    """Number of trials of experiment ``name`` (the smallest over its grid points)."""
+    trials = tables[name]
+    return int(trials.groupby("n_samples")["trial"].nunique().min())
 
 
 def population_error_vs_alpha(tables: Mapping[str, pd.DataFrame]):
@@ -18,27 +38,37 @@ def population_error_vs_alpha(tables: Mapping[str, pd.DataFrame]):
     Woodworth et al. (2020), Figure 1 (left).
     """
     summary = tables["crossover_summary"]
-    fig, ax = subplots(width=5.0)
+    fig, ax = subplots(width=5.2, height=3.6)
     ns = sorted(summary["n_samples"].unique())
     for color, n in zip(palette(len(ns)), ns, strict=True):
         rows = summary[summary["n_samples"] == n].sort_values("alpha")
-        ax.errorbar(
+        ax.plot(
             rows["alpha"],
             rows["population_error_mean"],
-            yerr=rows["population_error_ci95"],
             color=color,
             marker="o",
             ms=3,
             label=f"θ_α (Newton dual), n = {n}",
         )
-        ax.axhline(rows["population_error_l1_mean"].iloc[0], color=color, ls="--", lw=1)
-        ax.axhline(rows["population_error_l2_mean"].iloc[0], color=color, ls=":", lw=1)
-    ax.plot([], [], "k--", lw=1, label="min-ℓ1 interpolator (LP)")
-    ax.plot([], [], "k:", lw=1, label="min-ℓ2 interpolator X⁺y")
+        _band(
+            ax,
+            rows["alpha"],
+            rows["population_error_mean"],
+            rows["population_error_ci95"],
+            color,
+            log=False,
+        )
+        for column, style in (("population_error_l1", "--"), ("population_error_l2", ":")):
+            ax.axhline(
+                rows[f"{column}_mean"].iloc[0], color=color, ls=style, lw=1.3, zorder=REFERENCE_Z
+            )
+    ax.plot([], [], "k--", lw=1.3, label="min-ℓ1 interpolator (LP)")
+    ax.plot([], [], "k:", lw=1.3, label="min-ℓ2 interpolator X⁺y")
     ax.set_xscale("log")
     ax.set_xlabel("initialization scale α")
     ax.set_ylabel("population error ‖θ − θ*‖²")
-    ax.legend(fontsize=7)
+    ax.set_title(f"trial means, {_trials(tables, 'crossover')} trials", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
 
 
@@ -50,33 +80,31 @@ def distances_vs_alpha(tables: Mapping[str, pd.DataFrame]):
     Seed 001 Remark 9.19; Woodworth et al. (2020), Theorem 2.
     """
     summary = tables["crossover_summary"]
-    fig, ax = subplots(width=5.0)
+    fig, ax = subplots(width=5.2, height=3.6)
     ns = sorted(summary["n_samples"].unique())
     for color, n in zip(palette(len(ns)), ns, strict=True):
         rows = summary[summary["n_samples"] == n].sort_values("alpha")
-        ax.plot(
-            rows["alpha"],
-            rows["dist_l1_mean"],
-            color=color,
-            marker="o",
-            ms=3,
-            label=f"‖θ_α − θ_ℓ1‖/‖θ_ℓ1‖, n = {n}",
-        )
-        ax.plot(
-            rows["alpha"],
-            rows["dist_l2_mean"],
-            color=color,
-            ls="--",
-            marker="s",
-            ms=3,
-            label=f"‖θ_α − θ_ℓ2‖/‖θ_ℓ2‖, n = {n}",
-        )
-    ax.axhline(0.05, color="grey", lw=0.8, ls=":", label="5%")
+        for column, style, marker, target in (
+            ("dist_l1", "-", "o", "θ_ℓ1"),
+            ("dist_l2", "--", "s", "θ_ℓ2"),
+        ):
+            ax.plot(
+                rows["alpha"],
+                rows[f"{column}_mean"],
+                color=color,
+                ls=style,
+                marker=marker,
+                ms=3,
+                label=f"‖θ_α − {target}‖/‖{target}‖, n = {n}",
+            )
+            _band(ax, rows["alpha"], rows[f"{column}_mean"], rows[f"{column}_ci95"], color)
+    ax.axhline(0.05, color="black", lw=1.0, ls=":", label="5%", zorder=REFERENCE_Z)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("initialization scale α")
     ax.set_ylabel("relative distance (trial mean)")
-    ax.legend(fontsize=6, ncol=2)
+    ax.set_title(f"trial means, {_trials(tables, 'crossover')} trials", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
 
 
@@ -91,12 +119,11 @@ def gd_distance_to_limit(tables: Mapping[str, pd.DataFrame]):
     """
     trials = tables["trajectories"]
     trials = trials[~trials["diverged"] & (trials["step"] > 0)]
-    summary = (
-        trials.groupby(["alpha", "step_fraction", "step"])[["t", "dist_to_limit"]]
-        .mean()
-        .reset_index()
-    )
-    fig, ax = subplots(width=5.0)
+    grouped = trials.groupby(["alpha", "step_fraction", "step"])
+    summary = grouped[["t", "dist_to_limit"]].mean()
+    summary["ci95"] = _student_ci(grouped["dist_to_limit"])
+    summary = summary.reset_index()
+    fig, ax = subplots(width=5.2, height=3.6)
     alphas = sorted(summary["alpha"].unique())
     styles = ["-", "--", ":", "-."]
     fractions = sorted(summary["step_fraction"].unique(), reverse=True)
@@ -110,57 +137,115 @@ def gd_distance_to_limit(tables: Mapping[str, pd.DataFrame]):
                 ls=style,
                 label=f"GD, α = {alpha:g}, η = {frac:g}/L_α",
             )
-    ax.axhline(1e-2, color="grey", lw=0.8, ls=":", label="1e-2")
+            _band(ax, rows["t"], rows["dist_to_limit"], rows["ci95"], color)
+    ax.axhline(1e-2, color="black", lw=1.0, ls=":", label="1e-2", zorder=REFERENCE_Z)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("time t = η · step")
     ax.set_ylabel("‖θ_t − θ_α‖ / ‖θ_α‖ (trial mean)")
-    ax.legend(fontsize=6)
+    ax.set_title(f"trial means, {_trials(tables, 'trajectories')} trials", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
 
 
-def recovery_window(tables: Mapping[str, pd.DataFrame]):
-    """Recovery error ‖β_t⊙β_t − β*⊙β*‖² vs t (left) and off-support max |β|/α (right).
+def _student_ci(grouped) -> pd.Series:
+    """Student-t 95% half-width of the mean of each group of a grouped Series."""
+    from implicit_reg.experiment import student_half_width
 
-    Solid: GD on the empirical loss; dashed: GD on the population loss. Vertical dotted
-    lines mark t = 1/(10ηα²) where it falls inside the plotted range.
+    stats = grouped.agg(["std", "count"])
+    return pd.Series(student_half_width(stats["std"], stats["count"]), index=stats.index)
+
+
+def recovery_window(tables: Mapping[str, pd.DataFrame]):
+    """The β⊙β model: recovery error (left) and off-support max |β_j|/α (right) vs t.
+
+    Solid: empirical GD with label noise σ; dashed: empirical GD on noiseless labels;
+    dotted grey (right): GD on the population loss. Left: the rate σ²·r·ln d/n and the
+    error of least squares on the true support (trial mean). Right: 2α and the horizon
+    ln 2/(8δ√r) of Lemma 9.16 (trial mean), in the same time units t = η·step.
 
     References
     ----------
-    Li, Ma & Zhang (2018), Theorem 1.1; seed 001 Theorems 9.4 and 9.13.
+    Li, Ma & Zhang (2018), Theorem 1.1; seed 001 Theorems 9.4, 9.13 and Lemma 9.16;
+    Vaškevičius, Kanade & Rebeschini (2019).
     """
     summary = tables["sparse_recovery_summary"]
     summary = summary[summary["step"] > 0]
-    fig, axes = subplots(ncols=2, width=4.6)
+    trials = tables["sparse_recovery"]
+    empirical = trials[trials["algorithm"] == "empirical"]
+    n_max = summary["n_samples"].max()
+    summary = summary[summary["n_samples"] == n_max]
+    runs = empirical[(empirical["n_samples"] == n_max) & (empirical["step"] == 0)]
+    noisy_runs = runs[runs["noise_std"] > 0]
+    sigma = float(noisy_runs["noise_std"].iloc[0])
+    fig, axes = subplots(ncols=2, width=4.6, height=3.6)
     alphas = sorted(summary["alpha"].unique(), reverse=True)
-    t_max = summary["t_mean"].max()
-    for color, alpha in zip(palette(len(alphas)), alphas, strict=True):
-        for style, algorithm in (("-", "empirical"), ("--", "population")):
-            rows = summary[(summary["alpha"] == alpha) & (summary["algorithm"] == algorithm)]
-            rows = rows[rows["diverged_mean"] == 0]
-            label = f"{algorithm} GD, α = {alpha:g}"
-            axes[0].plot(
-                rows["t_mean"], rows["recovery_error_mean"], color=color, ls=style, label=label
-            )
-            axes[1].plot(
-                rows["t_mean"],
-                rows["off_support_max_mean"] / alpha,
-                color=color,
-                ls=style,
-                label=label,
-            )
-        eta = (rows["t_mean"] / rows["step"]).iloc[0] if len(rows) else np.nan
-        horizon = 1.0 / (10.0 * eta * alpha**2)
-        if np.isfinite(horizon) and horizon <= t_max:
-            axes[1].axvline(horizon, color=color, ls=":", lw=1)
-    axes[1].axhline(2.0, color="grey", ls=":", lw=1, label="2α (Theorem 9.13)")
+    colors = palette(len(alphas))
+    for color, alpha in zip(colors, alphas, strict=True):
+        for style, noise in (("-", sigma), ("--", 0.0)):
+            rows = summary[
+                (summary["alpha"] == alpha)
+                & (summary["algorithm"] == "empirical")
+                & (summary["noise_std"] == noise)
+                & (summary["diverged_mean"] == 0)
+            ]
+            for ax, column, scale in (
+                (axes[0], "recovery_error", 1.0),
+                (axes[1], "off_support_max", 1.0 / alpha),
+            ):
+                mean = rows[f"{column}_mean"] * scale
+                ax.plot(rows["t_mean"], mean, color=color, ls=style)
+                _band(ax, rows["t_mean"], mean, rows[f"{column}_ci95"] * scale, color)
+        rows = summary[(summary["alpha"] == alpha) & (summary["algorithm"] == "population")]
+        axes[1].plot(
+            rows["t_mean"],
+            rows["off_support_max_mean"] / alpha,
+            color="grey",
+            ls=":",
+            lw=1.5,
+            zorder=REFERENCE_Z,
+        )
+    rate = float(noisy_runs["rate"].mean())
+    oracle = float(noisy_runs["oracle_error"].mean())
+    axes[0].axhline(rate, color="black", ls=":", lw=1.2, zorder=REFERENCE_Z)
+    axes[0].axhline(oracle, color="black", ls="-.", lw=1.0, zorder=REFERENCE_Z)
+    axes[1].axhline(2.0, color="black", ls=":", lw=1.2, zorder=REFERENCE_Z)
+    axes[1].axvline(runs["t_lemma"].mean(), color="black", ls="-.", lw=1.0, zorder=REFERENCE_Z)
+    k = _trials(tables, "sparse_recovery")
+    axes[0].set_ylabel("recovery error ‖β⊙β − β*⊙β*‖²")
+    axes[1].set_ylabel("max off-support |β_j| / α")
     for ax in axes:
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("time t = η · step")
-    axes[0].set_ylabel("recovery error ‖β⊙β − β*⊙β*‖²")
-    axes[1].set_ylabel("max off-support |β_j| / α")
-    axes[0].legend(fontsize=6)
+        ax.set_title(f"n = {n_max}, trial means, {k} trials", fontsize=9)
+    by_alpha = [
+        Line2D([], [], color=c, label=f"α = {a:g}") for c, a in zip(colors, alphas, strict=True)
+    ]
+    styles = [
+        Line2D([], [], color="k", ls="-", label=f"empirical GD, σ = {sigma:g}"),
+        Line2D([], [], color="k", ls="--", label="empirical GD, σ = 0"),
+    ]
+    axes[0].legend(
+        handles=by_alpha
+        + styles
+        + [
+            Line2D([], [], color="black", ls=":", label="rate σ²·r·ln d / n"),
+            Line2D([], [], color="black", ls="-.", label="least squares on S"),
+        ],
+        fontsize=7,
+        loc="lower left",
+    )
+    axes[1].legend(
+        handles=styles
+        + [
+            Line2D([], [], color="grey", ls=":", lw=1.5, label="population GD"),
+            Line2D([], [], color="black", ls=":", label="2α (Theorem 9.13)"),
+            Line2D([], [], color="black", ls="-.", label="Lemma 9.16 horizon"),
+        ],
+        fontsize=7,
+        loc="upper left",
+    )
     return fig
 
 
