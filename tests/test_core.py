@@ -110,3 +110,12 @@ def test_grid_points_are_canonical_whatever_the_key_order():
     b = {"a": 2, "b": {"p": [{"y": 2, "z": 1}], "q": 1}, "grid": {"x": [1]}}
     assert repr(dict(grid_points(a))) == repr(dict(grid_points(b)))
     assert list(canonical(a)) == ["a", "b", "grid"]
+
+
+def test_caption_literals_keep_their_stars():
+    from implicit_reg.report import rst_to_html
+
+    html = rst_to_html("risk ``‖β̂ − β*‖²`` is *small*, **bold**; β* stays")
+    assert "<code>‖β̂ − β*‖²</code>" in html
+    assert "<em>small</em>" in html and "<strong>bold</strong>" in html
+    assert "β* stays" in html

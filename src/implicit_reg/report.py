@@ -70,11 +70,17 @@ def rst_to_html(text: str) -> str:
     """Minimal reStructuredText → HTML for captions: paragraphs, ``code``, *emphasis*, **bold**."""
     out = []
     for paragraph in re.split(r"\n\s*\n", caption_body(text).strip()):
-        p = html.escape(" ".join(line.strip() for line in paragraph.splitlines()))
-        p = re.sub(r"``(.+?)``", r"<code>\1</code>", p)
-        p = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", p)
-        p = re.sub(r"\*(.+?)\*", r"<em>\1</em>", p)
-        out.append(f"<p>{p}</p>")
+        joined = " ".join(line.strip() for line in paragraph.splitlines())
+        # Literals first: a star inside ``β*`` is text, not emphasis.
+        pieces = re.split(r"``(.+?)``", joined)
+        for i, piece in enumerate(pieces):
+            piece = html.escape(piece)
+            if i % 2:
+                pieces[i] = f"<code>{piece}</code>"
+                continue
+            piece = re.sub(r"\*\*(\S.*?\S|\S)\*\*", r"<strong>\1</strong>", piece)
+            pieces[i] = re.sub(r"(?<![\w*])\*(\S.*?\S|\S)\*(?![\w*])", r"<em>\1</em>", piece)
+        out.append(f"<p>{''.join(pieces)}</p>")
     return "\n".join(out)
 
 
