@@ -11,9 +11,8 @@ import yaml
 from scipy.special import expit
 
 import implicit_reg.margin as margin
-from implicit_reg.experiment import run_family
 from implicit_reg.checks import COSTS, config_problems
-from implicit_reg.experiment import run_experiment
+from implicit_reg.experiment import run_experiment, run_family
 from implicit_reg.grid import grid_points
 from implicit_reg.margin import algorithms
 from implicit_reg.margin.algorithms import (
@@ -202,9 +201,8 @@ def test_smoke_claims_all_pass(smoke_tables):
 
 def test_smoke_tables_tidy(smoke_tables):
     soudry = smoke_tables["soudry"]
-    assert {"trial", "step", "t", "algorithm", "diverged", "kkt_residual", "asymptote_residual"} <= set(
-        soudry
-    )
+    expected = {"trial", "step", "t", "algorithm", "diverged", "kkt_residual", "asymptote_residual"}
+    assert expected <= set(soudry)
     assert not soudry["diverged"].any()
     assert soudry.groupby(["dataset", "loss", "algorithm", "trial"]).size().nunique() >= 1
 
@@ -328,9 +326,6 @@ def test_decay_fraction_and_exponents_on_exact_power_laws():
     window = late_window(g, "gap")
     assert window["t"].max() <= 1e3 and window["t"].min() >= 10
     assert gap_exponent(g, "gap", "t") == pytest.approx(-2.0, rel=1e-12)
-
-
-SOUDRY_SMOKE = None
 
 
 def _soudry_claims(monkeypatch=None, **patched_weights):
