@@ -64,7 +64,7 @@ def _grid_values(spec: Mapping, key: str, default: list) -> list:
 
 
 def _margin_problems(section: Mapping) -> list[str]:
-    """Cross-key constraints of the margin family (SCIENCE.md §F2).
+    """Cross-key constraints of the margin family (docs/science.md §F2).
 
     - ``soudry``: the rate claims fit the last two decades of t and the residual claim
       the last decade, so every dataset of the grid needs at least 3 log-spaced
@@ -136,7 +136,7 @@ def _test_loss_cost(params: Mapping) -> Cost:
     trials, dim, checkpoints = params["n_trials"], params["dim"], params["n_checkpoints"] + 1
     test = trials * params["n_test"]
     return Cost(
-        memory_bytes=8.0 * (test * dim + 2 * checkpoints * test),
+        memory_bytes=8.0 * (test * dim + 3 * test),
         work=4.0 * trials * params["n_steps"] * params["n_train"] * dim
         + 2.0 * checkpoints * test * dim,
     )
