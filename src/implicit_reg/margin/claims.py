@@ -1,4 +1,4 @@
-"""Claims of the margin family (SCIENCE.md §F2a–F2c), computed from the tables only."""
+"""Claims of the margin family (docs/science.md §F2a–F2c), computed from the tables only."""
 
 from __future__ import annotations
 
@@ -22,11 +22,11 @@ TIGHT = (
     "tightness of 1/log t for constant steps: Nacson et al. (2019), AISTATS; Ji & "
     "Telgarsky (2021), ALT (O(ln n/ln t), tight)"
 )
-#: Relative tolerance of the "levels off / stays bounded" statements (SCIENCE.md §F2a
+#: Relative tolerance of the "levels off / stays bounded" statements (the specification
 #: states 10% for the residual ‖w − ŵ log t‖; the same 10% is used for L·t).
 DECADE_TOL = 0.10
-#: A decaying quantity must shrink, over each of the last two decades of t, at least at
-#: this fraction of the rate ν of the linearized dynamics around the asymptote (the
+#: A decaying quantity must shrink, over the last decade of t, at least at this
+#: fraction of the rate ν of the linearized dynamics around the asymptote (the
 #: local exponent tends to ν from either side as the transient and the sub-leading
 #: modes die out; a wrong asymptote makes it tend to 0).
 RATE_FRACTION = 0.5
