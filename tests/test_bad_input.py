@@ -73,7 +73,7 @@ BAD_VALUES = [
     ("limits.max_job_memory_gb", -1, "limits.max_job_memory_gb: -1"),
     ("limits.allow_over_limits", "no", "limits.allow_over_limits"),
     ("margin.soudry.eta_scale", 3.0, "margin.soudry.eta_scale: 3.0"),
-    ("margin.soudry.grid.loss", ["hinge"], "margin.soudry.grid.loss[0]: 'hinge'"),
+    ("margin.soudry.losses", ["hinge"], "margin.soudry.losses[0]: 'hinge'"),
     ("diagonal.crossover.alpha_min", 0.0, "diagonal.crossover.alpha_min: 0.0"),
     ("bounds.corruption.grid.p", [1.5], "bounds.corruption.grid.p[0]: 1.5"),
     ("risk", {}, "risk"),

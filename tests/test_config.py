@@ -61,7 +61,7 @@ MALFORMED = [
     ("risk.min_norm.gd_step_fraction", 0.0, "gd_step_fraction"),
     ("risk", {}, "risk"),
     ("margin.soudry.eta_scale", 3.0, "eta_scale"),
-    ("margin.soudry.grid.loss", ["hinge"], "hinge"),
+    ("margin.soudry.losses", ["hinge"], "hinge"),
     ("diagonal.crossover.alpha_min", 0.0, "alpha_min"),
     ("bounds.corruption.grid.p", [1.5], "1.5"),
 ]

@@ -11,8 +11,10 @@ import yaml
 from scipy.special import expit
 
 import implicit_reg.margin as margin
-from implicit_reg.experiment import run_family
-from implicit_reg.margin import checks
+from implicit_reg.checks import COSTS, config_problems
+from implicit_reg.experiment import run_experiment, run_family
+from implicit_reg.grid import grid_points
+from implicit_reg.margin import algorithms
 from implicit_reg.margin.algorithms import (
     descent_path,
     log_neg_derivative,
@@ -20,12 +22,27 @@ from implicit_reg.margin.algorithms import (
     log_total_loss,
     perceptron,
 )
-from implicit_reg.margin.data import SOUDRY_W_HAT, planted_separable, soudry_2d
+from implicit_reg.margin.claims import decay_fraction, gap_exponent, late_window
+from implicit_reg.margin.data import (
+    SOUDRY_ALPHA,
+    SOUDRY_W_HAT,
+    planted_dual,
+    planted_separable,
+    soudry_2d,
+)
 from implicit_reg.margin.figures import FIGURES
-from implicit_reg.margin.svm import hard_margin_svm, kkt_residual
+from implicit_reg.margin.svm import (
+    hard_margin_svm,
+    kkt_residual,
+    residual_rate,
+    soudry_offset,
+    symmetric_duals,
+)
 from implicit_reg.schedule import log_checkpoints
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
 def section(name: str) -> dict:
     with open(ROOT / "config" / f"{name}.yaml") as f:
         return yaml.safe_load(f)["margin"]
@@ -167,15 +184,6 @@ def test_perceptron_matches_sequential_reference():
 # --- configuration, claims, figures ------------------------------------------------------
 
 
-def test_reach_time_censors_at_end():
-    import pandas as pd
-
-    g = pd.DataFrame({"t": [1.0, 10.0, 100.0], "margin_gap": [0.1, 1e-4, 1e-2]})
-    assert checks.reach_time(g, 1e-3) == 100.0
-    g = pd.DataFrame({"t": [1.0, 10.0, 100.0], "margin_gap": [0.1, 1e-4, 1e-5]})
-    assert checks.reach_time(g, 1e-3) == 10.0
-
-
 @pytest.fixture(scope="module")
 def smoke_tables():
     with warnings.catch_warnings():
@@ -186,14 +194,15 @@ def smoke_tables():
 def test_smoke_claims_all_pass(smoke_tables):
     claims = margin.claims(smoke_tables)
     ids = {c.claim_id for c in claims}
-    assert len(ids) == len(claims) == 13
+    assert len(ids) == len(claims) == 18
     failed = [(c.claim_id, c.measured, c.threshold) for c in claims if not c.passed]
     assert not failed
 
 
 def test_smoke_tables_tidy(smoke_tables):
     soudry = smoke_tables["soudry"]
-    assert {"trial", "step", "t", "algorithm", "diverged", "kkt_residual"} <= set(soudry)
+    expected = {"trial", "step", "t", "algorithm", "diverged", "kkt_residual", "asymptote_residual"}
+    assert expected <= set(soudry)
     assert not soudry["diverged"].any()
     assert soudry.groupby(["dataset", "loss", "algorithm", "trial"]).size().nunique() >= 1
 
@@ -205,3 +214,220 @@ def test_figures_render(smoke_tables, name):
     fig = FIGURES[name](smoke_tables)
     assert fig.axes
     plt.close(fig)
+
+
+# --- planted datasets and the exact asymptote --------------------------------------------
+
+
+@pytest.mark.parametrize("dim", [2, 5, 10])
+def test_planted_dual_is_the_svm_solution(dim):
+    """The planted (ŵ, α) satisfy the KKT conditions and the solver finds them."""
+    z, w_hat, alpha = planted_dual(np.random.default_rng(5), 3, dim, 0.3, 2, 2.0, 0.5)
+    for zi, wi, ai in zip(z, w_hat, alpha, strict=True):
+        assert kkt_residual(zi, wi, ai) <= 1e-12
+        assert np.linalg.norm(wi) == pytest.approx(1 / 0.3, rel=1e-12)
+        assert (zi[dim:] @ wi).min() >= 2.0 - 1e-12
+        sol = hard_margin_svm(zi)
+        np.testing.assert_allclose(sol.w, wi, atol=1e-10)
+        np.testing.assert_allclose(sol.alpha, ai, atol=1e-10)
+
+
+def test_symmetric_duals_split_identical_samples():
+    """The 2-D dataset: NNLS may put 1/4 on one copy, the asymptote needs 1/8 on each."""
+    z = soudry_2d(np.random.default_rng(0), 1, 3, 1.5)[0]
+    shared = symmetric_duals(z, hard_margin_svm(z).alpha)
+    np.testing.assert_allclose(shared[:4], SOUDRY_ALPHA, atol=1e-12)
+    np.testing.assert_allclose(shared[4:], 0.0, atol=1e-12)
+
+
+def test_soudry_offset_2d_closed_form():
+    """z₁ = (½, 3/2), z₂ = (3/2, ½), α = 1/8: z_nᵀw̃ = log 8η ⇒ w̃ = (log 8η)/2 · (1, 1); ν = 1/4."""
+    z = soudry_2d(np.random.default_rng(1), 1, 3, 1.6)[0]
+    alpha = symmetric_duals(z, hard_margin_svm(z).alpha)
+    w_tilde, residual = soudry_offset(z, alpha, 0.1)
+    np.testing.assert_allclose(w_tilde, np.full(2, np.log(0.8) / 2), rtol=1e-12)
+    assert residual <= 1e-12
+    # M = Σ α z zᵀ = (1/4)(z₁z₁ᵀ + z₂z₂ᵀ): eigenvalues 1 along (1, 1) and 1/4 along (1, −1).
+    assert residual_rate(z, SOUDRY_W_HAT, alpha) == pytest.approx(0.25, rel=1e-12)
+
+
+def test_gd_follows_the_asymptote_one_sample():
+    """One sample z, exponential loss: m_{k+1} = m_k + η‖z‖² e^{−m_k} (scalar recursion).
+
+    ŵ = z/‖z‖², α = 1/‖z‖², w̃ = z log(η‖z‖²)/‖z‖²; the batched loop matches the scalar
+    recursion and w(t) − ŵ log t − w̃ = O(log t/t).
+    """
+    z = np.array([[3.0, 4.0]])
+    eta, steps = 0.01, np.array([0, 10, 1000, 100000])
+    w, _ = descent_path(z[None], "exponential", [eta], [0.0], [False], steps)
+    m, recorded = 0.0, {}
+    for k in range(steps[-1] + 1):
+        if k in steps:
+            recorded[k] = m
+        m += eta * 25.0 * np.exp(-m)
+    np.testing.assert_allclose(w[:, 0] @ z[0] / 1.0, [recorded[k] for k in steps], rtol=1e-10)
+    w_tilde, _ = soudry_offset(z, np.array([1 / 25]), eta)
+    np.testing.assert_allclose(w_tilde, z[0] * np.log(eta * 25) / 25, rtol=1e-12)
+    residual = np.linalg.norm(w[-1, 0] - z[0] / 25 * np.log(steps[-1]) - w_tilde)
+    assert residual <= 5 * np.log(steps[-1]) / steps[-1]
+
+
+# --- the batched loop against plain loops -------------------------------------------------
+
+
+def _plain(z, loss, eta, mu, normalized, n_steps):
+    """Reference: one row, textbook update, log-domain weights for normalized GD."""
+    w, previous = np.zeros(z.shape[1]), np.zeros(z.shape[1])
+    for _ in range(n_steps):
+        m = z @ w
+        log_weights = log_neg_derivative(m, loss)
+        if normalized:
+            log_weights = log_weights - log_total_loss(m, loss)
+        w, previous = w + eta * z.T @ np.exp(log_weights) + mu * (w - previous), w
+    return w
+
+
+def test_batched_rows_equal_plain_single_runs():
+    """Mixed losses, momentum and normalized rows in one batch = separate plain loops."""
+    z = planted_dual(np.random.default_rng(2), 1, 4, 0.3, 1, 2.0, 0.5)[0][0]
+    rows = [
+        ("logistic", 0.5, 0.0, False),
+        ("logistic", 0.05, 0.9, False),
+        ("exponential", 0.2, 0.0, False),
+        ("exponential", 0.02, 0.9, False),
+        ("logistic", 0.4, 0.0, True),
+        ("exponential", 0.4, 0.0, True),
+    ]
+    loss, eta, mu, norm = (np.array(c) for c in zip(*rows, strict=True))
+    w, diverged = descent_path(np.stack([z] * len(rows)), loss, eta, mu, norm, np.array([0, 3000]))
+    assert not diverged.any()
+    for b, row in enumerate(rows):
+        np.testing.assert_allclose(w[-1, b], _plain(z, *row, 3000), rtol=1e-10)
+
+
+def test_normalized_logistic_switches_to_softmax_exactly():
+    """Past margins of 45 the logistic weights use the softmax form: same iterates."""
+    z = soudry_2d(np.random.default_rng(3), 1, 2, 2.0)[0]
+    w, _ = descent_path(z[None], "logistic", [0.1], [0.0], [True], np.array([0, 300, 1000]))
+    assert (z @ w[1, 0]).min() > 45  # the later checkpoints run on the softmax form
+    np.testing.assert_allclose(w[-1, 0], _plain(z, "logistic", 0.1, 0.0, True, 1000), rtol=1e-12)
+
+
+# --- claims: helpers, falsifiability -------------------------------------------------------
+
+
+def test_decay_fraction_and_exponents_on_exact_power_laws():
+    import pandas as pd
+
+    t = np.geomspace(1, 1e5, 41)
+    g = pd.DataFrame({"t": t, "f": 3 * t**-0.4, "residual_rate": 0.8, "gap": 2 / np.log(t + 1)})
+    assert decay_fraction(g, "f") == pytest.approx(0.5, rel=1e-12)
+    g["gap"] = np.where(t > 1e3, 1e-14, 5 * t**-2.0)
+    window = late_window(g, "gap")
+    assert window["t"].max() <= 1e3 and window["t"].min() >= 10
+    assert gap_exponent(g, "gap", "t") == pytest.approx(-2.0, rel=1e-12)
+
+
+def _soudry_claims(monkeypatch=None, **patched_weights):
+    """Claims of the smoke ``soudry`` experiment, optionally with a broken weight map."""
+    spec = section("smoke")["soudry"]
+    if monkeypatch is not None:
+        for kind, fn in patched_weights.items():
+            monkeypatch.setitem(algorithms.WEIGHTS, kind, fn)
+    trials, _ = run_experiment("margin", "soudry", margin.EXPERIMENTS["soudry"], spec, seed=0)
+    return {c.claim_id: c for c in margin.claims({"soudry": trials})}
+
+
+def test_claims_fail_when_a_support_vector_is_dropped_from_the_gradient(monkeypatch):
+    """Wrong update: GD ignores sample 0 (a support vector) ⇒ it converges elsewhere."""
+
+    def without_first(kind):
+        def weights(neg_m, out):
+            kind(neg_m, out)
+            out[:, 0] = 0.0
+
+        return weights
+
+    broken = {k: without_first(algorithms.WEIGHTS[k]) for k in ("exp", "expit")}
+    claims = _soudry_claims(monkeypatch, **broken)
+    for claim_id in ("asymptote_residual_decays", "residual_bounded", "loss_times_t_limit"):
+        assert not claims[claim_id].passed, claim_id
+
+
+def test_claims_fail_with_a_wrong_loss_derivative(monkeypatch):
+    """Wrong update: σ(−m)² instead of σ(−m) for the logistic loss (tail e^{−2m})."""
+
+    def squared(neg_m, out):
+        algorithms.expit(neg_m, out=out)
+        np.square(out, out=out)
+
+    claims = _soudry_claims(monkeypatch, expit=squared)
+    assert not claims["asymptote_residual_decays"].passed
+    assert not claims["loss_times_t_limit"].passed
+
+
+def test_normalized_rate_claim_fails_without_the_normalization(monkeypatch):
+    """Wrong update: 'normalized' GD without the 1/L factor is constant-step GD (1/log t)."""
+    claims = _soudry_claims(monkeypatch, softmax=algorithms.WEIGHTS["exp"])
+    assert not claims["normalized_gd_margin_rate"].passed
+    assert not claims["normalized_gd_margin_rate_symmetric"].passed
+
+
+# --- artifacts: an outsider recomputes the residual from the arrays ------------------------
+
+
+def test_artifacts_recompute_the_asymptote_residual():
+    spec = section("smoke")["soudry"]
+    table, arrays = run_experiment("margin", "soudry", margin.EXPERIMENTS["soudry"], spec, seed=0)
+    point = arrays["dataset=random"]
+    x, y = point["X"], point["y"]
+    z = y[..., None] * x
+    for b in np.flatnonzero(point["row_algorithm"] == "gd"):
+        k = point["row_trial"][b]
+        loss = list(point["losses"]).index(point["row_loss"][b])
+        sol = hard_margin_svm(z[k])
+        np.testing.assert_allclose(sol.w, point["w_hat"][k], atol=1e-10)
+        t = point["steps"][-1]
+        residual = np.linalg.norm(
+            point["w_final"][b] - point["w_hat"][k] * np.log(t) - point["w_tilde"][loss, k]
+        )
+        rows = table[
+            (table.dataset == "random")
+            & (table.algorithm == "gd")
+            & (table.trial == k)
+            & (table.loss == point["row_loss"][b])
+            & (table.step == t)
+        ]
+        assert rows["asymptote_residual"].iloc[0] == pytest.approx(residual, rel=1e-12)
+
+
+# --- configuration checks and costs --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("experiment", "key", "value", "named"),
+    [
+        ("soudry", "n_checkpoints", 4, "margin.soudry.n_checkpoints"),
+        ("perceptron", "max_updates", 10, "margin.perceptron.max_updates"),
+        ("test_loss", "nuisance_dims", 20, "margin.test_loss.nuisance_dims"),
+    ],
+)
+def test_margin_cross_key_checks(experiment, key, value, named):
+    config = {"margin": section("smoke")}
+    assert config_problems(config) == []
+    config["margin"][experiment][key] = value
+    problems = config_problems(config)
+    assert problems and all(named in problem for problem in problems)
+
+
+@pytest.mark.parametrize("name", ["smoke", "config", "paper"])
+def test_margin_costs_are_finite_and_grow_with_steps(name):
+    for experiment, spec in section(name).items():
+        for _, params in grid_points(spec):
+            cost = COSTS["margin"][experiment](params)
+            assert 0 < cost.memory_bytes < 1e10 and 0 < cost.work < 1e13
+    spec = section("smoke")["soudry"]
+    params = dict(next(iter(grid_points(spec)))[1])
+    small = COSTS["margin"]["soudry"](params).work
+    params["n_steps"] = {k: 10 * v for k, v in params["n_steps"].items()}
+    assert COSTS["margin"]["soudry"](params).work == pytest.approx(10 * small)

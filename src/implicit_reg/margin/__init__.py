@@ -13,7 +13,7 @@ Experiments
 """
 
 from implicit_reg.experiment import Experiment
-from implicit_reg.margin.checks import claims
+from implicit_reg.margin.claims import claims
 from implicit_reg.margin.experiments import (
     simulate_perceptron,
     simulate_soudry,
@@ -21,7 +21,9 @@ from implicit_reg.margin.experiments import (
 )
 
 EXPERIMENTS = {
-    "soudry": Experiment(simulate_soudry, keys=("dataset", "loss", "algorithm", "step")),
+    "soudry": Experiment(
+        simulate_soudry, keys=("dataset", "loss", "algorithm", "step"), artifacts=True
+    ),
     "perceptron": Experiment(simulate_perceptron, keys=("n_samples", "dim", "planted_margin")),
     "test_loss": Experiment(simulate_test_loss, keys=("step",)),
 }

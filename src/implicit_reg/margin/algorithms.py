@@ -10,7 +10,7 @@ derivative weights) are handled as logarithms: normalized GD drives the margins 
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import log_expit
+from scipy.special import expit, log_expit
 
 LOSSES = ("logistic", "exponential")
 
@@ -118,9 +118,70 @@ def smoothness(z: np.ndarray, loss: str) -> np.ndarray:
     return beta * sigma_max**2
 
 
+#: Smallest margin above which ``σ(−m_i)/Σ_j log(1 + e^{−m_j}) = softmax(−m)_i`` to
+#: rounding: the relative difference is below ``e^{−m} < 3e-20``.
+_SOFTMAX_FROM = 45.0
+
+
+def _exp(neg_m: np.ndarray, out: np.ndarray) -> None:
+    np.exp(neg_m, out=out)
+
+
+def _expit(neg_m: np.ndarray, out: np.ndarray) -> None:
+    expit(neg_m, out=out)
+
+
+def _softmax(neg_m: np.ndarray, out: np.ndarray) -> None:
+    np.subtract(neg_m, neg_m.max(axis=1, keepdims=True), out=out)
+    np.exp(out, out=out)
+    out /= out.sum(axis=1, keepdims=True)
+
+
+def _logistic_over_loss(neg_m: np.ndarray, out: np.ndarray) -> None:
+    log_l = log_total_loss(-neg_m[..., 0], "logistic")
+    np.exp(log_expit(neg_m) - log_l[:, None, None], out=out)
+
+
+#: In-place maps ``(−m, out) ↦ (−ℓ'(m_i))/L(w)^ν`` for a block of rows, shape (r, n, 1).
+WEIGHTS = {
+    "exp": _exp,  # constant step, exponential loss: e^{−m_i}
+    "expit": _expit,  # constant step, logistic loss: σ(−m_i)
+    "softmax": _softmax,  # normalized, exponential loss (or logistic once min m ≥ 45)
+    "log_domain": _logistic_over_loss,  # normalized, logistic loss: exp(log σ(−m_i) − log L)
+}
+
+
+def weight_kinds(loss: np.ndarray, normalized: np.ndarray, min_margin: np.ndarray) -> np.ndarray:
+    """Which `WEIGHTS` map each row uses, given its current smallest margin.
+
+    Normalized GD on the logistic loss is computed in the log domain (its loss is a sum
+    of underflowing terms) until every margin of the row exceeds 45; from there on
+    ``σ(−m_i)/Σ_j log(1 + e^{−m_j})`` equals ``softmax(−m)_i`` to rounding and the cheap
+    form is used.
+    """
+    constant = np.where(loss == "exponential", "exp", "expit")
+    logistic = np.where(min_margin >= _SOFTMAX_FROM, "softmax", "log_domain")
+    return np.where(normalized, np.where(loss == "exponential", "softmax", logistic), constant)
+
+
+def _blocks(kinds: np.ndarray) -> list[tuple[slice, object]]:
+    """Maximal runs of consecutive rows with the same weight map, as ``(rows, map)``.
+
+    The weights of each run are computed on a view of contiguous rows, so a batch laid
+    out algorithm by algorithm costs one set of elementwise calls per run, whatever its
+    number of rows.
+    """
+    blocks, begin = [], 0
+    for row in range(1, len(kinds) + 1):
+        if row == len(kinds) or kinds[row] != kinds[begin]:
+            blocks.append((slice(begin, row), WEIGHTS[str(kinds[begin])]))
+            begin = row
+    return blocks
+
+
 def descent_path(
     z: np.ndarray,
-    loss: str,
+    loss,
     eta: np.ndarray,
     momentum: np.ndarray,
     normalized: np.ndarray,
@@ -130,19 +191,25 @@ def descent_path(
 
     Row ``b`` of the batch runs
 
-    ``w_{k+1} = w_k − η_b ∇L(w_k) / L(w_k)^{ν_b} + μ_b (w_k − w_{k−1})``
+    ``v_{k+1} = μ_b v_k − η_b ∇L_b(w_k)/L_b(w_k)^{ν_b}``, ``w_{k+1} = w_k + v_{k+1}``
 
-    with ``ν_b = 1`` for normalized GD (step ∝ 1/L, i.e. GD on ``log L``) and 0
-    otherwise. The gradient is ``∇L = −Σ_i (−ℓ'(m_i)) z_i`` and its weights
-    ``(−ℓ'(m_i))/L^ν = exp(log(−ℓ'(m_i)) − ν log L)`` are formed in the log domain, so
-    normalized GD stays finite when every ``ℓ(m_i)`` underflows. A row whose iterate
-    stops being finite is frozen and flagged as diverged.
+    (heavy ball: ``v_k = w_k − w_{k−1}``) with ``ν_b = 1`` for normalized GD (step
+    ∝ 1/L, i.e. GD on ``log L``) and 0 otherwise. The negative gradient is
+    ``Σ_i (−ℓ'(m_i)) z_i`` with margins ``m_i = z_iᵀw``; the step is folded into the
+    transposed data (``η_b z_bᵀ``) so one batched product gives ``η_b(−∇L_b)``, and
+    rows without momentum skip the velocity. The weights are computed per run of rows
+    with the same weight map (`weight_kinds`, chosen again at every checkpoint): only
+    normalized GD on the logistic loss pays for the log-domain loss, and only while its
+    margins are small. Every row may have its own loss.
+
+    A row whose iterate stops being finite is detected at the next checkpoint, frozen
+    at the previous checkpoint's iterate and flagged as diverged.
 
     Parameters
     ----------
     z : ndarray, shape (b, n, d)
         Signed samples of each batch row.
-    loss : {"logistic", "exponential"}
+    loss : {"logistic", "exponential"} or sequence of those, length b
     eta, momentum : ndarray, shape (b,)
         Step sizes and momentum coefficients.
     normalized : ndarray of bool, shape (b,)
@@ -161,38 +228,56 @@ def descent_path(
     Soudry et al. (2018), eq. (2) and §4 (momentum); Nacson, Lee, Gunasekar, Savarese,
     Srebro, Soudry (2019), AISTATS, normalized GD; Ji & Telgarsky (2021), ALT.
     """
-    b, _, d = z.shape
-    eta = np.asarray(eta, dtype=float)
-    mu = np.asarray(momentum, dtype=float)[:, None]
-    nu = np.asarray(normalized, dtype=float)[:, None]
-    w = np.zeros((b, d))
-    previous = w.copy()
+    b, n, d = z.shape
+    losses = np.broadcast_to(np.asarray(loss, dtype=object), (b,))
+    unknown = set(losses) - set(LOSSES)
+    if unknown:
+        raise ValueError(f"loss must be one of {LOSSES}, got {sorted(unknown)}")
+    losses = losses.astype(str)
+    normalized = np.broadcast_to(np.asarray(normalized, dtype=bool), (b,))
+    eta = np.broadcast_to(np.asarray(eta, dtype=float), (b,))
+    mu = np.broadcast_to(np.asarray(momentum, dtype=float), (b,)).copy()
+    neg_z = -np.asarray(z, dtype=float)
+    step_zt = eta[:, None, None] * np.swapaxes(z, 1, 2)  # (b, d, n): η_b z_bᵀ
+    w = np.zeros((b, d, 1))
+    velocity = np.zeros((b, d, 1))
+    neg_m = np.empty((b, n, 1))
+    weights = np.empty((b, n, 1))
+    descent = np.empty((b, d, 1))
+    mu_col = mu[:, None, None]
+    heavy = bool(mu.any())
     ok = np.ones(b, dtype=bool)
     out = np.empty((len(checkpoints), b, d))
     bad = np.empty((len(checkpoints), b), dtype=bool)
-    zt = np.ascontiguousarray(np.swapaxes(z, 1, 2))
-    position = 0
-    last = int(checkpoints[-1])
-    for k in range(last + 1):
-        if k == checkpoints[position]:
-            out[position] = w
+    matmul, add, multiply = np.matmul, np.add, np.multiply
+    done = 0
+    with np.errstate(over="ignore", invalid="ignore", under="ignore"):
+        for position, stop in enumerate(np.asarray(checkpoints, dtype=np.int64)):
+            np.matmul(neg_z, w, out=neg_m)
+            blocks = _blocks(weight_kinds(losses, normalized, -neg_m.max(axis=1)[:, 0]))
+            for _ in range(int(stop) - done):
+                matmul(neg_z, w, out=neg_m)
+                for rows, weight in blocks:
+                    weight(neg_m[rows], weights[rows])
+                matmul(step_zt, weights, out=descent)
+                if heavy:
+                    multiply(velocity, mu_col, out=velocity)
+                    add(velocity, descent, out=velocity)
+                    add(w, velocity, out=w)
+                else:
+                    add(w, descent, out=w)
+            done = max(done, int(stop))
+            finite = np.isfinite(w[..., 0]).all(axis=1)
+            if not finite[ok].all():
+                # Freeze the rows that blew up at the previous checkpoint's iterate.
+                newly = ok & ~finite
+                ok &= finite
+                w[newly] = out[position - 1, newly, :, None] if position else 0.0
+                velocity[newly] = 0.0
+                step_zt[newly] = 0.0
+                mu_col[newly] = 0.0
+            out[position] = w[..., 0]
             bad[position] = ~ok
-            position += 1
-            if k == last:
-                break
-        m = np.matmul(z, w[:, :, None])[..., 0]
-        log_weights = log_neg_derivative(m, loss)
-        if nu.any():
-            log_weights -= nu * log_total_loss(m, loss)[:, None]
-        neg_grad = np.matmul(zt, np.exp(log_weights)[:, :, None])[..., 0]
-        step = eta[:, None] * neg_grad + mu * (w - previous)
-        previous = w
-        w = w + step
-        finite = np.isfinite(w).all(axis=1)
-        if not finite.all():
-            # Freeze the rows that blew up at their last finite iterate.
-            ok &= finite
-            w = np.where(ok[:, None], w, previous)
     return out, bad
 
 

@@ -14,6 +14,19 @@ import numpy as np
 SOUDRY_SUPPORT = np.array([[0.5, 1.5], [1.5, 0.5], [0.5, 1.5], [1.5, 0.5]])
 #: Their max-margin vector ŵ = (1, 1)/2 (functional margin 1 on the support vectors).
 SOUDRY_W_HAT = np.array([0.5, 0.5])
+#: Its dual variables on the four support vectors, split equally between the pairs of
+#: identical signed samples: ŵ = Σ α_i y_i x_i with α_i = 1/8.
+SOUDRY_ALPHA = np.full(4, 0.125)
+
+
+def soudry_labels(n_extra: int) -> np.ndarray:
+    """Labels of the rows of `soudry_2d`: ``(+1, +1, −1, −1)`` then ``n_extra`` of each class."""
+    return np.concatenate([[1.0, 1.0, -1.0, -1.0], np.ones(n_extra), -np.ones(n_extra)])
+
+
+def alternating_labels(n_samples: int) -> np.ndarray:
+    """Labels ``+1, −1, +1, …`` for datasets generated as signed samples ``z = y x``."""
+    return np.where(np.arange(n_samples) % 2 == 0, 1.0, -1.0)
 
 
 def soudry_2d(
@@ -54,6 +67,94 @@ def soudry_2d(
     extra = accepted[:need].reshape(n_trials, 2 * n_extra, 2)
     support = np.broadcast_to(SOUDRY_SUPPORT, (n_trials, 4, 2))
     return np.concatenate([support, extra], axis=1)
+
+
+def _haar_orthogonal(rng: np.random.Generator, dim: int) -> np.ndarray:
+    """A uniformly random orthogonal matrix (QR of a Gaussian matrix, signs fixed)."""
+    q, r = np.linalg.qr(rng.standard_normal((dim, dim)))
+    return q * np.sign(np.diag(r))
+
+
+def _unit_simplex(k: int) -> np.ndarray:
+    """The ``k`` unit vertices of a regular simplex centred at 0, shape (k, k − 1)."""
+    centred = np.eye(k) - 1.0 / k
+    basis = np.linalg.svd(centred)[0][:, : k - 1]
+    vertices = centred @ basis
+    return vertices / np.linalg.norm(vertices, axis=1, keepdims=True)
+
+
+def planted_dual(
+    rng: np.random.Generator,
+    n_trials: int,
+    dim: int,
+    margin: float,
+    n_extra: int,
+    extra_margin: float,
+    dual_spread: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Random separable datasets whose max-margin vector and dual variables are planted.
+
+    The analogue in ``R^d`` of the 2-D construction of Soudry et al.: ``d`` support
+    vectors whose hard-margin SVM is known in closed form, plus random points strictly
+    outside the margin. With a uniformly random unit direction ``u``:
+
+    - duals ``α_i = a_i/(γ² Σ_j a_j)``, ``a_i ~ U(1 − s, 1 + s)`` (``s = dual_spread``),
+      so that ``Σ α_i = ‖ŵ‖² = 1/γ²``;
+    - support vectors ``z_i = γ u + √(1 − γ²)(e_i − ē)``, ``i = 1 … d``, where ``e_i``
+      are the unit vertices of a regular simplex in ``u^⊥`` (randomly rotated) and
+      ``ē = Σ α_j e_j/Σ α_j``, so that ``Σ α_i z_i = u/γ = ŵ`` and ``ŵᵀz_i = 1``;
+    - ``2·n_extra`` points ``x ~ N(0, I_d/d)`` pushed along ŵ until ``ŵᵀz ≥ extra_margin``.
+
+    ``(ŵ, α)`` satisfies the KKT conditions of ``min ‖w‖² s.t. z_iᵀw ≥ 1`` (margins 1 on
+    the support vectors, ≥ extra_margin > 1 elsewhere, ``α ≥ 0``, ``ŵ = Σ α_i z_i``), so
+    ŵ is the max-margin vector, with margin ``γ``. The ``d`` support vectors are linearly
+    independent and span ``R^d``; the duals differ (``s > 0``), so the offset w̃ of the
+    asymptote is not parallel to ŵ and the gaps decay exactly like 1/log t.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    n_trials, dim : int
+    margin : float
+        γ = 1/‖ŵ‖, in (0, 1).
+    n_extra : int
+        Random points per class.
+    extra_margin : float
+        Lower bound on ``ŵᵀz`` of the random points, > 1.
+    dual_spread : float
+        Relative spread ``s ∈ [0, 1)`` of the dual variables.
+
+    Returns
+    -------
+    z : ndarray, shape (n_trials, dim + 2 n_extra, dim)
+        Signed samples ``y_i x_i``, support vectors first.
+    w_hat : ndarray, shape (n_trials, dim)
+    alpha : ndarray, shape (n_trials, dim + 2 n_extra)
+        Planted dual variables (0 on the random points).
+
+    References
+    ----------
+    Soudry et al. (2018), Fig. 1 (the 2-D construction) and eq. (4) (the dual);
+    Boyd & Vandenberghe (2004), §5.5.3 (KKT conditions).
+    """
+    simplex = _unit_simplex(dim)
+    z = np.empty((n_trials, dim + 2 * n_extra, dim))
+    w_hat = np.empty((n_trials, dim))
+    alpha = np.zeros((n_trials, dim + 2 * n_extra))
+    for trial in range(n_trials):
+        rotation = _haar_orthogonal(rng, dim)
+        u, complement = rotation[:, 0], rotation[:, 1:]
+        weights = rng.uniform(1.0 - dual_spread, 1.0 + dual_spread, dim)
+        duals = weights / (weights.sum() * margin**2)
+        centred = simplex - duals @ simplex / duals.sum()
+        support = margin * u + np.sqrt(1.0 - margin**2) * centred @ complement.T
+        w = u / margin
+        extra = rng.standard_normal((2 * n_extra, dim)) / np.sqrt(dim)
+        extra += np.maximum(extra_margin - extra @ w, 0.0)[:, None] * w / (w @ w)
+        z[trial] = np.vstack([support, extra])
+        w_hat[trial] = w
+        alpha[trial, :dim] = duals
+    return z, w_hat, alpha
 
 
 def planted_separable(

@@ -127,3 +127,106 @@ def hard_margin_svm(z: np.ndarray, support_tol: float = 1e-12) -> SVMSolution:
     best = min(candidates, key=lambda a: kkt_residual(z, z.T @ a, a))
     w = z.T @ best
     return SVMSolution(w=w, alpha=best, kkt_residual=kkt_residual(z, w, best))
+
+
+# --- the asymptote of gradient descent (Soudry et al. 2018, Theorem 3) ---------------
+
+
+def symmetric_duals(z: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Dual variables with equal shares on identical signed samples.
+
+    Identical rows of ``z`` enter the dual only through the sum of their ``α_i``, so any
+    split of that sum is optimal; the gradient of the loss weighs identical rows equally,
+    so the asymptote of gradient descent needs the equal split (e.g. the 2-D dataset of
+    Soudry et al., where ``y₃x₃ = y₁x₁`` and ``y₄x₄ = y₂x₂``).
+
+    Parameters
+    ----------
+    z : ndarray, shape (n, d)
+    alpha : ndarray, shape (n,)
+
+    Returns
+    -------
+    ndarray, shape (n,)
+    """
+    _, group, count = np.unique(z, axis=0, return_inverse=True, return_counts=True)
+    group = np.ravel(group)
+    return (np.bincount(group, weights=alpha) / count)[group]
+
+
+def soudry_offset(
+    z: np.ndarray, alpha: np.ndarray, eta: float, support_tol: float = 1e-9
+) -> tuple[np.ndarray, float]:
+    """The offset w̃ of ``w(t) = ŵ log t + w̃ + o(1)`` for GD with step η, ``t`` in steps.
+
+    On the support vectors ``S = {α_n > 0}``, ``η exp(−z_nᵀw̃) = α_n``, i.e.
+    ``z_nᵀw̃ = log(η/α_n)``, with α split equally between identical rows
+    (`symmetric_duals`). Substituting ``w = ŵ log t + w̃`` into the GD step
+    ``w(t+1) − w(t) = η Σ_n e^{−z_nᵀw(t)} z_n`` gives ``(η/t) Σ_S e^{−z_nᵀw̃} z_n =
+    (1/t) Σ_S α_n z_n = ŵ/t = ŵ(log(t+1) − log t) + O(1/t²)``; non-support vectors
+    contribute ``O(t^{−θ_n})``, ``θ_n = z_nᵀŵ > 1``. The logistic loss has the same
+    tail (``−ℓ'(u) = e^{−u} + O(e^{−2u})``) and the same w̃. The solution returned is the
+    minimum-norm one (``w̃ ∈ span{z_n : n ∈ S}``), unique when the support vectors span
+    the data, as in every dataset of this family.
+
+    Parameters
+    ----------
+    z : ndarray, shape (n, d)
+        Signed samples.
+    alpha : ndarray, shape (n,)
+        Dual variables of the hard-margin SVM.
+    eta : float
+        Constant step of GD (the effective step η of the heavy ball with step (1 − μ)η).
+    support_tol : float
+        Relative size below which a dual variable is treated as zero.
+
+    Returns
+    -------
+    w_tilde : ndarray, shape (d,)
+    residual : float
+        ``max_{n∈S} |log(η e^{−z_nᵀw̃}/α_n)|``, the solve's own residual.
+
+    References
+    ----------
+    Soudry, Hoffer, Nacson, Gunasekar, Srebro (2018), JMLR 19, Theorem 3 (the residual
+    ``ρ(t) = w(t) − ŵ log t`` converges to w̃ defined by ``η exp(−x_nᵀw̃) = α_n``).
+    """
+    shared = symmetric_duals(z, alpha)
+    support = shared > support_tol * shared.max()
+    target = np.log(eta / shared[support])
+    w_tilde = np.linalg.lstsq(z[support], target, rcond=None)[0]
+    return w_tilde, float(np.max(np.abs(z[support] @ w_tilde - target)))
+
+
+def residual_rate(z: np.ndarray, w_hat: np.ndarray, alpha: np.ndarray) -> float:
+    """Decay exponent ν of ``‖w(t) − ŵ log t − w̃‖ = O(t^{−ν})`` from the linearized dynamics.
+
+    With ``r = w − ŵ log t − w̃`` and ``τ = log t``, the GD step gives
+    ``dr/dτ = Σ_S α_n (e^{−z_nᵀr} − 1) z_n + Σ_{n∉S} O(t^{1−θ_n}) z_n + O(1/t)``;
+    linearized, ``dr/dτ = −M r + …`` with ``M = Σ_S α_n z_n z_nᵀ``. So
+    ``ν = min(λ_min⁺(M), min_{n∉S} θ_n − 1, 1)`` with ``λ_min⁺`` the smallest eigenvalue
+    on the span of the support vectors (``M ŵ/‖ŵ‖ = ŵ/‖ŵ‖`` has eigenvalue 1) and
+    ``θ_n = z_nᵀŵ`` the margins of the other samples.
+
+    Parameters
+    ----------
+    z : ndarray, shape (n, d)
+    w_hat : ndarray, shape (d,)
+    alpha : ndarray, shape (n,)
+
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    Soudry et al. (2018), proof of Theorem 3 (the terms of ``r(t+1) − r(t)``).
+    """
+    shared = symmetric_duals(z, alpha)
+    support = shared > 1e-9 * shared.max()
+    curvature = z[support].T @ (shared[support, None] * z[support])
+    eigen = np.linalg.eigvalsh(curvature)
+    rates = [eigen[eigen > 1e-9 * eigen.max()].min(), 1.0]
+    if (~support).any():
+        rates.append((z[~support] @ w_hat).min() - 1.0)
+    return float(min(rates))
