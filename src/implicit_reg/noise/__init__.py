@@ -30,14 +30,12 @@ from implicit_reg.noise.experiments import (
 EXPERIMENTS = {
     "ou": Experiment(
         simulate_ou,
-        keys=("section", "noise_shape", "eta", "eta_a", "step", "lag", "eigen_index", "row",
-              "col"),
+        keys=("section", "noise_shape", "eta", "eta_a", "step", "lag", "eigen_index", "row", "col"),
         artifacts=True,
     ),
     "stochastic_approximation": Experiment(
         simulate_stochastic_approximation,
-        keys=("section", "algorithm", "estimator", "keep_prob", "step_size", "step",
-              "coordinate"),
+        keys=("section", "algorithm", "estimator", "keep_prob", "step_size", "step", "coordinate"),
         artifacts=True,
     ),
     "label_noise": Experiment(

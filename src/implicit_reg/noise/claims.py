@@ -113,7 +113,8 @@ def ou_claims(table: pd.DataFrame) -> list[Claim]:
                 "min over those ηa of |v_sim/v_SDE − 1| (the discrete formula is needed).",
                 SOURCE_OU,
                 float(np.abs(stationary["ratio_to_sde"][sde_gap] - 1.0).min())
-                if sde_gap.any() else float("nan"),
+                if sde_gap.any()
+                else float("nan"),
                 MOMENT_TOLERANCE,
                 ">=",
             ),
@@ -132,13 +133,17 @@ def quadratic_claims(table: pd.DataFrame) -> list[Claim]:
         ["covariance", "exact_covariance"]
     ].mean()
     frobenius = pooled.groupby(["noise_shape", "eta"]).apply(
-        lambda g: np.linalg.norm(g["covariance"] - g["exact_covariance"])
-        / np.linalg.norm(g["exact_covariance"])
+        lambda g: (
+            np.linalg.norm(g["covariance"] - g["exact_covariance"])
+            / np.linalg.norm(g["exact_covariance"])
+        )
     )
     eigen = _section(table, "quadratic_eigen")
-    eigen = eigen[~eigen["diverged"]].groupby(["noise_shape", "eta", "eigen_index"])[
-        ["stationary_variance", "exact_variance"]
-    ].mean()
+    eigen = (
+        eigen[~eigen["diverged"]]
+        .groupby(["noise_shape", "eta", "eigen_index"])[["stationary_variance", "exact_variance"]]
+        .mean()
+    )
     summary = _section(table, "quadratic_stationary")
     constant = summary[summary["noise_shape"] != "streaming"]
     streaming = summary[summary["noise_shape"] == "streaming"]
@@ -332,15 +337,17 @@ def approximation_claims(table: pd.DataFrame) -> list[Claim]:
 # F5c
 
 
-def decade_ratio(steps: pd.Series, values: pd.Series) -> float:
+def decade_ratio(steps, values) -> float:
     """Mean of ``values`` over the last decade of steps over its mean one decade earlier.
 
     Last decade: K/10 < step ≤ K; the one before: K/100 < step ≤ K/10 (K the last step).
+    NaN when either decade has no point.
     """
+    steps, values = np.asarray(steps, float), np.asarray(values, float)
     last = steps.max()
     late = values[(steps > last / 10) & (steps <= last)]
     early = values[(steps > last / 100) & (steps <= last / 10)]
-    if late.empty or early.empty:
+    if late.size == 0 or early.size == 0:
         return float("nan")
     return float(late.mean() / early.mean())
 
@@ -353,8 +360,10 @@ def label_noise_claims(table: pd.DataFrame) -> list[Claim]:
     if path.empty:
         return []
     final = _final(path, ["algorithm"])
-    endpoint = phase[(phase["noise_steps"] == phase["noise_steps"].max())
-                     & (phase["gd_step"] == phase["gd_step"].max())]
+    endpoint = phase[
+        (phase["noise_steps"] == phase["noise_steps"].max())
+        & (phase["gd_step"] == phase["gd_step"].max())
+    ]
     noisy = path[path["algorithm"] == "label_noise_sgd"]
     regularizer = noisy.groupby("step")["trace_hessian"].mean()
     steps = int(noisy["step"].max())
@@ -404,9 +413,7 @@ def label_noise_claims(table: pd.DataFrame) -> list[Claim]:
             "‖X_{:,j}‖² decreases: its trial-mean averaged over the last decade of steps over "
             "its average one decade earlier ≤ 1.",
             SOURCE_LABEL,
-            decade_ratio(pd.Series(regularizer.index, dtype=float), pd.Series(
-                regularizer.to_numpy(), dtype=float
-            )),
+            decade_ratio(regularizer.index, regularizer.to_numpy()),
             1.0,
             "<=",
         ),

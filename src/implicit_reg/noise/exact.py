@@ -174,8 +174,11 @@ def streaming_step_limit(eigenvalues: np.ndarray) -> float:
     h = np.asarray(eigenvalues, float)
     upper = 1.0 / h.max()
     return scipy.optimize.brentq(
-        lambda eta: streaming_gain(h, eta) - 1.0, 1e-12 * upper, upper * (1 - 1e-12),
-        xtol=1e-15, rtol=4 * np.finfo(float).eps,
+        lambda eta: streaming_gain(h, eta) - 1.0,
+        1e-12 * upper,
+        upper * (1 - 1e-12),
+        xtol=1e-15,
+        rtol=4 * np.finfo(float).eps,
     )
 
 

@@ -66,8 +66,16 @@ def _scalar_tables(spec: dict, n_trials: int, rng: np.random.Generator) -> list[
     checkpoints = log_checkpoints(int(spec["n_steps"]), int(spec["n_checkpoints"]))
     max_lag = int(spec["max_lag"])
     sim = ou.scalar_chains(
-        eta_a, a, sigma, x0, n_trials, int(spec["n_chains"]), checkpoints,
-        int(spec["burn_in"]), max_lag, rng,
+        eta_a,
+        a,
+        sigma,
+        x0,
+        n_trials,
+        int(spec["n_chains"]),
+        checkpoints,
+        int(spec["burn_in"]),
+        max_lag,
+        rng,
     )
     trials = np.arange(n_trials)
     v_inf = exact.ou_stationary_variance(eta, a, sigma)
@@ -178,8 +186,18 @@ def _quadratic_tables(spec: dict, n_trials: int, rng: np.random.Generator):
     step_limit = exact.streaming_step_limit(h)
     limit_radius = exact.spectral_radius(H, step_limit, streaming=True)
     sim = ou.quadratic_chains(
-        H, root_H, shapes, etas, sigma, x0, n_trials, int(spec["n_chains"]), checkpoints,
-        int(spec["burn_in"]), int(spec["thin"]), rng,
+        H,
+        root_H,
+        shapes,
+        etas,
+        sigma,
+        x0,
+        n_trials,
+        int(spec["n_chains"]),
+        checkpoints,
+        int(spec["burn_in"]),
+        int(spec["thin"]),
+        rng,
     )
     frames, arrays = [], {"eigenvalues": h, "rotation": rotation, "H": H, "x0": x0}
     trials = np.arange(n_trials)
@@ -309,9 +327,7 @@ def _dropout_tables(spec: dict, n_trials: int, rng: np.random.Generator):
     )  # λ_max of the expected loss's Hessian, (T, P)
     step0 = float(spec["step_fraction"]) / curvature
     checkpoints = log_checkpoints(int(spec["n_steps"]), int(spec["n_checkpoints"]))
-    path = approximation.dropout_sgd(
-        X, y, probs, step0, float(spec["k0"]), checkpoints, rng
-    )
+    path = approximation.dropout_sgd(X, y, probs, step0, float(spec["k0"]), checkpoints, rng)
     frames = []
     for estimator, betas in (("averaged", path.averaged), ("last_iterate", path.last)):
         frames.append(
@@ -327,8 +343,13 @@ def _dropout_tables(spec: dict, n_trials: int, rng: np.random.Generator):
                 },
             ).assign(estimator=estimator)
         )
-    arrays = {"dropout_X": X, "dropout_y": y, "dropout_beta_drop": target,
-              "dropout_keep_probs": probs, "dropout_averaged": path.averaged[-1]}
+    arrays = {
+        "dropout_X": X,
+        "dropout_y": y,
+        "dropout_beta_drop": target,
+        "dropout_keep_probs": probs,
+        "dropout_averaged": path.averaged[-1],
+    }
     return frames, arrays
 
 
@@ -338,7 +359,12 @@ def _imbalance_rows(w_star, w1, w2, eta, steps, horizon, n_checkpoints):
     for alpha in steps:
         checkpoints = log_checkpoints(int(np.ceil(horizon / alpha)), n_checkpoints)
         path = approximation.factorization_gd(
-            w_star, w1, w2, alpha, eta**2, checkpoints,
+            w_star,
+            w1,
+            w2,
+            alpha,
+            eta**2,
+            checkpoints,
             factor=lambda r, a=alpha: exact.imbalance_factor(r, a, eta),
         )
         t = alpha * checkpoints
@@ -354,9 +380,7 @@ def _imbalance_rows(w_star, w1, w2, eta, steps, horizon, n_checkpoints):
                     "t": np.broadcast_to(t[:, None], (len(t), n_trials)),
                     "imbalance_norm": np.linalg.norm(path.imbalance, axis=-1),
                     "flow_norm": np.linalg.norm(flow, axis=-1),
-                    "recursion_error": (
-                        np.abs(path.imbalance - path.tracked) / path.scale
-                    ).max(-1),
+                    "recursion_error": (np.abs(path.imbalance - path.tracked) / path.scale).max(-1),
                     "diverged": np.zeros((len(t), n_trials), dtype=bool),
                 },
             )
@@ -394,23 +418,36 @@ def _factorization_tables(spec: dict, n_trials: int, rng: np.random.Generator):
     runs = {
         ("gd", "last_iterate"): (
             approximation.factorization_gd(w_star, w1, w2, step, 0.0, gd_checkpoints),
-            w_star, gd_checkpoints, "products",
+            w_star,
+            gd_checkpoints,
+            "products",
         ),
         ("penalized_gd", "last_iterate"): (
             approximation.factorization_gd(w_star, w1, w2, step, eta**2, gd_checkpoints),
-            soft, gd_checkpoints, "products",
+            soft,
+            gd_checkpoints,
+            "products",
         ),
     }
     injection_checkpoints = log_checkpoints(
         int(spec["injection_steps"]), int(spec["n_checkpoints"])
     )
     injection = approximation.noise_injection(
-        w_star, w1, w2, eta, float(spec["injection_step"]), float(spec["injection_k0"]),
-        injection_checkpoints, rng,
+        w_star,
+        w1,
+        w2,
+        eta,
+        float(spec["injection_step"]),
+        float(spec["injection_k0"]),
+        injection_checkpoints,
+        rng,
     )
     runs[("noise_injection", "averaged")] = (injection, soft, injection_checkpoints, "products")
     runs[("noise_injection", "last_iterate")] = (
-        injection, soft, injection_checkpoints, "last_products"
+        injection,
+        soft,
+        injection_checkpoints,
+        "last_products",
     )
     frames = []
     arrays = {"w_star": w_star, "soft_threshold": soft, "w1_init": w1, "w2_init": w2}
@@ -424,7 +461,8 @@ def _factorization_tables(spec: dict, n_trials: int, rng: np.random.Generator):
                 {
                     "rel_error": _relative(products, target[None, None]),
                     "max_small_product": np.abs(products[..., small]).max(-1)
-                    if small.any() else np.full(shape, np.nan),
+                    if small.any()
+                    else np.full(shape, np.nan),
                     "imbalance_norm": np.linalg.norm(path.imbalance, axis=-1),
                     "diverged": ~np.isfinite(products).all(-1),
                 },
@@ -446,8 +484,13 @@ def _factorization_tables(spec: dict, n_trials: int, rng: np.random.Generator):
         )
         arrays[f"product_{algorithm}_{estimator}"] = products[-1]
     frames += _imbalance_rows(
-        w_star, w1, w2, eta, [float(a) for a in spec["imbalance_steps"]],
-        float(spec["imbalance_time"]), int(spec["n_checkpoints"]),
+        w_star,
+        w1,
+        w2,
+        eta,
+        [float(a) for a in spec["imbalance_steps"]],
+        float(spec["imbalance_time"]),
+        int(spec["n_checkpoints"]),
     )
     return frames, arrays
 
@@ -477,7 +520,8 @@ def simulate_stochastic_approximation(params: dict, rng: np.random.Generator):
     dropout, dropout_arrays = _dropout_tables(params["dropout"], n_trials, rng)
     factor, factor_arrays = _factorization_tables(params["factorization"], n_trials, rng)
     return _finish(pd.concat(dropout + factor, ignore_index=True)), {
-        **dropout_arrays, **factor_arrays
+        **dropout_arrays,
+        **factor_arrays,
     }
 
 
@@ -501,6 +545,18 @@ def _uv_metrics(u, v, tracked, X, y, theta_star):
             "product_error": np.max(np.abs(product - tracked) / np.abs(tracked), axis=-1),
         }
     return metrics
+
+
+def phase_starts(checkpoints: np.ndarray, count: int) -> np.ndarray:
+    """Indices of the checkpoints the noiseless GD phase starts from.
+
+    Step 0 (the phase is then plain GD from α) and up to ``count`` − 1 checkpoints evenly
+    spread (in index, hence in log-step) over the last two decades of steps, the last
+    checkpoint included: where label noise has moved the state into the rich regime.
+    """
+    late = np.nonzero(checkpoints >= checkpoints[-1] / 100)[0]
+    picks = late[np.unique(np.rint(np.linspace(0, late.size - 1, max(count - 1, 1))).astype(int))]
+    return np.unique(np.r_[0, picks])
 
 
 def simulate_label_noise(params: dict, rng: np.random.Generator):
@@ -544,8 +600,12 @@ def simulate_label_noise(params: dict, rng: np.random.Generator):
         _frame(
             "path",
             _grid(step=gd_checkpoints, trial=trials),
-            {**{k: m[..., 0] for k, m in metrics.items()},
-             "diverged": np.broadcast_to(gd.diverged[None, :, 0], (len(gd_checkpoints), n_trials))},
+            {
+                **{k: m[..., 0] for k, m in metrics.items()},
+                "diverged": np.broadcast_to(
+                    gd.diverged[None, :, 0], (len(gd_checkpoints), n_trials)
+                ),
+            },
         ).assign(algorithm="gd")
     )
 
@@ -556,10 +616,18 @@ def simulate_label_noise(params: dict, rng: np.random.Generator):
     runs_y = np.concatenate([y] * len(levels))
     ones = np.full((len(levels) * n_trials, d), alpha)
     sgd = label_noise.sgd_uv(
-        runs_X, runs_y, ones, ones, eta, np.repeat(levels, n_trials), noise_checkpoints, rng,
+        runs_X,
+        runs_y,
+        ones,
+        ones,
+        eta,
+        np.repeat(levels, n_trials),
+        noise_checkpoints,
+        rng,
         exact.product_factor,
     )
     c = len(noise_checkpoints)
+
     # (c, levels·T, d) -> (c, T, levels, d): runs of a trial side by side.
     def per_trial(a):
         return np.moveaxis(a.reshape(c, len(levels), n_trials, d), 1, 2)
@@ -573,14 +641,16 @@ def simulate_label_noise(params: dict, rng: np.random.Generator):
             _frame(
                 "path",
                 _grid(step=noise_checkpoints, trial=trials),
-                {**{k: m[..., j] for k, m in metrics.items()},
-                 "diverged": np.broadcast_to(sgd_diverged[None, :, j], (c, n_trials))},
+                {
+                    **{k: m[..., j] for k, m in metrics.items()},
+                    "diverged": np.broadcast_to(sgd_diverged[None, :, j], (c, n_trials)),
+                },
             ).assign(algorithm=name)
         )
 
-    # Noiseless GD from log-spaced label-noise checkpoints: the error it converges to as a
-    # function of the label-noise steps taken (the last one is the claimed endpoint).
-    starts = np.unique(np.rint(np.linspace(0, c - 1, int(params["phase_starts"])))).astype(int)
+    # Noiseless GD from label-noise checkpoints: the error it converges to as a function of
+    # the label-noise steps taken (the last one is the claimed endpoint).
+    starts = phase_starts(noise_checkpoints, int(params["phase_starts"]))
     snap_u = per_trial(sgd.u)[starts, :, 1, :].swapaxes(0, 1)  # (T, s, d)
     snap_v = per_trial(sgd.v)[starts, :, 1, :].swapaxes(0, 1)
     with np.errstate(invalid="ignore"):
@@ -596,10 +666,12 @@ def simulate_label_noise(params: dict, rng: np.random.Generator):
         _frame(
             "gd_phase",
             grid,
-            {**metrics,
-             "diverged": np.broadcast_to(
-                 phase.diverged[None] | sgd_diverged[None, :, 1:], grid["trial"].shape
-             )},
+            {
+                **metrics,
+                "diverged": np.broadcast_to(
+                    phase.diverged[None] | sgd_diverged[None, :, 1:], grid["trial"].shape
+                ),
+            },
         ).assign(algorithm="label_noise_sgd_then_gd")
     )
     frames.append(
@@ -609,15 +681,19 @@ def simulate_label_noise(params: dict, rng: np.random.Generator):
                 "trial": trials,
                 "theta_alpha_error": _relative(theta_alpha, theta_star),
                 "theta_l1_error": _relative(theta_l1, theta_star),
-                "gd_to_theta_alpha": _relative(gd.u[-1, :, 0] ** 2 - gd.v[-1, :, 0] ** 2,
-                                               theta_alpha),
+                "gd_to_theta_alpha": _relative(
+                    gd.u[-1, :, 0] ** 2 - gd.v[-1, :, 0] ** 2, theta_alpha
+                ),
                 "diverged": gd.diverged[:, 0],
             }
         )
     )
     table = _finish(pd.concat(frames, ignore_index=True))
     arrays = {
-        "X": X, "y": y, "theta_star": theta_star, "theta_alpha": theta_alpha,
+        "X": X,
+        "y": y,
+        "theta_star": theta_star,
+        "theta_alpha": theta_alpha,
         "theta_l1": theta_l1,
         "theta_gd": gd.u[-1, :, 0] ** 2 - gd.v[-1, :, 0] ** 2,
         "theta_sgd": sgd.u[-1, :n_trials] ** 2 - sgd.v[-1, :n_trials] ** 2,

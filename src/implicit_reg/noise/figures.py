@@ -57,15 +57,25 @@ def ou_variance(tables: Mapping[str, pd.DataFrame]):
     grid = sorted(rows["eta_a"].unique())
     for colour, eta_a in zip(palette(len(grid)), grid, strict=True):
         curve = rows[rows["eta_a"] == eta_a].sort_values("step")
-        ax.plot(curve["step"], curve["variance_mean"], "o", ms=3.5, color=colour,
-                label=f"simulated, ηa = {eta_a:g}")
+        ax.plot(
+            curve["step"],
+            curve["variance_mean"],
+            "o",
+            ms=3.5,
+            color=colour,
+            label=f"simulated, ηa = {eta_a:g}",
+        )
         ax.plot(curve["step"], curve["exact_variance_mean"], **THEORY)
         ax.axhline(curve["v_inf_mean"].iloc[0], color=colour, ls=":", lw=0.9, zorder=4)
     ax.plot([], [], **THEORY, label="exact v_∞(1 − (1 − ηa)^{2k})")
     ax.plot([], [], color="grey", ls=":", label="v_∞ = ησ²/(a(2 − ηa))")
-    ax.set(xscale="log", yscale="log", xlabel="step k",
-           ylabel="Var x_k across chains",
-           title="1-D OU recursion: variance from x₀ to stationarity")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="step k",
+        ylabel="Var x_k across chains",
+        title="1-D OU recursion: variance from x₀ to stationarity",
+    )
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return fig
 
@@ -75,15 +85,25 @@ def ou_stationary_ratio(tables: Mapping[str, pd.DataFrame]):
     rows = _section(tables["ou_summary"], "scalar_stationary").sort_values("eta_a")
     fig, ax = subplots(width=5.0, height=3.8)
     colour = palette(1)[0]
-    ax.errorbar(rows["eta_a"], rows["ratio_to_sde_mean"], yerr=rows["ratio_to_sde_ci95"],
-                fmt="o", ms=6, color=colour, label="simulated (time average after burn-in)",
-                zorder=3)
+    ax.errorbar(
+        rows["eta_a"],
+        rows["ratio_to_sde_mean"],
+        yerr=rows["ratio_to_sde_ci95"],
+        fmt="o",
+        ms=6,
+        color=colour,
+        label="simulated (time average after burn-in)",
+        zorder=3,
+    )
     dense = np.linspace(0.0, float(rows["eta_a"].max()) * 1.02, 200)
-    ax.plot(dense, 2.0 / (2.0 - dense), **{**THEORY, "ls": "-"},
-            label="exact discrete: 2/(2 − ηa)")
+    ax.plot(dense, 2.0 / (2.0 - dense), **{**THEORY, "ls": "-"}, label="exact discrete: 2/(2 − ηa)")
     ax.axhline(1.0, color="tab:red", ls="--", lw=1.1, zorder=4, label="SDE approximation: 1")
-    ax.set(yscale="log", xlabel="ηa", ylabel="v_∞ / (ησ²/2a)",
-           title="Stationary variance: discrete recursion vs SDE")
+    ax.set(
+        yscale="log",
+        xlabel="ηa",
+        ylabel="v_∞ / (ησ²/2a)",
+        title="Stationary variance: discrete recursion vs SDE",
+    )
     ax.legend(fontsize=8, loc="upper left")
     return fig
 
@@ -95,13 +115,22 @@ def ou_autocorrelation(tables: Mapping[str, pd.DataFrame]):
     grid = sorted(rows["eta_a"].unique())
     for colour, eta_a in zip(palette(len(grid)), grid, strict=True):
         curve = rows[rows["eta_a"] == eta_a].sort_values("lag")
-        ax.plot(curve["lag"], curve["autocorrelation_mean"], "o", ms=4, color=colour,
-                label=f"simulated, ηa = {eta_a:g}")
+        ax.plot(
+            curve["lag"],
+            curve["autocorrelation_mean"],
+            "o",
+            ms=4,
+            color=colour,
+            label=f"simulated, ηa = {eta_a:g}",
+        )
         ax.plot(curve["lag"], curve["exact_autocorrelation_mean"], **THEORY)
     ax.plot([], [], **THEORY, label="exact (1 − ηa)^τ")
     ax.axhline(0.0, color="grey", lw=0.6)
-    ax.set(xlabel="lag τ (steps)", ylabel="Corr(x_k, x_{k+τ}) at stationarity",
-           title="Autocorrelation (alternating sign for ηa > 1)")
+    ax.set(
+        xlabel="lag τ (steps)",
+        ylabel="Corr(x_k, x_{k+τ}) at stationarity",
+        title="Autocorrelation (alternating sign for ηa > 1)",
+    )
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return fig
 
@@ -125,13 +154,23 @@ def ou_noise_shapes(tables: Mapping[str, pd.DataFrame]):
         if curve.empty:
             continue
         curve = curve.sort_values("eigenvalue_mean")
-        left.plot(curve["eigenvalue_mean"], curve["stationary_variance_mean"], markers[eta],
-                  ms=6, color=colours[shape], label=f"{SHAPE_LABELS[shape]}, η = {eta:g}")
+        left.plot(
+            curve["eigenvalue_mean"],
+            curve["stationary_variance_mean"],
+            markers[eta],
+            ms=6,
+            color=colours[shape],
+            label=f"{SHAPE_LABELS[shape]}, η = {eta:g}",
+        )
         left.plot(curve["eigenvalue_mean"], curve["exact_variance_mean"], **THEORY)
     left.plot([], [], **THEORY, label="exact (Lyapunov / d² system)")
-    left.set(xscale="log", yscale="log", xlabel="eigenvalue h_i of H",
-             ylabel="stationary variance along h_i",
-             title="Fluctuations follow the noise shape")
+    left.set(
+        xscale="log",
+        yscale="log",
+        xlabel="eigenvalue h_i of H",
+        ylabel="stationary variance along h_i",
+        title="Fluctuations follow the noise shape",
+    )
     left.legend(fontsize=7, loc="upper right")
     for shape, eta in configs:
         curve = transient[(transient["noise_shape"] == shape) & (transient["eta"] == eta)]
@@ -140,8 +179,14 @@ def ou_noise_shapes(tables: Mapping[str, pd.DataFrame]):
         curve = curve.sort_values("step")
         exact = curve["exact_trace_covariance_mean"]
         ax = right if shape == "streaming" else middle
-        ax.plot(curve["step"], curve["trace_covariance_mean"], styles[eta], color=colours[shape],
-                lw=1.8, label=f"{SHAPE_LABELS[shape]}, η = {eta:g}")
+        ax.plot(
+            curve["step"],
+            curve["trace_covariance_mean"],
+            styles[eta],
+            color=colours[shape],
+            lw=1.8,
+            label=f"{SHAPE_LABELS[shape]}, η = {eta:g}",
+        )
         shown = np.isfinite(exact) & (exact < 1e300)
         ax.plot(curve["step"][shown], exact[shown], **{**THEORY, "lw": 0.9})
     for ax in (middle, right):
@@ -171,38 +216,69 @@ def dropout_convergence(tables: Mapping[str, pd.DataFrame]):
     fig, (left, right) = subplots(ncols=2, width=5.0, height=4.0)
     probs = sorted(dropout["keep_prob"].unique())
     for colour, p in zip(palette(len(probs)), probs, strict=True):
-        for estimator, style, label in (("averaged", "-", "averaged"),
-                                        ("last_iterate", ":", "last iterate")):
+        for estimator, style, label in (
+            ("averaged", "-", "averaged"),
+            ("last_iterate", ":", "last iterate"),
+        ):
             curve = dropout[(dropout["keep_prob"] == p) & (dropout["estimator"] == estimator)]
             curve = curve.sort_values("step")
-            _band(left, curve["step"], curve["rel_error_mean"], curve["rel_error_ci95"], colour,
-                  floor=1e-6, ls=style, lw=1.6 if estimator == "averaged" else 1.0,
-                  label=f"dropout SGD, p = {p:g}, {label}")
+            _band(
+                left,
+                curve["step"],
+                curve["rel_error_mean"],
+                curve["rel_error_ci95"],
+                colour,
+                floor=1e-6,
+                ls=style,
+                lw=1.6 if estimator == "averaged" else 1.0,
+                label=f"dropout SGD, p = {p:g}, {label}",
+            )
     averaged = dropout[dropout["estimator"] == "averaged"].sort_values("step")
     tail = averaged[averaged["step"] >= averaged["step"].max() / 100]
     if len(tail):
-        _slope_guide(left, tail["step"].unique(), float(tail["rel_error_mean"].iloc[0]) * 1.5,
-                     -0.5, "slope −1/2")
-    left.axhline(DROPOUT_TOLERANCE, color="tab:red", lw=1, ls="--", zorder=5,
-                 label="claim: 1%")
-    left.set(xscale="log", yscale="log", xlabel="SGD steps k",
-             ylabel="‖β̂_k − β_drop‖ / ‖β_drop‖",
-             title="Dropout SGD → minimizer of the expected loss")
+        _slope_guide(
+            left,
+            tail["step"].unique(),
+            float(tail["rel_error_mean"].iloc[0]) * 1.5,
+            -0.5,
+            "slope −1/2",
+        )
+    left.axhline(DROPOUT_TOLERANCE, color="tab:red", lw=1, ls="--", zorder=5, label="claim: 1%")
+    left.set(
+        xscale="log",
+        yscale="log",
+        xlabel="SGD steps k",
+        ylabel="‖β̂_k − β_drop‖ / ‖β_drop‖",
+        title="Dropout SGD → minimizer of the expected loss",
+    )
     left.legend(fontsize=7, loc="lower left")
     factor = _section(summary, "factorization")
     injection = factor[(factor["algorithm"] == "noise_injection") & (factor["step"] > 0)]
     colour = palette(3)[2]
-    for estimator, style, label in (("averaged", "-", "averaged product"),
-                                    ("last_iterate", ":", "last iterate")):
+    for estimator, style, label in (
+        ("averaged", "-", "averaged product"),
+        ("last_iterate", ":", "last iterate"),
+    ):
         curve = injection[injection["estimator"] == estimator].sort_values("step")
-        _band(right, curve["step"], curve["rel_error_mean"], curve["rel_error_ci95"], colour,
-              floor=1e-6, ls=style, lw=1.6 if estimator == "averaged" else 1.0,
-              label=f"noise injection, {label}")
-    right.axhline(INJECTION_TOLERANCE, color="tab:red", lw=1, ls="--", zorder=5,
-                  label="claim: 2%")
-    right.set(xscale="log", yscale="log", xlabel="steps k",
-              ylabel="‖w₁⊙w₂ − soft threshold‖ / ‖soft threshold‖",
-              title="Noise injection → penalized critical point")
+        _band(
+            right,
+            curve["step"],
+            curve["rel_error_mean"],
+            curve["rel_error_ci95"],
+            colour,
+            floor=1e-6,
+            ls=style,
+            lw=1.6 if estimator == "averaged" else 1.0,
+            label=f"noise injection, {label}",
+        )
+    right.axhline(INJECTION_TOLERANCE, color="tab:red", lw=1, ls="--", zorder=5, label="claim: 2%")
+    right.set(
+        xscale="log",
+        yscale="log",
+        xlabel="steps k",
+        ylabel="‖w₁⊙w₂ − soft threshold‖ / ‖soft threshold‖",
+        title="Noise injection → penalized critical point",
+    )
     right.legend(fontsize=7, loc="lower left")
     fig.tight_layout()
     return fig
@@ -214,21 +290,37 @@ def factorization_products(tables: Mapping[str, pd.DataFrame]):
     fig, axes = subplots(ncols=3, width=3.6, height=3.6, sharey=True)
     panels = (
         ("gd", "last_iterate", "GD on L", "w₁⊙w₂ = w* (global minima)", "w_star"),
-        ("penalized_gd", "last_iterate", "GD on L + (η²/2)‖w‖²",
-         "soft threshold sign(w*)(|w*| − η²)₊", "soft_threshold"),
-        ("noise_injection", "averaged", "noise injection (averaged)",
-         "soft threshold sign(w*)(|w*| − η²)₊", "soft_threshold"),
+        (
+            "penalized_gd",
+            "last_iterate",
+            "GD on L + (η²/2)‖w‖²",
+            "soft threshold sign(w*)(|w*| − η²)₊",
+            "soft_threshold",
+        ),
+        (
+            "noise_injection",
+            "averaged",
+            "noise injection (averaged)",
+            "soft threshold sign(w*)(|w*| − η²)₊",
+            "soft_threshold",
+        ),
     )
     colours = palette(3)
     for ax, colour, (algorithm, estimator, title, theory, column) in zip(
         axes, colours, panels, strict=True
     ):
         rows = final[(final["algorithm"] == algorithm) & (final["estimator"] == estimator)]
-        ax.plot(rows["w_star"], rows["product"], "o", ms=5, color=colour, alpha=0.6,
-                label=f"{title}, all trials")
+        ax.plot(
+            rows["w_star"],
+            rows["product"],
+            "o",
+            ms=5,
+            color=colour,
+            alpha=0.6,
+            label=f"{title}, all trials",
+        )
         line = rows.drop_duplicates("coordinate").sort_values("w_star")
-        ax.plot(line["w_star"], line[column], **{**THEORY, "ls": "-", "lw": 0.9},
-                label=theory)
+        ax.plot(line["w_star"], line[column], **{**THEORY, "ls": "-", "lw": 0.9}, label=theory)
         ax.set(xlabel="w*_i", title=title)
         ax.legend(fontsize=7, loc="upper left")
     axes[0].set_ylabel("final w₁,i w₂,i")
@@ -246,23 +338,48 @@ def imbalance_decay(tables: Mapping[str, pd.DataFrame]):
     for colour, alpha in zip(palette(len(steps)), steps, strict=True):
         curve = rows[rows["step_size"] == alpha].groupby("t")[["imbalance_norm", "flow_norm"]]
         curve = curve.mean().reset_index()
-        left.plot(curve["t"], curve["imbalance_norm"], "o", ms=3.5, color=colour,
-                  label=f"penalized GD, step α = {alpha:g}")
+        left.plot(
+            curve["t"],
+            curve["imbalance_norm"],
+            "o",
+            ms=3.5,
+            color=colour,
+            label=f"penalized GD, step α = {alpha:g}",
+        )
     flow = rows[rows["step_size"] == steps[-1]].groupby("t")["flow_norm"].mean()
-    left.plot(flow.index, flow.to_numpy(), **{**THEORY, "ls": "-"},
-              label="flow: e^{−2η²t}‖D(0)‖")
-    left.set(yscale="log", xlabel="t = αk", ylabel="‖D‖, D = w₁⊙w₁ − w₂⊙w₂ (trial mean)",
-             title="Imbalance decays at rate 2η²")
+    left.plot(flow.index, flow.to_numpy(), **{**THEORY, "ls": "-"}, label="flow: e^{−2η²t}‖D(0)‖")
+    left.set(
+        yscale="log",
+        xlabel="t = αk",
+        ylabel="‖D‖, D = w₁⊙w₁ − w₂⊙w₂ (trial mean)",
+        title="Imbalance decays at rate 2η²",
+    )
     left.legend(fontsize=7, loc="lower left")
     error = (slopes["slope"] / slopes["exact_slope"] - 1.0).abs()
     worst = error.groupby(slopes["step_size"]).max()
-    right.plot(worst.index, worst.to_numpy(), "o-", color=palette(1)[0], ms=6,
-               label="GD: max over trials of |slope/(−2η²) − 1|")
-    right.axhline(SLOPE_TOLERANCE, color="tab:red", lw=1, ls="--", zorder=5,
-                  label="claim: 1e-3 at the smallest step")
-    right.set(xscale="log", yscale="log", xlabel="step α",
-              ylabel="relative error of the log-slope of ‖D‖",
-              title="GD → flow as α → 0 (error ∝ α)")
+    right.plot(
+        worst.index,
+        worst.to_numpy(),
+        "o-",
+        color=palette(1)[0],
+        ms=6,
+        label="GD: max over trials of |slope/(−2η²) − 1|",
+    )
+    right.axhline(
+        SLOPE_TOLERANCE,
+        color="tab:red",
+        lw=1,
+        ls="--",
+        zorder=5,
+        label="claim: 1e-3 at the smallest step",
+    )
+    right.set(
+        xscale="log",
+        yscale="log",
+        xlabel="step α",
+        ylabel="relative error of the log-slope of ‖D‖",
+        title="GD → flow as α → 0 (error ∝ α)",
+    )
     right.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     return fig
@@ -282,26 +399,52 @@ def label_noise_error(tables: Mapping[str, pd.DataFrame]):
     colours = dict(zip([*ALGORITHM_LABELS, "then_gd"], palette(4), strict=True))
     for algorithm, label in ALGORITHM_LABELS.items():
         curve = path[path["algorithm"] == algorithm].sort_values("step")
-        _band(ax, curve["step"], curve["rel_error_mean"], curve["rel_error_ci95"],
-              colours[algorithm], floor=1e-4, lw=1.5, label=label)
+        _band(
+            ax,
+            curve["step"],
+            curve["rel_error_mean"],
+            curve["rel_error_ci95"],
+            colours[algorithm],
+            floor=1e-4,
+            lw=1.5,
+            label=label,
+        )
     phase = _section(summary, "gd_phase")
     phase = phase[(phase["gd_step"] == phase["gd_step"].max()) & (phase["noise_steps"] > 0)]
     phase = phase.sort_values("noise_steps")
-    ax.errorbar(phase["noise_steps"], phase["rel_error_mean"], yerr=phase["rel_error_ci95"],
-                fmt="s", ms=6, color=colours["then_gd"], zorder=6,
-                label="label-noise SGD for k steps, then noiseless GD")
+    ax.errorbar(
+        phase["noise_steps"],
+        phase["rel_error_mean"],
+        yerr=phase["rel_error_ci95"],
+        fmt="s",
+        ms=6,
+        color=colours["then_gd"],
+        zorder=6,
+        label="label-noise SGD for k steps, then noiseless GD",
+    )
     reference = _section(table, "reference")
     level = float(reference["theta_alpha_error"].mean())
-    ax.axhline(level, **{**THEORY, "color": "tab:purple"},
-               label=f"θ_α (exact Q_α limit): {level:.2f}")
+    ax.axhline(
+        level, **{**THEORY, "color": "tab:purple"}, label=f"θ_α (exact Q_α limit): {level:.2f}"
+    )
     l1 = float(reference["theta_l1_error"].max())
-    ax.axhline(max(l1, 1.1e-4), color="k", lw=1.1, ls=":", zorder=5,
-               label=f"θ_ℓ1 = θ* (error {l1:.0e}, at the axis floor)")
-    ax.axhline(LABEL_NOISE_TOLERANCE, color="tab:red", lw=1, ls="--", zorder=5,
-               label="claim: 5%")
-    ax.set(xscale="log", yscale="log", ylim=(1e-4, 5.0), xlabel="steps k (batch 1 for SGD)",
-           ylabel="‖θ_k − θ*‖ / ‖θ*‖ (mean over trials)",
-           title="Label noise selects the sparse solution (from α = 1)")
+    ax.axhline(
+        max(l1, 1.1e-4),
+        color="k",
+        lw=1.1,
+        ls=":",
+        zorder=5,
+        label=f"θ_ℓ1 = θ* (error {l1:.0e}, at the axis floor)",
+    )
+    ax.axhline(LABEL_NOISE_TOLERANCE, color="tab:red", lw=1, ls="--", zorder=5, label="claim: 5%")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        ylim=(1e-4, 5.0),
+        xlabel="steps k (batch 1 for SGD)",
+        ylabel="‖θ_k − θ*‖ / ‖θ*‖ (mean over trials)",
+        title="Label noise selects the sparse solution (from α = 1)",
+    )
     ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
     return fig
 
@@ -313,20 +456,47 @@ def label_noise_regularizer(tables: Mapping[str, pd.DataFrame]):
     fig, (left, right) = subplots(ncols=2, width=4.8, height=3.9)
     colours = dict(zip(ALGORITHM_LABELS, palette(3), strict=True))
     # GD and clean SGD nearly coincide: GD is drawn dashed on top so both stay visible.
-    styles = {"gd": {"ls": "--", "lw": 2.0, "zorder": 4}, "sgd": {"lw": 1.5},
-              "label_noise_sgd": {"lw": 1.5}}
+    styles = {
+        "gd": {"ls": "--", "lw": 2.0, "zorder": 4},
+        "sgd": {"lw": 1.5},
+        "label_noise_sgd": {"lw": 1.5},
+    }
     for algorithm, label in ALGORITHM_LABELS.items():
         curve = path[path["algorithm"] == algorithm].sort_values("step")
-        _band(left, curve["step"], curve["trace_hessian_mean"], curve["trace_hessian_ci95"],
-              colours[algorithm], floor=1e-6, label=label, **styles[algorithm])
-        _band(right, curve["step"], curve["alpha_eff_mean"], curve["alpha_eff_ci95"],
-              colours[algorithm], floor=1e-12, label=label, **styles[algorithm])
-    left.set(xscale="log", yscale="log", xlabel="steps k",
-             ylabel="tr ∇²L̂ = (4/n)Σ_j (u_j² + v_j²)‖X_{:,j}‖²",
-             title="Implicit regularizer of label noise")
-    right.set(xscale="log", yscale="log", xlabel="steps k",
-              ylabel="α_eff = geometric mean of √(u_j v_j)",
-              title="Effective initialization shrinks")
+        _band(
+            left,
+            curve["step"],
+            curve["trace_hessian_mean"],
+            curve["trace_hessian_ci95"],
+            colours[algorithm],
+            floor=1e-6,
+            label=label,
+            **styles[algorithm],
+        )
+        _band(
+            right,
+            curve["step"],
+            curve["alpha_eff_mean"],
+            curve["alpha_eff_ci95"],
+            colours[algorithm],
+            floor=1e-12,
+            label=label,
+            **styles[algorithm],
+        )
+    left.set(
+        xscale="log",
+        yscale="log",
+        xlabel="steps k",
+        ylabel="tr ∇²L̂ = (4/n)Σ_j (u_j² + v_j²)‖X_{:,j}‖²",
+        title="Implicit regularizer of label noise",
+    )
+    right.set(
+        xscale="log",
+        yscale="log",
+        xlabel="steps k",
+        ylabel="α_eff = geometric mean of √(u_j v_j)",
+        title="Effective initialization shrinks",
+    )
     left.legend(fontsize=7, loc="lower left")
     right.legend(fontsize=7, loc="lower left")
     fig.tight_layout()

@@ -213,9 +213,14 @@ def quadratic_chains(
     # Order: isotropic, curvature, streaming; each kind is a contiguous block.
     kinds = ("isotropic", "curvature", "streaming")
     order = np.array(sorted(range(m), key=lambda i: kinds.index(shapes[i])), dtype=int)
-    block = {kind: slice(*np.searchsorted([kinds.index(shapes[i]) for i in order],
-                                         [kinds.index(kind), kinds.index(kind) + 1]))
-             for kind in kinds}
+    block = {
+        kind: slice(
+            *np.searchsorted(
+                [kinds.index(shapes[i]) for i in order], [kinds.index(kind), kinds.index(kind) + 1]
+            )
+        )
+        for kind in kinds
+    }
     eta = etas[order][:, None, None, None]
     x = np.broadcast_to(np.asarray(x0, float), (m, n_trials, n_chains, d)).copy()
     constant = slice(0, block["curvature"].stop)
