@@ -342,18 +342,28 @@ def imbalance_factor(residual: np.ndarray, step: float, eta: float) -> np.ndarra
 # F5c
 
 
-def product_factor(gradient: np.ndarray, eta: float) -> np.ndarray:
+def product_factor(gradient: np.ndarray, eta, out: np.ndarray | None = None) -> np.ndarray:
     """One (S)GD step on (u, v) multiplies u⊙v by 1 − 4η²g², g = ∂L/∂θ at θ = u⊙u − v⊙v.
 
     u' = u(1 − 2ηg), v' = v(1 + 2ηg), so u'v' = uv(1 − 4η²g²): gradient flow conserves
     u⊙v, discrete steps shrink it in proportion to the squared gradient.
+
+    Parameters
+    ----------
+    gradient : ndarray
+    eta : float or ndarray broadcasting against ``gradient``
+    out : ndarray, optional
+        Where to write the factors (may be ``gradient`` itself).
 
     References
     ----------
     SCIENCE.md §F5c; HaoChen, Kale, Lee & Ma (2021); Pesme, Pillaud-Vivien & Flammarion
     (2021).
     """
-    return 1.0 - 4.0 * eta**2 * np.asarray(gradient) ** 2
+    out = np.square(gradient, out=out)
+    out *= -4.0 * np.square(eta)
+    out += 1.0
+    return out
 
 
 def trace_hessian(u: np.ndarray, v: np.ndarray, column_norms2: np.ndarray) -> np.ndarray:

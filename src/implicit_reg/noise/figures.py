@@ -49,23 +49,26 @@ def _band(ax, x, mean, ci, colour, floor=None, **kw):
 # F5a
 
 
+def _per_eta_a(ax, rows: pd.DataFrame, x: str, simulated: str, theory: str):
+    """One colour per ηa: simulated points, the exact curve on top; yields (colour, rows)."""
+    grid = sorted(rows["eta_a"].unique())
+    drawn = []
+    for colour, eta_a in zip(palette(len(grid)), grid, strict=True):
+        curve = rows[rows["eta_a"] == eta_a].sort_values(x)
+        ax.plot(
+            curve[x], curve[simulated], "o", ms=4, color=colour, label=f"simulated, ηa = {eta_a:g}"
+        )
+        ax.plot(curve[x], curve[theory], **THEORY)
+        drawn.append((colour, curve))
+    return drawn
+
+
 def ou_variance(tables: Mapping[str, pd.DataFrame]):
     """Var x_k vs k for every ηa against the exact transient and v_∞ (log–log)."""
     rows = _section(tables["ou_summary"], "scalar_transient")
     rows = rows[rows["step"] > 0]
     fig, ax = subplots(width=6.0, height=4.2)
-    grid = sorted(rows["eta_a"].unique())
-    for colour, eta_a in zip(palette(len(grid)), grid, strict=True):
-        curve = rows[rows["eta_a"] == eta_a].sort_values("step")
-        ax.plot(
-            curve["step"],
-            curve["variance_mean"],
-            "o",
-            ms=3.5,
-            color=colour,
-            label=f"simulated, ηa = {eta_a:g}",
-        )
-        ax.plot(curve["step"], curve["exact_variance_mean"], **THEORY)
+    for colour, curve in _per_eta_a(ax, rows, "step", "variance_mean", "exact_variance_mean"):
         ax.axhline(curve["v_inf_mean"].iloc[0], color=colour, ls=":", lw=0.9, zorder=4)
     ax.plot([], [], **THEORY, label="exact v_∞(1 − (1 − ηa)^{2k})")
     ax.plot([], [], color="grey", ls=":", label="v_∞ = ησ²/(a(2 − ηa))")
@@ -112,18 +115,7 @@ def ou_autocorrelation(tables: Mapping[str, pd.DataFrame]):
     """Stationary autocorrelation vs lag per ηa against (1 − ηa)^τ."""
     rows = _section(tables["ou_summary"], "scalar_autocorrelation")
     fig, ax = subplots(width=6.0, height=4.0)
-    grid = sorted(rows["eta_a"].unique())
-    for colour, eta_a in zip(palette(len(grid)), grid, strict=True):
-        curve = rows[rows["eta_a"] == eta_a].sort_values("lag")
-        ax.plot(
-            curve["lag"],
-            curve["autocorrelation_mean"],
-            "o",
-            ms=4,
-            color=colour,
-            label=f"simulated, ηa = {eta_a:g}",
-        )
-        ax.plot(curve["lag"], curve["exact_autocorrelation_mean"], **THEORY)
+    _per_eta_a(ax, rows, "lag", "autocorrelation_mean", "exact_autocorrelation_mean")
     ax.plot([], [], **THEORY, label="exact (1 − ηa)^τ")
     ax.axhline(0.0, color="grey", lw=0.6)
     ax.set(

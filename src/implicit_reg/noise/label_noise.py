@@ -53,7 +53,7 @@ def sgd_uv(
     label_noise: np.ndarray,
     checkpoints: np.ndarray,
     rng: np.random.Generator,
-    factor: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    factor: Callable[..., np.ndarray] | None = None,
 ) -> UVPath:
     """Batch-1 SGD on (u, v) for ½(x_iᵀθ − ỹ_i)², ỹ_i = y_i + δε_i, ε_i = ±1 fresh each step.
 
@@ -72,8 +72,8 @@ def sgd_uv(
     checkpoints : ndarray of int, shape (c,)
     rng : numpy.random.Generator
     factor : callable, optional
-        ``factor(g, η)`` for the gradients g (shape (..., d)) of a chunk of steps; its
-        product over the steps is tracked from u₀⊙v₀.
+        ``factor(g, η, out=)`` for the gradients g (shape (..., d)) of a chunk of steps;
+        its product over the steps is tracked from u₀⊙v₀.
 
     Returns
     -------
@@ -84,12 +84,21 @@ def sgd_uv(
     Blanc, Gupta, Valiant & Valiant (2020); HaoChen, Kale, Lee & Ma (2021); SCIENCE.md §F5c.
     """
     n_runs, n, d = X.shape
-    rows = np.arange(n_runs)[:, None]
+    # Flat row index r·n + i of sample i of run r: rows are gathered by np.take into
+    # preallocated chunk buffers (fresh large temporaries per chunk cost more than the loop).
+    offsets = (np.arange(n_runs) * n)[None, :]
+    flat_X, flat_y = X.reshape(n_runs * n, d), y.reshape(n_runs * n)
     uv = np.stack([u, v]).astype(float)  # (2, R, d)
     squares, update = np.empty_like(uv), np.empty_like(uv)
     theta = np.empty((n_runs, d))
     signed = np.array([-2.0 * eta, 2.0 * eta])[None, :, None, None]
-    delta = np.asarray(label_noise, float)[:, None]
+    delta = np.asarray(label_noise, float)[None, :]
+    x_buffer = np.empty((CHUNK, n_runs, d))
+    label_buffer = np.empty((CHUNK, n_runs))
+    kick_buffer = np.empty((CHUNK, 2, n_runs, d))
+    residual_buffer = np.empty((CHUNK, n_runs))
+    gradient_buffer = np.empty((CHUNK, n_runs, d))
+    chunk_product = np.empty((n_runs, d))
     tracked = uv[0] * uv[1] if factor is not None else None
     shape = (len(checkpoints), n_runs, d)
     out_u, out_v = np.empty(shape), np.empty(shape)
@@ -99,12 +108,13 @@ def sgd_uv(
     for c, stop in enumerate(checkpoints):
         while step < stop:
             m = min(CHUNK, int(stop) - step)
-            idx = rng.integers(0, n, size=(n_runs, m))
-            signs = 2.0 * rng.integers(0, 2, size=(n_runs, m)) - 1.0
-            x = np.ascontiguousarray(np.swapaxes(X[rows, idx], 0, 1))  # (m, R, d)
-            labels = np.ascontiguousarray((y[rows, idx] + delta * signs).T)  # (m, R)
-            kicks = signed * x[:, None]  # (m, 2, R, d): ∓2η x
-            residuals = np.empty((m, n_runs))
+            idx = rng.integers(0, n, size=(m, n_runs)) + offsets
+            signs = 2.0 * rng.integers(0, 2, size=(m, n_runs)) - 1.0
+            x = np.take(flat_X, idx, axis=0, out=x_buffer[:m])  # (m, R, d)
+            labels = np.take(flat_y, idx, out=label_buffer[:m])  # (m, R)
+            labels += delta * signs
+            kicks = np.multiply(signed, x[:, None], out=kick_buffer[:m])  # ∓2η x
+            residuals = residual_buffer[:m]
             for j in range(m):
                 np.multiply(uv, uv, out=squares)
                 np.subtract(squares[0], squares[1], out=theta)
@@ -116,7 +126,9 @@ def sgd_uv(
                 uv *= update
             step += m
             if factor is not None:
-                tracked = tracked * np.prod(factor(x * residuals[..., None], eta), axis=0)
+                gradients = np.multiply(x, residuals[..., None], out=gradient_buffer[:m])
+                factors = factor(gradients, eta, out=gradients)
+                tracked *= np.multiply.reduce(factors, axis=0, out=chunk_product)
             bad = ~(np.abs(uv) <= DIVERGENCE_LIMIT).all(axis=(0, 2))
             if bad.any():
                 diverged |= bad
@@ -134,7 +146,7 @@ def gd_uv(
     v: np.ndarray,
     etas: np.ndarray,
     checkpoints: np.ndarray,
-    factor: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    factor: Callable[..., np.ndarray] | None = None,
 ) -> UVPath:
     """Full-batch GD on (1/2n)‖X(u⊙u − v⊙v) − y‖² from a given (u, v), m runs per trial.
 
