@@ -459,6 +459,32 @@ def test_cross_key_checks_name_the_key(path, value, named):
     assert any(named in p for p in problems), problems
 
 
+@pytest.mark.parametrize(
+    ("path", "value", "named"),
+    [
+        ("ou.scalar.eta_a", [0.5, 2.0], "eta_a"),
+        ("ou.scalar.eta_a", [0.0], "eta_a"),
+        ("stochastic_approximation.dropout.keep_probs", [0.5, 1.5], "keep_probs"),
+        ("stochastic_approximation.dropout.keep_probs", [0.0], "keep_probs"),
+        ("ou.quadratic.noise_shapes", ["gaussian"], "noise_shapes"),
+        ("label_noise.eta", -0.1, "eta"),
+        ("label_noise.n_steps", 50, "n_steps"),
+        ("ou.scalar.n_chains", 1, "n_chains"),
+    ],
+)
+def test_schema_rejects_out_of_range_values_naming_the_key(path, value, named):
+    from snakemake.utils import validate
+
+    config = yaml.safe_load((ROOT / "config" / "smoke.yaml").read_text())
+    node = config["noise"]
+    *parents, last = path.split(".")
+    for key in parents:
+        node = node[key]
+    node[last] = value
+    with pytest.raises(Exception, match=named):
+        validate(config, str(ROOT / "workflow" / "schemas" / "config.schema.yaml"))
+
+
 def test_shipped_sections_pass_the_checks_and_have_costs():
     for name in ("config", "smoke", "paper"):
         config = yaml.safe_load((ROOT / "config" / f"{name}.yaml").read_text())

@@ -20,6 +20,8 @@ from implicit_reg.noise.claims import (
 from implicit_reg.plotting import palette, subplots
 
 THEORY = {"color": "k", "lw": 1.1, "ls": "--", "zorder": 5}
+#: A legend under its panel, clear of every curve.
+BELOW = {"loc": "upper center", "bbox_to_anchor": (0.5, -0.2), "ncol": 1, "frameon": False}
 SHAPE_LABELS = {
     "isotropic": "isotropic noise σ²I",
     "curvature": "curvature noise σ²H",
@@ -134,7 +136,7 @@ def ou_noise_shapes(tables: Mapping[str, pd.DataFrame]):
     eigen = eigen[eigen["diverged_mean"] == 0]
     transient = _section(summary, "quadratic_transient")
     transient = transient[transient["step"] > 0]
-    fig, (left, middle, right) = subplots(ncols=3, width=4.3, height=4.2)
+    fig, (left, middle, right) = subplots(ncols=3, width=4.3, height=5.4)
     shapes = [s for s in SHAPE_LABELS if s in set(summary["noise_shape"].dropna())]
     colours = dict(zip(shapes, palette(len(shapes)), strict=True))
     etas = sorted(summary["eta"].dropna().unique())
@@ -163,7 +165,7 @@ def ou_noise_shapes(tables: Mapping[str, pd.DataFrame]):
         ylabel="stationary variance along h_i",
         title="Fluctuations follow the noise shape",
     )
-    left.legend(fontsize=7, loc="upper right")
+    left.legend(fontsize=7, **BELOW)
     for shape, eta in configs:
         curve = transient[(transient["noise_shape"] == shape) & (transient["eta"] == eta)]
         if curve.empty:
@@ -184,7 +186,7 @@ def ou_noise_shapes(tables: Mapping[str, pd.DataFrame]):
     for ax in (middle, right):
         ax.plot([], [], **THEORY, label="exact second-moment recursion")
         ax.set(xscale="log", yscale="log", xlabel="step k", ylabel="tr Cov(x_k) across chains")
-        ax.legend(fontsize=7, loc="upper left")
+        ax.legend(fontsize=7, **BELOW)
     middle.set(title="Transient, constant noise")
     right.set(title="Streaming SGD (beyond η_max: diverges)")
     fig.tight_layout()
