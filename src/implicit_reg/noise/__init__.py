@@ -1,0 +1,48 @@
+"""F5: what noise adds to gradient descent (SCIENCE.md §F5a–F5c).
+
+Experiments (keys of the ``noise`` config section)
+--------------------------------------------------
+``ou``
+    F5a: SGD noise as an Ornstein–Uhlenbeck process: the 1-D recursion over an ηa grid
+    against its exact transient and stationary moments and the SDE's value; noisy GD on
+    a d-dimensional quadratic with isotropic, curvature-shaped and streaming-SGD noise
+    against exact stationary covariances (Lyapunov equation, d²-dimensional system).
+``stochastic_approximation``
+    F5b: dropout SGD against the closed-form weighted ridge; GD, penalized GD and noise
+    injection on a diagonal factorization against the soft threshold; the imbalance's
+    exact recursion and e^{−2η²t} flow.
+``label_noise``
+    F5c: GD, clean SGD and label-noise SGD (then noiseless GD) on u⊙u − v⊙v from α = 1
+    against the exact Q_α limit and the sparse θ*.
+
+References: seed 001 §9.5; seed 000 (stochastic approximation, dropout, stochastic SAM);
+HaoChen, Kale, Lee & Ma (2021); Blanc, Gupta, Valiant & Valiant (2020).
+"""
+
+from implicit_reg.experiment import Experiment
+from implicit_reg.noise.claims import claims
+from implicit_reg.noise.experiments import (
+    simulate_label_noise,
+    simulate_ou,
+    simulate_stochastic_approximation,
+)
+
+EXPERIMENTS = {
+    "ou": Experiment(
+        simulate_ou,
+        keys=("section", "noise_shape", "eta", "eta_a", "step", "lag", "eigen_index", "row", "col"),
+        artifacts=True,
+    ),
+    "stochastic_approximation": Experiment(
+        simulate_stochastic_approximation,
+        keys=("section", "algorithm", "estimator", "keep_prob", "step_size", "step", "coordinate"),
+        artifacts=True,
+    ),
+    "label_noise": Experiment(
+        simulate_label_noise,
+        keys=("section", "algorithm", "noise_steps", "gd_step", "step"),
+        artifacts=True,
+    ),
+}
+
+__all__ = ["EXPERIMENTS", "claims"]

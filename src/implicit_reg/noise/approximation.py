@@ -1,0 +1,238 @@
+"""Stochastic approximation: dropout SGD, and GD/noise injection on a diagonal factorization.
+
+SCIENCE.md §F5b, seed 000: SGD, dropout and noise injection are instances of
+w_{k+1} = w_k − α_k ∇L̃_k(w_k) with L̃_k a random function; with decaying steps they
+converge to critical points of E[L̃], which for dropout and noise injection is the loss
+plus an explicit regularizer. These loops never call `implicit_reg.noise.exact`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+#: A coordinate beyond this magnitude marks a run as diverged (far before overflow).
+DIVERGENCE_LIMIT = 1e100
+
+
+def robbins_monro(step0: np.ndarray, k: int, k0: float) -> np.ndarray:
+    """Step α_k = α₀/(1 + k/k₀) of the k-th update (k = 0, 1, ...).
+
+    Σα_k = ∞ and Σα_k² < ∞: the conditions of Robbins & Monro (1951).
+    """
+    return step0 / (1.0 + k / k0)
+
+
+@dataclass(frozen=True)
+class DropoutPath:
+    """Result of `dropout_sgd` (c = checkpoints, T = trials, P = keep probabilities).
+
+    Attributes
+    ----------
+    averaged : ndarray, shape (c, T, P, d)
+        Polyak–Ruppert average (1/k)Σ_{j≤k} β_j (β₀ at step 0).
+    last : ndarray, shape (c, T, P, d)
+        Last iterate β_k.
+    diverged : ndarray of bool, shape (T, P)
+    """
+
+    averaged: np.ndarray
+    last: np.ndarray
+    diverged: np.ndarray
+
+
+def dropout_sgd(
+    X: np.ndarray,
+    y: np.ndarray,
+    keep_probs: np.ndarray,
+    step0: np.ndarray,
+    k0: float,
+    checkpoints: np.ndarray,
+    rng: np.random.Generator,
+) -> DropoutPath:
+    """SGD on the inverted-dropout loss L̃(β) = (1/2n)‖y − X(m⊙β)/p‖² with a fresh mask per step.
+
+    ∇L̃(β) = (m/p)⊙Xᵀ(X(m⊙β)/p − y)/n with m_j ~ Bernoulli(p) drawn anew every step (one
+    mask for all n rows: the random function is the empirical loss of the thinned model),
+    β_{k+1} = β_k − α_k∇L̃_k(β_k) with Robbins–Monro steps, from β₀ = 0.
+
+    Parameters
+    ----------
+    X : ndarray, shape (T, n, d)
+    y : ndarray, shape (T, n)
+    keep_probs : ndarray, shape (P,)
+    step0 : ndarray, shape (T, P)
+        α₀ per trial and keep probability.
+    k0 : float
+    checkpoints : ndarray of int, shape (c,)
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    DropoutPath
+
+    References
+    ----------
+    Srivastava et al. (2014); seed 000 ("Example: Dropout"); Polyak & Juditsky (1992).
+    """
+    n_trials, n, d = X.shape
+    p = np.asarray(keep_probs, float)[None, :, None]
+    gram = np.swapaxes(X, 1, 2) @ X / n  # (T, d, d), symmetric
+    target = np.einsum("tnd,tn->td", X, y)[:, None, :] / n  # Xᵀy/n, (T, 1, d)
+    beta = np.zeros((n_trials, p.shape[1], d))
+    average = beta.copy()
+    averaged = np.empty((len(checkpoints), *beta.shape))
+    last = np.empty_like(averaged)
+    diverged = np.zeros(beta.shape[:2], dtype=bool)
+    done = 0
+    for c, stop in enumerate(checkpoints):
+        for k in range(done, int(stop)):
+            mask = (rng.random(beta.shape) < p) / p
+            thinned = mask * beta
+            gradient = mask * (thinned @ gram - target)
+            beta -= robbins_monro(step0, k, k0)[..., None] * gradient
+            average += (beta - average) / (k + 1)
+        done = int(stop)
+        diverged |= ~(np.abs(beta) <= DIVERGENCE_LIMIT).all(-1)
+        averaged[c], last[c] = average, beta
+    averaged[:, diverged] = np.nan
+    last[:, diverged] = np.nan
+    return DropoutPath(averaged=averaged, last=last, diverged=diverged)
+
+
+@dataclass(frozen=True)
+class FactorizationPath:
+    """Paths of (w₁, w₂) on L(w₁, w₂) = ½‖w* − w₂⊙w₁‖² (c = checkpoints, T = trials).
+
+    Attributes
+    ----------
+    products : ndarray, shape (c, T, d)
+        w₁⊙w₂ (for noise injection: its Polyak–Ruppert average).
+    imbalance : ndarray, shape (c, T, d)
+        D = w₁⊙w₁ − w₂⊙w₂.
+    scale : ndarray, shape (c, T, d)
+        w₁⊙w₁ + w₂⊙w₂ (the size of the squares D is the difference of).
+    tracked : ndarray, shape (c, T, d) or None
+        D₀ times the product of ``factor(r_k)`` over the steps so far, if a factor was given.
+    last_products : ndarray, shape (c, T, d)
+        w₁⊙w₂ of the last iterate.
+    """
+
+    products: np.ndarray
+    imbalance: np.ndarray
+    scale: np.ndarray
+    tracked: np.ndarray | None
+    last_products: np.ndarray
+
+
+def factorization_gd(
+    w_star: np.ndarray,
+    w1: np.ndarray,
+    w2: np.ndarray,
+    step: float,
+    penalty: float,
+    checkpoints: np.ndarray,
+    factor: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> FactorizationPath:
+    """GD on ½‖w* − w₂⊙w₁‖² + (λ/2)(‖w₁‖² + ‖w₂‖²) with constant step α.
+
+    w₁ ← (1 − αλ)w₁ + α r⊙w₂, w₂ ← (1 − αλ)w₂ + α r⊙w₁, r = w* − w₂⊙w₁ (λ = 0: plain GD).
+
+    Parameters
+    ----------
+    w_star : ndarray, shape (d,) or (T, d)
+    w1, w2 : ndarray, shape (T, d)
+        Initialization.
+    step, penalty : float
+        α and λ (λ = η² for the loss seed 000 derives from noise injection).
+    checkpoints : ndarray of int, shape (c,)
+    factor : callable, optional
+        ``factor(r)`` is multiplied into a tracked copy of the imbalance every step
+        (an exact recursion to compare the iterates with).
+
+    Returns
+    -------
+    FactorizationPath
+
+    References
+    ----------
+    Seed 000, "Diagonal linear networks with ℓ2-penalty" (the penalized iterates).
+    """
+    w1, w2 = np.array(w1, float), np.array(w2, float)
+    shape = (len(checkpoints), *w1.shape)
+    products, imbalance, scale = np.empty(shape), np.empty(shape), np.empty(shape)
+    tracked_path = np.empty(shape) if factor is not None else None
+    tracked = w1 * w1 - w2 * w2
+    shrink = 1.0 - step * penalty
+    done = 0
+    for c, stop in enumerate(checkpoints):
+        for _ in range(done, int(stop)):
+            r = w_star - w1 * w2
+            w1, w2 = shrink * w1 + step * r * w2, shrink * w2 + step * r * w1
+            if factor is not None:
+                tracked = tracked * factor(r)
+        done = int(stop)
+        products[c] = w1 * w2
+        imbalance[c] = w1 * w1 - w2 * w2
+        scale[c] = w1 * w1 + w2 * w2
+        if tracked_path is not None:
+            tracked_path[c] = tracked
+    return FactorizationPath(products, imbalance, scale, tracked_path, products.copy())
+
+
+def noise_injection(
+    w_star: np.ndarray,
+    w1: np.ndarray,
+    w2: np.ndarray,
+    noise_scale: float,
+    step0: float,
+    k0: float,
+    checkpoints: np.ndarray,
+    rng: np.random.Generator,
+) -> FactorizationPath:
+    """Stochastic SAM / noise injection: gradients of L at perturbed weights, decaying steps.
+
+    With ξ₁, ξ₂ ~ N(0, η²I) fresh every step and r = w* − (w₂ + ξ₂)⊙(w₁ + ξ₁):
+    w₁ ← w₁ + α_k r⊙(w₂ + ξ₂), w₂ ← w₂ + α_k r⊙(w₁ + ξ₁), α_k = α₀/(1 + k/k₀). The
+    expected update is a GD step on the penalized loss L + (η²/2)(‖w₁‖² + ‖w₂‖²).
+    ``products`` holds the Polyak–Ruppert average of w₁⊙w₂ over steps 1..k.
+
+    Parameters
+    ----------
+    w_star : ndarray, shape (d,) or (T, d)
+    w1, w2 : ndarray, shape (T, d)
+    noise_scale : float
+        η.
+    step0, k0 : float
+    checkpoints : ndarray of int, shape (c,)
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    FactorizationPath
+
+    References
+    ----------
+    Seed 000, "Stochastic sharpness-aware minimization"; Robbins & Monro (1951);
+    Polyak & Juditsky (1992).
+    """
+    w1, w2 = np.array(w1, float), np.array(w2, float)
+    shape = (len(checkpoints), *w1.shape)
+    products, last, imbalance, scale = (np.empty(shape) for _ in range(4))
+    average = w1 * w2
+    done = 0
+    for c, stop in enumerate(checkpoints):
+        for k in range(done, int(stop)):
+            noisy1 = w1 + noise_scale * rng.standard_normal(w1.shape)
+            noisy2 = w2 + noise_scale * rng.standard_normal(w2.shape)
+            step_r = robbins_monro(step0, k, k0) * (w_star - noisy1 * noisy2)
+            w1 += step_r * noisy2
+            w2 += step_r * noisy1
+            average += (w1 * w2 - average) / (k + 1)
+        done = int(stop)
+        products[c], last[c] = average, w1 * w2
+        imbalance[c] = w1 * w1 - w2 * w2
+        scale[c] = w1 * w1 + w2 * w2
+    return FactorizationPath(products, imbalance, scale, None, last)
