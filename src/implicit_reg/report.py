@@ -136,8 +136,9 @@ def divergence_html(diverged: pd.DataFrame) -> str:
         return "<p>No run diverged.</p>"
     items = "".join(
         f"<li>{html.escape(r.family)}/{html.escape(r.experiment)}: {int(r.diverged)} of "
-        f"{int(r.rows)} rows diverged (step size above the stability limit or overflow); "
-        "they are left out of the figures and fail the claims that need them.</li>"
+        f"{int(r.rows)} rows diverged (a step size above its stability limit, on purpose "
+        "where the experiment locates that limit, or an overflow); they are left out of "
+        "the figures, and a claim that needs them fails.</li>"
         for r in bad.itertuples()
     )
     return f'<div class="note"><ul>{items}</ul></div>'
