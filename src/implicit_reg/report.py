@@ -20,6 +20,7 @@ FAMILY_TITLES = {
     "margin": "F2. Margin convergence: gradient descent finds the max-margin direction",
     "diagonal": "F3. The ℓ1 ↔ ℓ2 crossover: diagonal linear networks",
     "bounds": "F4. Generalization bounds against measured gaps",
+    "dynamics": "F6. Dynamics: how the trajectory picks the solution",
 }
 
 STYLE = """
