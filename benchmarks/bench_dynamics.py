@@ -135,16 +135,19 @@ def bench_widest_network() -> None:
     W, a = rng.standard_normal((trials, m, d)), rng.choice([-1.0, 1.0], size=(trials, m))
     print(f"\n== widest network: m = {m}, {trials} trials, n = {n}, d = {d}, "
           f"{n_steps} steps, {n_points} checkpoints ==")
-    Wt = np.swapaxes(W, 1, 2)
-    Z = X @ Wt
+    # One block of neurons, as in `network.loss_gradient`, times the number of blocks.
+    Wb, Xt = W[:, : network.NEURON_BLOCK], np.swapaxes(X, 1, 2)
+    blocks = -(-m // network.NEURON_BLOCK)
+    Z = Wb @ Xt
     T = np.tanh(Z)
     weighted = np.ones((trials, n, d))
+    r = y[..., None]
     parts = {
-        "pre-activations X Wᵀ": _timed(lambda: X @ Wt, 20),
-        "tanh": _timed(lambda: np.tanh(Z), 20),
-        "outputs and ∇_a": _timed(lambda: (T @ a[..., None], y[:, None, :] @ T), 20),
-        "square tanh (in place)": _timed(lambda: np.square(T, out=T.copy()), 20),
-        "∇_W = (T²)ᵀ(e ⊙ X)": _timed(lambda: np.swapaxes(T, 1, 2) @ weighted, 20),
+        "pre-activations W Xᵀ": blocks * _timed(lambda: Wb @ Xt, 20),
+        "tanh": blocks * _timed(lambda: np.tanh(Z, out=T), 20),
+        "outputs and ∇_a": blocks * _timed(lambda: (a[:, None, :Wb.shape[1]] @ T, T @ r), 20),
+        "square tanh (in place)": blocks * _timed(lambda: np.square(Z, out=T), 20),
+        "∇_W = (T²)(e ⊙ X)": blocks * _timed(lambda: T @ weighted, 20),
     }
     step = _timed(lambda: network.loss_gradient(W, a, X, y), 20)
     once = {}

@@ -80,13 +80,14 @@ def test_kernel_and_gradient_are_built_from_the_jacobian(tiny_network, monkeypat
     np.testing.assert_allclose(network.tangent_kernel(W, a, X2, X), expected, rtol=1e-12,
                                atol=1e-14)
     outputs = network.forward(W, a, X)
+    blocked = network.loss_gradient(W, a, X, y)
     monkeypatch.undo()
     np.testing.assert_allclose(outputs, network.forward(W, a, X), rtol=1e-13)
-    grad_W, grad_a, residual = network.loss_gradient(W, a, X, y)
-    np.testing.assert_allclose(residual, network.forward(W, a, X) - y, rtol=1e-13)
-    flat = np.concatenate([grad_W.reshape(W.shape[0], -1), grad_a], axis=1)
-    np.testing.assert_allclose(flat, np.einsum("tnp,tn->tp", J, residual) / X.shape[1],
-                               rtol=1e-12, atol=1e-15)
+    for grad_W, grad_a, residual in (network.loss_gradient(W, a, X, y), blocked):
+        np.testing.assert_allclose(residual, network.forward(W, a, X) - y, rtol=1e-13)
+        flat = np.concatenate([grad_W.reshape(W.shape[0], -1), grad_a], axis=1)
+        np.testing.assert_allclose(flat, np.einsum("tnp,tn->tp", J, residual) / X.shape[1],
+                                   rtol=1e-12, atol=1e-15)
 
 
 def test_linearized_outputs_match_the_linear_model_trained_directly(tiny_network):

@@ -107,7 +107,9 @@ def loss_gradient(
 
     With ``e = f_n − y``: ``∇_a = (1/(n√m)) Tᵀe`` and
     ``∇_{w_j} = (a_j/(n√m)) Σ_i e_i (1 − T_ij²) x_i``; the second is computed as
-    ``Σ_i e_i x_i − (T²)ᵀ(e ⊙ X)``, two products of the (n × m) activations.
+    ``Σ_i e_i x_i − (T²)ᵀ(e ⊙ X)``. The activations are built neuron-major,
+    ``T = tanh(W Xᵀ)`` of shape (m, n), in blocks of `NEURON_BLOCK` neurons: each block is
+    squared and multiplied while it is still in cache (the step is memory-bound).
 
     Parameters
     ----------
@@ -128,14 +130,25 @@ def loss_gradient(
     Seed 004: θ̇ = −(1/n)∇f_n(θ)(f_n(θ) − y).
     """
     n, m = X.shape[1], W.shape[1]
-    scale = 1.0 / (n * np.sqrt(m))
-    T = np.tanh(X @ np.swapaxes(W, 1, 2))  # (trials, n, m)
-    residual = (T @ a[..., None])[..., 0] / np.sqrt(m) - y
-    grad_a = (residual[:, None, :] @ T)[:, 0, :] * scale
+    Xt = np.swapaxes(X, 1, 2)
+    blocks = _blocks(m)
+    hidden, outputs = [], np.zeros(y.shape)
+    for block in blocks:
+        T = W[:, block] @ Xt  # (trials, block, n)
+        np.tanh(T, out=T)
+        outputs += (a[:, None, block] @ T)[:, 0, :]
+        hidden.append(T)
+    residual = outputs / np.sqrt(m) - y
     weighted = residual[..., None] * X  # (trials, n, d)
-    np.square(T, out=T)
-    grad_W = weighted.sum(axis=1)[:, None, :] - np.swapaxes(T, 1, 2) @ weighted
+    total = weighted.sum(axis=1)[:, None, :]
+    grad_W, grad_a = np.empty_like(W, dtype=float), np.empty_like(a, dtype=float)
+    for T, block in zip(hidden, blocks, strict=True):
+        grad_a[:, block] = (T @ residual[..., None])[..., 0]
+        np.square(T, out=T)
+        np.subtract(total, T @ weighted, out=grad_W[:, block])
+    scale = 1.0 / (n * np.sqrt(m))
     grad_W *= a[..., None] * scale
+    grad_a *= scale
     return grad_W, grad_a, residual
 
 
