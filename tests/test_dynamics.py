@@ -492,3 +492,12 @@ def test_figures_render_and_have_captions(smoke_tables, name):
     plt.close(fig)
     caption = ROOT / "workflow" / "report" / "dynamics" / f"{name}.rst"
     assert caption.read_text().startswith(".. needs: ")
+
+
+def test_network_gd_records_divergence(tiny_network):
+    W, a, X, y = tiny_network
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        path = network.gd_path(W, a, X, y, X[:, :2], np.array([1e300, 1e-3]),
+                               np.array([0, 5, 50]))
+    assert path.diverged.tolist() == [True, False]

@@ -96,7 +96,7 @@ def half_times(tables: Mapping[str, pd.DataFrame]):
                    color=colours[depth])
     fractions = np.sort(errors.step_fraction.unique())
     anchor = errors[errors.step_fraction == fractions[-1]].error.max()
-    right.plot(fractions, anchor * fractions / fractions[-1], color="k", ls=":", lw=1,
+    right.plot(fractions, 1.4 * anchor * fractions / fractions[-1], color="k", ls=":", lw=1,
                zorder=5, label="slope 1 (Euler: error ∝ η)")
     right.axhline(CURVE_TOLERANCE, color="grey", lw=0.8, ls="--",
                   label=f"claim threshold {CURVE_TOLERANCE:g}")
