@@ -487,7 +487,11 @@ def test_schema_rejects_out_of_range_values_naming_the_key(path, value, named):
 
 def test_shipped_sections_pass_the_checks_and_have_costs():
     for name in ("config", "smoke", "paper"):
-        config = yaml.safe_load((ROOT / "config" / f"{name}.yaml").read_text())
+        from implicit_reg.configcheck import check_config_and_fill
+
+        config = check_config_and_fill(
+            yaml.safe_load((ROOT / "config" / f"{name}.yaml").read_text())
+        )
         assert config_problems({"noise": config["noise"]}) == []
         for experiment, cost in COSTS["noise"].items():
             estimate = cost(config["noise"][experiment])

@@ -66,7 +66,7 @@ class Claim:
     Attributes
     ----------
     family : str
-        Figure family (``risk``, ``margin``, ``diagonal``, ``bounds``).
+        Figure family (``risk``, ``margin``, ``diagonal``, ``bounds``, ``noise``, ``dynamics``).
     claim_id : str
         Stable snake_case identifier, unique within the family.
     statement : str

@@ -22,10 +22,11 @@ range and empty grids are rejected with the key's name. Missing keys take the de
 - `config/smoke.yaml`: tiny grids for tests and CI (every claim still checked).
 - `config/paper.yaml`: the papers' own sizes, for a cluster.
 
-A family (`risk`, `margin`, `diagonal`, `bounds`) or an experiment whose section is absent
-is not run. Keys under an experiment's `grid` are lists: every combination of their values
-is one job. The other keys of the experiment are shared by its jobs and vectorized inside
-them.
+A family (`risk`, `margin`, `diagonal`, `bounds`, `noise`, `dynamics`) or an experiment
+whose section is absent is not run (a figure that needs it is skipped and the report says
+so). Keys under an experiment's `grid` are lists: every combination of their values is one
+job. The other keys of the experiment are shared by its jobs and vectorized inside them.
+Everything is checked before any job runs: `python -m implicit_reg.configcheck FILE`.
 """
 
 

@@ -21,6 +21,7 @@ FAMILY_TITLES = {
     "diagonal": "F3. The ℓ1 ↔ ℓ2 crossover: diagonal linear networks",
     "bounds": "F4. Generalization bounds against measured gaps",
     "noise": "F5. Noise: OU fluctuations, stochastic approximation, label noise",
+    "dynamics": "F6. Dynamics: how the trajectory picks the solution",
 }
 
 STYLE = """
