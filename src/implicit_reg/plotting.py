@@ -61,8 +61,10 @@ def use_style() -> None:
     plt.rcParams.update(STYLE)
     plt.rcParams.update(
         {
-            "figure.dpi": 110,
-            "savefig.dpi": 150,
+            # Drawing and saving at one resolution lets matplotlib reuse its parsed
+            # tick labels between the two; 130 dpi fills the report's 1100 px column.
+            "figure.dpi": 130,
+            "savefig.dpi": 130,
             "savefig.bbox": "tight",
             "axes.grid": True,
             "grid.alpha": 0.3,
