@@ -50,18 +50,18 @@ BASE = "abddc52"
 MODULES = ("__init__", "compression", "data", "experiments", "figures", "mlp", "norms", "pacbayes")
 
 
+def base_file(path: str) -> str:
+    """The text of ``path`` at the base commit."""
+    command = ["git", "show", f"{BASE}:{path}"]
+    return subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True).stdout
+
+
 def base_package(tmp: Path):
     """Import the base commit's ``implicit_reg.bounds`` as the package ``bounds_base``."""
     pkg = tmp / "bounds_base"
     pkg.mkdir()
     for name in MODULES:
-        source = subprocess.run(
-            ["git", "show", f"{BASE}:src/implicit_reg/bounds/{name}.py"],
-            cwd=ROOT,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
+        source = base_file(f"src/implicit_reg/bounds/{name}.py")
         (pkg / f"{name}.py").write_text(source.replace("implicit_reg.bounds", "bounds_base"))
     sys.path.insert(0, str(tmp))
     return importlib.import_module("bounds_base")
@@ -233,8 +233,20 @@ def bench_compression(base, params, trained, repeats: int) -> None:
     print(f"   largest relative difference {np.max(np.abs(a[1] / b[1] - 1)):.1e}")
 
 
+def base_paper_steps() -> int:
+    """``posterior.steps`` of ``bounds.corruption`` in the base commit's paper config."""
+    text = base_file("config/paper.yaml")
+    return int(yaml.safe_load(text)["bounds"]["corruption"]["posterior"]["steps"])
+
+
 def bench_job(base, params: dict, steps: int, per_step: dict[str, float]) -> None:
-    configured = params["posterior"]["steps"]
+    """One whole job at p = 0, and its extrapolation to the configured number of steps.
+
+    The paper config's ``posterior.steps`` went from the base commit's value to the
+    current one after a convergence study (docs/science.md §F4); the last line compares
+    the base code at the base config with the new code at the current config.
+    """
+    configured, before = params["posterior"]["steps"], base_paper_steps()
     params = {**params, "p": 0.0, "posterior": {**params["posterior"], "steps": steps}}
     times = {}
     for name, module in (("old", base.experiments), ("new", experiments)):
@@ -243,8 +255,13 @@ def bench_job(base, params: dict, steps: int, per_step: dict[str, float]) -> Non
         times[name] = time.perf_counter() - start
     report(f"6. one paper job, p = 0, posterior cut to {steps} steps", times["old"], times["new"])
     full = {k: times[k] + (configured - steps) * per_step[k] for k in times}
-    label = f"   extrapolated to the configured {configured} posterior steps"
-    report(label, full["old"], full["new"])
+    report(f"   extrapolated to {configured} posterior steps (same work)", full["old"], full["new"])
+    today = times["old"] + (before - steps) * per_step["old"]
+    report(
+        f"   old code at {before} steps vs new code at {configured} (paper config)",
+        today,
+        full["new"],
+    )
 
 
 def main() -> None:

@@ -70,13 +70,17 @@ def truncate(w: np.ndarray, rank: int, bits: int, svd=None) -> np.ndarray:
     """
     fmt = FLOAT_FORMATS[bits]
     a, b = w.shape[1:]
-    if rank * (a + b) >= a * b:
-        return w.astype(fmt).astype(np.float64)
-    u, s, vt = svd if svd is not None else np.linalg.svd(w.astype(np.float64), full_matrices=False)
-    root = np.sqrt(s[:, :rank])
-    left = (u[:, :, :rank] * root[:, None, :]).astype(fmt).astype(np.float64)
-    right = (root[:, :, None] * vt[:, :rank, :]).astype(fmt).astype(np.float64)
-    return left @ right
+    # Weights beyond the format's range round to ±inf: the distance is then infinite.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if rank * (a + b) >= a * b:
+            return w.astype(fmt).astype(np.float64)
+        u, s, vt = (
+            svd if svd is not None else np.linalg.svd(w.astype(np.float64), full_matrices=False)
+        )
+        root = np.sqrt(s[:, :rank])
+        left = (u[:, :, :rank] * root[:, None, :]).astype(fmt).astype(np.float64)
+        right = (root[:, :, None] * vt[:, :rank, :]).astype(fmt).astype(np.float64)
+        return left @ right
 
 
 def output_distance(

@@ -1,18 +1,23 @@
 """The two experiments of the bounds family: label corruption and the four postulates.
 
-One job = one grid point (a corruption level ``p`` or a postulate ``variant``) and trains
-all its trials together, then computes every bound right after training, so the tidy
-table holds each run's errors, losses, bounds and the quantities they bound.
+A ``corruption`` job is one corruption level ``p``; the ``postulates`` job trains every
+variant (``n_trials`` networks each). A job trains all its networks together (leading
+trial axis), then computes every bound right after training, so the tidy table holds each
+network's errors, losses, bounds and the losses they bound.
 
 The table has three kinds of rows, told apart by ``section``:
 
-- ``trajectory``: one row per (trial, checkpoint epoch) with training/test error and loss;
-- ``final``: one row per trial with the final errors, the norms, every bound, its
-  parameters (selected σ, margin, rank) and the measured test loss it bounds
-  (``<bound>_bound`` ≥ ``<bound>_test_loss`` must hold in every run); the
-  data-dependent prior bound (``pacbayes_datadep_*``) also records the test error of its
-  prior network and the size of its bound sample ``S_bound``;
-- ``rank``: one row per (trial, rank r) with the compression terms ``A_r``, ``B_r``.
+- ``trajectory``: one row per (network, checkpoint epoch) with training/test error and loss;
+- ``final``: one row per network with the final errors, the norms, every bound, its
+  parameters (selected σ, margin, rank), the loss it bounds on the clean test set
+  (``<bound>_test_loss``: Gibbs error of the posterior for PAC-Bayes) and on the
+  distribution of the training sample (``<bound>_population_loss``, `population_loss`;
+  NaN for a sample that is not i.i.d.), the sample sizes ``n_train`` and
+  ``pacbayes_datadep_m``, and ``label_noise``;
+- ``rank``: one row per (network, rank r) with the compression terms ``A_r``, ``B_r``.
+
+Every row carries ``trial`` (the network's index within its level or variant) and the
+level ``p`` or the ``variant``.
 
 References
 ----------

@@ -28,8 +28,8 @@ PANEL_TITLES = {
     "frobenius": "Frobenius norm (0–1 error)",
     "pacbayes_mcallester": "PAC-Bayes, McAllester",
     "pacbayes_kl": "PAC-Bayes, kl-inverse",
-    "pacbayes_optimized": "PAC-Bayes, optimized posterior",
-    "pacbayes_datadep": "PAC-Bayes, data-dependent prior",
+    "pacbayes_optimized": "PAC-Bayes, optimized Q",
+    "pacbayes_datadep": "PAC-Bayes, data-dep. prior",
 }
 
 
@@ -127,7 +127,7 @@ def test_error_vs_p(tables: Mapping[str, pd.DataFrame]):
         f"({_n_trials(post)} per postulate)",
         title_fontsize="small",
     )
-    fig.tight_layout(rect=(0, 0.07, 1, 1))
+    fig.subplots_adjust(bottom=0.3, wspace=0.2)
     return fig
 
 
@@ -203,7 +203,7 @@ def bounds_vs_p(tables: Mapping[str, pd.DataFrame]):
     spectral = mean_band(final, "p", "spectral_measure")
     _line(sx, spectral, color=c_bound, ls="-", lw=2.0, marker="o", ms=4)
     sx.set_yscale("log")
-    sx.set_title("spectral measure (no constants)", fontsize="medium")
+    sx.set_title("spectral measure", fontsize="medium")
     legend_ax = axes[7]
     legend_ax.axis("off")
     for label, style in handles:
@@ -213,7 +213,7 @@ def bounds_vs_p(tables: Mapping[str, pd.DataFrame]):
         ax.set_xlabel("label corruption p")
     for ax in (axes[0], axes[4]):
         ax.set_ylabel("loss or bound")
-    fig.tight_layout()
+    fig.subplots_adjust(wspace=0.36, hspace=0.34)
     return fig
 
 

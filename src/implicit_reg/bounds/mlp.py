@@ -88,12 +88,19 @@ def subtract_one_hot(probs: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def gradients(
-    w1: np.ndarray, w2: np.ndarray, x: np.ndarray, y: np.ndarray
+    w1: np.ndarray, w2: np.ndarray, x: np.ndarray, y: np.ndarray, work: dict | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cross-entropy and its gradients by backpropagation.
 
     With ``g = (softmax(f) − e_y)/n``: ``∇W₂ = gᵀ relu(z)`` and
     ``∇W₁ = ((g W₂) ⊙ 1[z > 0])ᵀ x``, summed over the examples of each trial.
+
+    Parameters
+    ----------
+    work : dict, optional
+        Workspace (`workspace`) holding the (T, n, h) temporaries and the
+        gradient of ``W₁`` across calls: the returned ``grad_w1`` is then overwritten by
+        the next call.
 
     Returns
     -------
@@ -101,19 +108,39 @@ def gradients(
     grad_w1 : ndarray, shape (T, h, d)
     grad_w2 : ndarray, shape (T, k, h)
     """
-    z = x @ w1.transpose(0, 2, 1)
-    hidden = np.maximum(z, 0)
+    work = {} if work is None else work
+    n_trials, h = w1.shape[0], w1.shape[1]
+    shape = (n_trials, x.shape[-2], h)
+    dtype = np.result_type(x, w1)
+    z, hidden = workspace(work, "z", shape, dtype), workspace(work, "hidden", shape, dtype)
+    mask = workspace(work, "mask", shape, bool)
+    np.matmul(x, w1.transpose(0, 2, 1), out=z)
+    np.maximum(z, 0, out=hidden)
     logits = hidden @ w2.transpose(0, 2, 1)
     loss, g = softmax_cross_entropy(logits, y)
     subtract_one_hot(g, y)
     g /= logits.shape[1]
     grad_w2 = g.transpose(0, 2, 1) @ hidden
-    back = g @ w2
-    back *= z > 0
+    back = np.matmul(g, w2, out=hidden)
+    np.greater(z, 0, out=mask)
+    back *= mask
     if x.ndim == 2:
-        x = np.broadcast_to(x, (back.shape[0], *x.shape))
-    grad_w1 = back.transpose(0, 2, 1) @ x
+        x = np.broadcast_to(x, (n_trials, *x.shape))
+    grad_w1 = np.matmul(back.transpose(0, 2, 1), x, out=workspace(work, "grad_w1", w1.shape, dtype))
     return loss, grad_w1, grad_w2
+
+
+def workspace(work: dict, name: str, shape: tuple, dtype=np.float32) -> np.ndarray:
+    """The array ``work[name]`` of ``shape`` and ``dtype``, allocated on first use.
+
+    Loops that run thousands of steps pass the same ``work`` dict, so their large
+    temporaries are allocated once instead of on every step (a fresh multi-megabyte
+    array costs page faults every time).
+    """
+    array = work.get(name)
+    if array is None or array.shape != tuple(shape) or array.dtype != dtype:
+        array = work[name] = np.empty(shape, dtype)
+    return array
 
 
 def error_rate(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -227,10 +254,10 @@ def evaluate(w1, w2, x, y) -> tuple[np.ndarray, np.ndarray]:
 def may_stop(w1, w2, x, y, stop_loss: float, chunk: int = 128) -> np.ndarray:
     """Trials that may meet the stopping rule (0 training errors, mean loss ≤ ``stop_loss``).
 
-    A screen before `evaluate`: each trial's examples are visited in chunks, and the
-    trial is ruled out as soon as one example is misclassified by more than the
-    rounding of a float32 forward pass (its margin below ``−10⁻³·(1 + max|f|)``) or the
-    cross-entropy summed so far exceeds ``stop_loss·n`` by more than ``10⁻³`` per
+    A screen before `evaluate`: the examples are visited in chunks (all undecided trials
+    at once), and a trial is ruled out as soon as one example is misclassified by more
+    than the rounding of a float32 forward pass (its margin below ``−10⁻³·(1 + max|f|)``)
+    or the cross-entropy summed so far exceeds ``stop_loss·n`` by more than ``10⁻³`` per
     example. Both can only happen if the full evaluation also fails the rule, so the
     decisions of `train` are those of evaluating every example; a trial that is not
     ruled out (or whose outputs are not finite) is evaluated in full.
@@ -241,25 +268,26 @@ def may_stop(w1, w2, x, y, stop_loss: float, chunk: int = 128) -> np.ndarray:
     """
     n_trials = w1.shape[0]
     n = x.shape[-2]
+    x = np.broadcast_to(x, (n_trials, n, x.shape[-1]))
     y = np.broadcast_to(y, (n_trials, n))
     maybe = np.ones(n_trials, dtype=bool)
-    budget = stop_loss * n
-    for t in range(n_trials):
-        xt = x[t] if x.ndim == 3 else x
-        total = 0.0
-        for start in range(0, n, chunk):
-            rows = slice(start, start + chunk)
-            logits = (np.maximum(xt[rows] @ w1[t].T, 0) @ w2[t].T)[None]
-            if not np.isfinite(logits).all():
-                break
-            tol = 1e-3 * (1.0 + float(np.abs(logits).max()))
-            if (margins(logits, y[t, rows]) < -tol).any():
-                maybe[t] = False
-                break
-            total += float(softmax_cross_entropy(logits, y[t, rows])[0][0]) * logits.shape[1]
-            if total > budget + 1e-3 * min(start + chunk, n):
-                maybe[t] = False
-                break
+    open_ = np.arange(n_trials)
+    total = np.zeros(n_trials)
+    for start in range(0, n, chunk):
+        rows = slice(start, start + chunk)
+        _, logits = forward(w1[open_], w2[open_], x[open_, rows])
+        labels = y[open_, rows]
+        finite = np.isfinite(logits).all(axis=(1, 2))
+        tol = 1e-3 * (1.0 + np.abs(np.where(np.isfinite(logits), logits, 0)).max(axis=(1, 2)))
+        wrong = (margins(logits, labels) < -tol[:, None]).any(axis=1)
+        loss, _ = softmax_cross_entropy(logits, labels)
+        total[open_] += loss * logits.shape[1]
+        over = total[open_] > stop_loss * n + 1e-3 * min(start + chunk, n)
+        ruled_out = finite & (wrong | over)
+        maybe[open_[ruled_out]] = False
+        open_ = open_[finite & ~ruled_out]
+        if not open_.size:
+            break
     return maybe
 
 
@@ -326,9 +354,10 @@ def train(
                 a1, a2 = start1.copy(), start2.copy()
                 xa, ya = (x[act], y[act]) if act.size < n_trials else (x, y)
                 rows = np.arange(act.size)[:, None]
+                work: dict = {}
                 for b in range(n_batches):
                     idx = order[act, b * batch : (b + 1) * batch]
-                    _, g1, g2 = gradients(a1, a2, xa[rows, idx], ya[rows, idx])
+                    _, g1, g2 = gradients(a1, a2, xa[rows, idx], ya[rows, idx], work)
                     g1 *= np.float32(lr)
                     g2 *= np.float32(lr)
                     a1 -= g1

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from implicit_reg.bounds.mlp import softmax_cross_entropy, subtract_one_hot
+from implicit_reg.bounds.mlp import softmax_cross_entropy, subtract_one_hot, workspace
 from implicit_reg.bounds.sampling import standard_normal
 
 LN2 = np.log(2.0)
@@ -359,7 +359,7 @@ def sigma_grid_bounds(
 # Optimized posterior (Dziugaite and Roy 2017)
 
 
-def stochastic_gradients(means, variances, x, y, xi, zeta, *, scale=1.0, out=None):
+def stochastic_gradients(means, variances, x, y, xi, zeta, *, scale=1.0, out=None, work=None):
     """Cross-entropy of the locally reparameterized network and its gradients.
 
     Forward: ``a = μ₁x``, ``q₁ = s₁x²``, ``z = a + √q₁ ⊙ ξ``, ``h = relu(z)``,
@@ -380,6 +380,8 @@ def stochastic_gradients(means, variances, x, y, xi, zeta, *, scale=1.0, out=Non
         The gradients returned are those of ``scale · loss``.
     out : tuple of 4 ndarrays, optional
         Arrays (or views) shaped like ``μ₁, μ₂, s₁, s₂`` that receive the gradients.
+    work : dict, optional
+        Workspace of the (T, b, h) temporaries (`mlp.workspace`), reused across calls.
 
     Returns
     -------
@@ -389,14 +391,22 @@ def stochastic_gradients(means, variances, x, y, xi, zeta, *, scale=1.0, out=Non
     """
     (mu1, mu2), (s1, s2) = means, variances
     out = out or (None,) * 4
+    work = {} if work is None else work
+    big = xi.shape  # (T, b, h): every buffer of this shape is reused across calls
+    dtype = np.result_type(x, xi, mu1, s1)
+    sd1, z, h, h2, dz = (
+        workspace(work, name, big, dtype) for name in ("sd1", "z", "h", "h2", "dz")
+    )
+    mask = workspace(work, "mask", big, bool)
     x2 = np.square(x)
-    sd1 = x2 @ s1.transpose(0, 2, 1)
+    np.matmul(x2, s1.transpose(0, 2, 1), out=sd1)
     sd1 += 1e-30
     np.sqrt(sd1, out=sd1)
-    z = sd1 * xi
-    z += x @ mu1.transpose(0, 2, 1)
-    h = np.maximum(z, 0)
-    h2 = np.square(h)
+    np.matmul(x, mu1.transpose(0, 2, 1), out=z)
+    np.multiply(sd1, xi, out=h)
+    z += h
+    np.maximum(z, 0, out=h)
+    np.square(h, out=h2)
     sd2 = h2 @ s2.transpose(0, 2, 1)
     sd2 += 1e-30
     np.sqrt(sd2, out=sd2)
@@ -410,13 +420,15 @@ def stochastic_gradients(means, variances, x, y, xi, zeta, *, scale=1.0, out=Non
     grad_mu2 = np.matmul(g.transpose(0, 2, 1), h, out=out[1])
     grad_s2 = np.matmul(dq2.transpose(0, 2, 1), h2, out=out[3])
     grad_s2 *= 0.5
-    dz = dq2 @ s2
+    np.matmul(dq2, s2, out=dz)
     dz *= h
-    dz += g @ mu2
-    dz *= z > 0
+    dz += np.matmul(g, mu2, out=h2)
+    np.greater(z, 0, out=mask)
+    dz *= mask
     grad_mu1 = np.matmul(dz.transpose(0, 2, 1), x, out=out[0])
     dz *= xi
-    dz /= 2 * sd1
+    sd1 *= 2.0
+    dz /= sd1
     grad_s1 = np.matmul(dz.transpose(0, 2, 1), x2, out=out[2])
     return loss, (grad_mu1, grad_mu2, grad_s1, grad_s2)
 
@@ -542,6 +554,7 @@ def optimized_bound(
     adam_lam = _Adam(post.log_lam.shape, lr)
     noise = np.empty((n_trials, batch, h + k), np.float32)
     diff = np.empty_like(post.mu)
+    work: dict = {}
     n_par = post.mu.shape[1]
     all_idx = np.tile(np.arange(m), (n_trials, 1))
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
@@ -558,6 +571,7 @@ def optimized_bound(
                 noise[..., h:],
                 scale=1.0 / LN2,
                 out=post.gradient_views(),
+                work=work,
             )
             # KL(Q ‖ N(w_P, λI)) from three sums (float32 inside the loop).
             np.subtract(post.mu, post.prior, out=diff)
