@@ -11,8 +11,8 @@ Printed:
 
 1. loading the digits in a fresh interpreter: scikit-learn's ``load_digits`` (what the
    base commit did in every job) against `data.digits_arrays`;
-2. the SGD training loop (``mlp.train``, all trials batched) at p = 1, same seeds: the
-   weights must be identical;
+2. the SGD training loop (``mlp.train``, all trials batched) at p = 1 until every network
+   meets the stopping rule, same seeds: the weights must be identical;
 3. the optimized-posterior loop (``pacbayes.optimized_bound``): time per Adam step;
 4. the Monte Carlo σ grid (``pacbayes.sigma_grid_bounds``);
 5. the compression bound's truncation distances;
@@ -21,7 +21,10 @@ Printed:
 and the differences in the numbers where the algorithm changed (the normal sampler and
 the order of the random draws; float rounding elsewhere).
 
-Run: ``.venv/bin/python benchmarks/bench_bounds.py [--repeats 2] [--steps 300]``.
+With ``--sections``, 7. the whole bounds section of the smoke and default configs (old
+code and config against new code and config).
+
+Run: ``.venv/bin/python benchmarks/bench_bounds.py [--repeats 2] [--steps 300] [--sections]``.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
 from implicit_reg.bounds import compression, data, experiments, mlp, pacbayes  # noqa: E402
+from implicit_reg.schedule import log_checkpoints  # noqa: E402
 from implicit_reg.seeding import generator  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,10 +102,12 @@ def bench_loading(repeats: int) -> None:
     report("1. load the digits (fresh interpreter, incl. imports)", t_old, t_new)
 
 
-def bench_training(base, params: dict, repeats: int, epochs: int) -> None:
+def bench_training(base, params: dict, repeats: int) -> None:
+    """Train the paper's networks at p = 1 until they stop (about 110 epochs)."""
     digits = data.load_split(params["n_train"], params["split_seed"])
     n, width = params["n_trials"], params["width"]
     x_test = data.features(digits.x_test, params["center"])
+    checkpoints = log_checkpoints(params["n_epochs"], params["n_checkpoints"])
 
     def run(module):
         def go():
@@ -116,7 +122,7 @@ def bench_training(base, params: dict, repeats: int, epochs: int) -> None:
                 digits.y_test,
                 lr=params["lr"],
                 batch_size=params["batch_size"],
-                checkpoints=np.unique(np.geomspace(1, epochs, 8).astype(int).tolist() + [0]),
+                checkpoints=checkpoints,
                 stop_loss=params["stop_loss"],
                 rng=rng,
             )
@@ -124,7 +130,8 @@ def bench_training(base, params: dict, repeats: int, epochs: int) -> None:
         return go
 
     t_old, t_new, a, b = best_of(repeats, run(base.mlp), run(mlp))
-    report(f"2. SGD training, p = 1, {n} networks, {epochs} epochs", t_old, t_new)
+    epochs = int(b.epochs_trained.max())
+    report(f"2. SGD training, p = 1, {n} networks until stopped ({epochs} epochs)", t_old, t_new)
     same = np.array_equal(a.w1, b.w1) and np.array_equal(a.train_loss, b.train_loss)
     print(f"   same seeds, same numbers: weights and histories identical = {same}")
 
@@ -264,12 +271,38 @@ def bench_job(base, params: dict, steps: int, per_step: dict[str, float]) -> Non
     )
 
 
+def bench_sections(base) -> None:
+    """The whole bounds section of the smoke and default configs, in one process.
+
+    Old: the base commit's code on the base commit's config; new: the working tree's code
+    on the current config (the smoke config was made smaller on purpose, the default
+    config only changed shape: the postulates run in one job). Jobs run one after the
+    other here; the workflow adds a fixed cost per job (interpreter, imports, script
+    wrapper) that is not counted.
+    """
+    from implicit_reg.experiment import run_family
+
+    for name in ("smoke.yaml", "config.yaml"):
+        old_section = yaml.safe_load(base_file(f"config/{name}"))["bounds"]
+        new_section = yaml.safe_load((ROOT / "config" / name).read_text())["bounds"]
+        times = {}
+        for label, module, section in (("old", base, old_section), ("new", None, new_section)):
+            if module is None:
+                module = importlib.import_module("implicit_reg.bounds")
+            start = time.perf_counter()
+            run_family("bounds", module, section, seed=0)
+            times[label] = time.perf_counter() - start
+        report(f"7. bounds section of config/{name} (all jobs in turn)", times["old"], times["new"])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--steps", type=int, default=300, help="Adam steps timed")
-    parser.add_argument("--epochs", type=int, default=15, help="SGD epochs timed")
     parser.add_argument("--samples", type=int, default=4, help="σ-grid draws per example")
+    parser.add_argument(
+        "--sections", action="store_true", help="also time the smoke and default sections"
+    )
     args = parser.parse_args()
     params = yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())["bounds"]["corruption"]
     with tempfile.TemporaryDirectory() as tmp:
@@ -280,12 +313,14 @@ def main() -> None:
             f"{params['width']}; BLAS threads {os.environ['OPENBLAS_NUM_THREADS']}"
         )
         bench_loading(args.repeats)
-        bench_training(base, params, args.repeats, args.epochs)
+        bench_training(base, params, args.repeats)
         trained = _trained(params)
         per_step = bench_posterior(base, params, trained, args.repeats, args.steps)
         bench_sigma_grid(base, params, trained, args.repeats, args.samples)
         bench_compression(base, params, trained, args.repeats)
         bench_job(base, params, args.steps, per_step)
+        if args.sections:
+            bench_sections(base)
 
 
 if __name__ == "__main__":
