@@ -324,3 +324,15 @@ def test_artifacts_recompute_the_test_error():
     changed = arrays["labels"] != digits.target[arrays["train_index"]]
     assert changed.mean() == pytest.approx(0.5 * 0.9, abs=0.08)
     np.testing.assert_array_equal(arrays["column_trial"], np.arange(params["n_trials"]))
+
+
+def test_claims_of_a_partial_configuration():
+    from implicit_reg.bounds import EXPERIMENTS
+    from implicit_reg.experiment import run_experiment
+
+    spec = _smoke()["postulates"]
+    trials, _ = run_experiment("bounds", "postulates", EXPERIMENTS["postulates"], spec, 0)
+    result = claims.claims({"postulates": trials})
+    ids = {c.claim_id for c in result}
+    assert "half_adversarial_test_error_increase" in ids and "train_error_every_p" not in ids
+    assert all(c.passed for c in result)
