@@ -1,120 +1,327 @@
-"""Speed figures of the bounds family.
+"""Speed of the bounds family against the code of the base commit, measured in one run.
 
-Prints, for the default configuration's sizes: (1) the time to train the networks of one
-grid point (all trials batched) at p = 0 and p = 1, per trained network; (2) the time of
-each bound computation (compression, norms, PAC-Bayes σ grid, optimized posterior, the
-data-dependent prior bound with its value); (3) the wall time of the smoke and default
-``bounds`` sections of ``config/`` through ``run_family`` (sequential, one process: the
-workflow runs the grid points in parallel), and the bound values at every p.
+The base commit's package (``BASE``, before the speed work) is extracted with
+``git show`` into a temporary directory and imported as ``bounds_base``; every timing
+below runs the old and the new implementation on the same inputs, alternately, and
+prints the best of ``--repeats`` runs of each and their ratio. BLAS runs on one thread,
+as in a workflow job. Sizes are those of ``config/paper.yaml`` (``bounds.corruption``),
+with fewer steps or epochs where noted (the per-step cost does not depend on them).
 
-Run: ``.venv/bin/python benchmarks/bench_bounds.py``.
+Printed:
+
+1. loading the digits in a fresh interpreter: scikit-learn's ``load_digits`` (what the
+   base commit did in every job) against `data.digits_arrays`;
+2. the SGD training loop (``mlp.train``, all trials batched) at p = 1 until every network
+   meets the stopping rule, same seeds: the weights must be identical;
+3. the optimized-posterior loop (``pacbayes.optimized_bound``): time per Adam step;
+4. the Monte Carlo σ grid (``pacbayes.sigma_grid_bounds``);
+5. the compression bound's truncation distances;
+6. one whole paper-scale job (``simulate_corruption`` at p = 0 with the posterior's steps
+   cut to ``--steps``), and its extrapolation to the configured 20,000 steps;
+and the differences in the numbers where the algorithm changed (the normal sampler and
+the order of the random draws; float rounding elsewhere).
+
+With ``--sections``, 7. the whole bounds section of the smoke and default configs (old
+code and config against new code and config).
+
+Run: ``.venv/bin/python benchmarks/bench_bounds.py [--repeats 2] [--steps 300] [--sections]``.
 """
 
 from __future__ import annotations
 
-import time
-import warnings
-from pathlib import Path
+import os
 
-import numpy as np
-import pandas as pd
-import yaml
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
 
-import implicit_reg.bounds as family
-from implicit_reg.bounds import compression, data, experiments, pacbayes
-from implicit_reg.experiment import run_family
-from implicit_reg.seeding import generator
+import argparse  # noqa: E402
+import importlib  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
 
-CONFIG = Path(__file__).resolve().parents[1] / "config"
+import numpy as np  # noqa: E402
+import yaml  # noqa: E402
+
+from implicit_reg.bounds import compression, data, experiments, mlp, pacbayes  # noqa: E402
+from implicit_reg.schedule import log_checkpoints  # noqa: E402
+from implicit_reg.seeding import generator  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+BASE = "abddc52"
+MODULES = ("__init__", "compression", "data", "experiments", "figures", "mlp", "norms", "pacbayes")
 
 
-def section(name: str) -> dict:
-    return yaml.safe_load((CONFIG / name).read_text())["bounds"]
+def base_file(path: str) -> str:
+    """The text of ``path`` at the base commit."""
+    command = ["git", "show", f"{BASE}:{path}"]
+    return subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True).stdout
 
 
-def time_point(params: dict, p: float) -> None:
-    """Training and per-bound timings of one corruption grid point."""
-    rng = generator(0, "bench", p)
-    params = {**params, "p": p}
+def base_package(tmp: Path):
+    """Import the base commit's ``implicit_reg.bounds`` as the package ``bounds_base``."""
+    pkg = tmp / "bounds_base"
+    pkg.mkdir()
+    for name in MODULES:
+        source = base_file(f"src/implicit_reg/bounds/{name}.py")
+        (pkg / f"{name}.py").write_text(source.replace("implicit_reg.bounds", "bounds_base"))
+    sys.path.insert(0, str(tmp))
+    return importlib.import_module("bounds_base")
 
-    def make_set(digits, n_trials, center, rng):
-        return data.corrupted_training_set(digits, p, n_trials, center, rng)
 
-    start = time.perf_counter()
-    digits, x, y, init, result = experiments.train_networks(params, rng, make_set)
-    train = time.perf_counter() - start
-    n = params["n_trials"]
+def best_of(repeats: int, old, new) -> tuple[float, float, object, object]:
+    """Best wall time of ``old()`` and ``new()``, run alternately; with their last results."""
+    times = {"old": [], "new": []}
+    results = {}
+    for _ in range(repeats):
+        for name, fn in (("old", old), ("new", new)):
+            start = time.perf_counter()
+            results[name] = fn()
+            times[name].append(time.perf_counter() - start)
+    return min(times["old"]), min(times["new"]), results["old"], results["new"]
+
+
+def report(label: str, t_old: float, t_new: float, unit: str = "s", scale: float = 1.0) -> None:
     print(
-        f"p = {p:g}: training {train:.2f} s for {n} networks ({train / n:.2f} s per network, "
-        f"epochs {result.epochs_trained.tolist()})"
+        f"{label:58s} old {t_old * scale:9.3f} {unit}   new {t_new * scale:9.3f} {unit}   "
+        f"ratio {t_old / t_new:5.2f}x",
+        flush=True,
     )
-    start = time.perf_counter()
-    compression.truncation_distances([result.w1, result.w2], params["bits"])
-    print(f"  compression (all ranks): {time.perf_counter() - start:.2f} s")
+
+
+def bench_loading(repeats: int) -> None:
+    old = "from sklearn.datasets import load_digits; load_digits()"
+    new = "from implicit_reg.bounds import data; data.digits_arrays()"
+
+    def run(code):
+        return lambda: subprocess.run([sys.executable, "-c", code], check=True)
+
+    t_old, t_new, _, _ = best_of(repeats, run(old), run(new))
+    report("1. load the digits (fresh interpreter, incl. imports)", t_old, t_new)
+
+
+def bench_training(base, params: dict, repeats: int) -> None:
+    """Train the paper's networks at p = 1 until they stop (about 110 epochs)."""
+    digits = data.load_split(params["n_train"], params["split_seed"])
+    n, width = params["n_trials"], params["width"]
     x_test = data.features(digits.x_test, params["center"])
-    start = time.perf_counter()
-    grid = pacbayes.sigma_grid_bounds(
-        (result.w1, result.w2),
-        init,
-        x,
-        y,
-        x_test,
-        digits.y_test,
-        sigmas=params["sigmas"],
-        n_samples=params["mc_samples"],
-        delta=params["delta"],
-        delta_mc=params["delta_mc"],
-        rng=rng,
-    )
-    print(f"  PAC-Bayes σ grid ({len(params['sigmas'])} σ): {time.perf_counter() - start:.2f} s")
+    checkpoints = log_checkpoints(params["n_epochs"], params["n_checkpoints"])
+
+    def run(module):
+        def go():
+            rng = np.random.default_rng(5)
+            x, y = data.corrupted_training_set(digits, 1.0, n, params["center"], rng)
+            init = module.init_weights(rng, n, 64, width, data.N_CLASSES)
+            return module.train(
+                *init,
+                x,
+                y,
+                x_test,
+                digits.y_test,
+                lr=params["lr"],
+                batch_size=params["batch_size"],
+                checkpoints=checkpoints,
+                stop_loss=params["stop_loss"],
+                rng=rng,
+            )
+
+        return go
+
+    t_old, t_new, a, b = best_of(repeats, run(base.mlp), run(mlp))
+    epochs = int(b.epochs_trained.max())
+    report(f"2. SGD training, p = 1, {n} networks until stopped ({epochs} epochs)", t_old, t_new)
+    same = np.array_equal(a.w1, b.w1) and np.array_equal(a.train_loss, b.train_loss)
+    print(f"   same seeds, same numbers: weights and histories identical = {same}")
+
+
+def _trained(params: dict):
+    """Networks trained at p = 0 for the posterior and σ-grid benchmarks (new code)."""
+    rng = generator(0, "bench", 0.0)
+    n = params["n_trials"]
+
+    def make_set(digits, center, rng):
+        return data.corrupted_training_set(digits, 0.0, n, center, rng)
+
+    digits, x, y, init, result = experiments.train_networks(params, rng, make_set, n)
+    return digits, x, y, init, (result.w1, result.w2)
+
+
+def bench_posterior(base, params, trained, repeats: int, steps: int) -> dict[str, float]:
+    digits, x, y, init, weights = trained
     post = params["posterior"]
-    start = time.perf_counter()
-    experiments.optimize_posterior(
-        params, (result.w1, result.w2), init, grid["kl"].sigma, x, y, x_test, digits.y_test, rng
+    x_test = data.features(digits.x_test, params["center"])
+    sigma = np.full(params["n_trials"], 0.3)
+
+    def run(module, n_steps):
+        def go():
+            return module.optimized_bound(
+                weights,
+                init,
+                sigma,
+                x,
+                y,
+                x_test,
+                digits.y_test,
+                steps=n_steps,
+                lr=post["lr"],
+                batch_size=post["batch_size"],
+                prior_vars=module.prior_grid(
+                    post["prior_sigma_min"], post["prior_sigma_max"], post["prior_grid_size"]
+                ),
+                n_samples=1,
+                delta=params["delta"],
+                delta_mc=params["delta_mc"],
+                rng=np.random.default_rng(1),
+            )
+
+        return go
+
+    short = max(steps // 10, 1)
+    o_long, n_long, a, b = best_of(repeats, run(base.pacbayes, steps), run(pacbayes, steps))
+    o_short, n_short, _, _ = best_of(repeats, run(base.pacbayes, short), run(pacbayes, short))
+    per_old = (o_long - o_short) / (steps - short)
+    per_new = (n_long - n_short) / (steps - short)
+    report(
+        f"3. optimized posterior, per Adam step ({params['n_trials']} trials, "
+        f"batch {post['batch_size']})",
+        per_old,
+        per_new,
+        "ms",
+        1e3,
     )
     print(
-        f"  optimized posterior ({post['steps']} Adam steps): {time.perf_counter() - start:.2f} s"
+        f"   after {steps} steps, bound old {a.bound.mean():.4f} new {b.bound.mean():.4f} "
+        f"(mean over trials; spread over trials {a.bound.std():.4f}); KL old "
+        f"{a.kl.mean():.1f} new {b.kl.mean():.1f}"
     )
-    start = time.perf_counter()
-    dd = experiments.datadep_bound(params, init, x, y, x_test, digits.y_test, rng)
-    print(
-        f"  data-dependent prior bound (fraction {post['datadep_fraction']}, "
-        f"{post['datadep_steps']} Adam steps): {time.perf_counter() - start:.2f} s; "
-        f"bound {dd.bound.bound}, KL {dd.bound.kl}, Gibbs error on S_bound "
-        f"{dd.bound.train_gibbs}, test {dd.bound.test_gibbs}, prior network test error "
-        f"{dd.prior_test_error}"
-    )
-    start = time.perf_counter()
-    experiments.compute_bounds(params, digits, x, y, init, result, rng, clean=False)
-    print(f"  all bounds of the point: {time.perf_counter() - start:.2f} s")
+    return {"old": per_old, "new": per_new}
 
 
-def run(name: str) -> dict:
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
-        tables = run_family("bounds", family, section(name), seed=0)
-    print(f"{name}: run_family {time.perf_counter() - start:.1f} s")
-    failed = [c.claim_id for c in family.claims(tables) if not c.passed]
-    print(f"  claims failed: {failed or 'none'}")
-    return tables
+def bench_sigma_grid(base, params, trained, repeats: int, samples: int) -> None:
+    digits, x, y, init, weights = trained
+    x_test = data.features(digits.x_test, params["center"])
+
+    def run(module):
+        return lambda: module.sigma_grid_bounds(
+            weights,
+            init,
+            x,
+            y,
+            x_test,
+            digits.y_test,
+            sigmas=params["sigmas"],
+            n_samples=samples,
+            delta=params["delta"],
+            delta_mc=params["delta_mc"],
+            rng=np.random.default_rng(2),
+        )
+
+    t_old, t_new, a, b = best_of(repeats, run(base.pacbayes), run(pacbayes))
+    report(f"4. σ grid ({len(params['sigmas'])} σ, {samples} draws per example)", t_old, t_new)
+    for form in ("kl", "mcallester"):
+        print(
+            f"   {form}: bound old {a[form].bound.mean():.4f} new {b[form].bound.mean():.4f}; "
+            f"test Gibbs error old {a[form].test_gibbs.mean():.4f} new "
+            f"{b[form].test_gibbs.mean():.4f}"
+        )
+
+
+def bench_compression(base, params, trained, repeats: int) -> None:
+    *_, weights = trained
+    layers = list(weights)
+    t_old, t_new, a, b = best_of(
+        repeats,
+        lambda: base.compression.truncation_distances(layers, params["bits"]),
+        lambda: compression.truncation_distances(layers, params["bits"]),
+    )
+    report("5. compression: truncation distances at every rank", t_old, t_new)
+    print(f"   largest relative difference {np.max(np.abs(a[1] / b[1] - 1)):.1e}")
+
+
+def base_paper_steps() -> int:
+    """``posterior.steps`` of ``bounds.corruption`` in the base commit's paper config."""
+    text = base_file("config/paper.yaml")
+    return int(yaml.safe_load(text)["bounds"]["corruption"]["posterior"]["steps"])
+
+
+def bench_job(base, params: dict, steps: int, per_step: dict[str, float]) -> None:
+    """One whole job at p = 0, and its extrapolation to the configured number of steps.
+
+    The paper config's ``posterior.steps`` went from the base commit's value to the
+    current one after a convergence study (docs/science.md §F4); the last line compares
+    the base code at the base config with the new code at the current config.
+    """
+    configured, before = params["posterior"]["steps"], base_paper_steps()
+    params = {**params, "p": 0.0, "posterior": {**params["posterior"], "steps": steps}}
+    times = {}
+    for name, module in (("old", base.experiments), ("new", experiments)):
+        start = time.perf_counter()
+        module.simulate_corruption(params, generator(0, "bench-job", 0.0))
+        times[name] = time.perf_counter() - start
+    report(f"6. one paper job, p = 0, posterior cut to {steps} steps", times["old"], times["new"])
+    full = {k: times[k] + (configured - steps) * per_step[k] for k in times}
+    report(f"   extrapolated to {configured} posterior steps (same work)", full["old"], full["new"])
+    today = times["old"] + (before - steps) * per_step["old"]
+    report(
+        f"   old code at {before} steps vs new code at {configured} (paper config)",
+        today,
+        full["new"],
+    )
+
+
+def bench_sections(base) -> None:
+    """The whole bounds section of the smoke and default configs, in one process.
+
+    Old: the base commit's code on the base commit's config; new: the working tree's code
+    on the current config (the smoke config was made smaller on purpose, the default
+    config only changed shape: the postulates run in one job). Jobs run one after the
+    other here; the workflow adds a fixed cost per job (interpreter, imports, script
+    wrapper) that is not counted.
+    """
+    from implicit_reg.experiment import run_family
+
+    for name in ("smoke.yaml", "config.yaml"):
+        old_section = yaml.safe_load(base_file(f"config/{name}"))["bounds"]
+        new_section = yaml.safe_load((ROOT / "config" / name).read_text())["bounds"]
+        times = {}
+        for label, module, section in (("old", base, old_section), ("new", None, new_section)):
+            if module is None:
+                module = importlib.import_module("implicit_reg.bounds")
+            start = time.perf_counter()
+            run_family("bounds", module, section, seed=0)
+            times[label] = time.perf_counter() - start
+        report(f"7. bounds section of config/{name} (all jobs in turn)", times["old"], times["new"])
 
 
 def main() -> None:
-    params = section("config.yaml")["corruption"]
-    for p in (0.0, 1.0):
-        time_point(params, p)
-    run("smoke.yaml")
-    tables = run("config.yaml")
-    final = tables["corruption"][tables["corruption"]["section"] == "final"]
-    columns = [f"{b}_bound" for b in experiments.BOUNDS] + ["spectral_measure", "test_error"]
-    print("default section, bound means over trials:")
-    print(final.groupby("p")[columns].mean().to_string(float_format=lambda v: f"{v:.4g}"))
-    columns = [f"pacbayes_datadep_{c}" for c in ("bound", "test_loss", "train_loss", "kl", "sigma")]
-    print("data-dependent prior bound, every trial:")
-    print(final[["p", "trial", *columns]].to_string(float_format=lambda v: f"{v:.4g}"))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--steps", type=int, default=300, help="Adam steps timed")
+    parser.add_argument("--samples", type=int, default=4, help="σ-grid draws per example")
+    parser.add_argument(
+        "--sections", action="store_true", help="also time the smoke and default sections"
+    )
+    args = parser.parse_args()
+    params = yaml.safe_load((ROOT / "config" / "paper.yaml").read_text())["bounds"]["corruption"]
+    with tempfile.TemporaryDirectory() as tmp:
+        base = base_package(Path(tmp))
+        print(
+            f"bounds family, old = {BASE}, new = working tree; paper sizes: "
+            f"{params['n_trials']} trials, n_train {params['n_train']}, width "
+            f"{params['width']}; BLAS threads {os.environ['OPENBLAS_NUM_THREADS']}"
+        )
+        bench_loading(args.repeats)
+        bench_training(base, params, args.repeats)
+        trained = _trained(params)
+        per_step = bench_posterior(base, params, trained, args.repeats, args.steps)
+        bench_sigma_grid(base, params, trained, args.repeats, args.samples)
+        bench_compression(base, params, trained, args.repeats)
+        bench_job(base, params, args.steps, per_step)
+        if args.sections:
+            bench_sections(base)
 
 
 if __name__ == "__main__":
-    np.set_printoptions(precision=4)
     main()

@@ -14,6 +14,8 @@ from implicit_reg.bounds.figures import FIGURES
 from implicit_reg.experiment import run_family
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
 def _section(name: str) -> dict:
     return yaml.safe_load((ROOT / "config" / name).read_text())["bounds"]
 
@@ -59,7 +61,8 @@ def test_tiny_run_bounds_above_measured():
     final = table[table["section"] == "final"]
     for bound in experiments.BOUNDS:
         assert (final[f"{bound}_bound"] >= final[f"{bound}_test_loss"]).all(), bound
-    assert arrays["w1"].shape == (2, 32, 64) and arrays["w1_init"].shape == (2, 32, 64)
+    n = params["n_trials"]
+    assert arrays["w1"].shape == (n, 32, 64) and arrays["w1_init"].shape == (n, 32, 64)
     assert final["pacbayes_datadep_bound"].notna().all()
     assert (final["pacbayes_datadep_m"] == 100).all()
     prior_idx, bound_idx = arrays["datadep_prior_index"], arrays["datadep_bound_index"]

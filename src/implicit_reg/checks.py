@@ -582,10 +582,125 @@ COSTS["dynamics"] = {
     "pl_rate": _pl_cost,
 }
 
+#: Digits in scikit-learn's copy of the UCI 8×8 digits (the bounds family's data set).
+DIGITS = 1797
+DIGITS_MIN_TEST = 10
+BOUNDS_VARIANTS = ("true_labels", "random_inputs", "half_random_inputs", "half_adversarial")
+
+
+def _bounds_experiment_problems(name: str, spec: Mapping) -> list[str]:
+    """Cross-key problems of one bounds experiment (``corruption`` or ``postulates``)."""
+    at = f"bounds.{name}"
+    problems = []
+    m = spec.get("n_train", 0)
+    if not 0 < m <= DIGITS - DIGITS_MIN_TEST:
+        problems.append(
+            f"{at}.n_train ({m}) must be in [1, {DIGITS - DIGITS_MIN_TEST}]: the rest of the "
+            f"{DIGITS} digits is the test set, which needs at least {DIGITS_MIN_TEST} images"
+        )
+    batch = spec.get("batch_size", 0)
+    if batch > m:
+        problems.append(
+            f"{at}.batch_size ({batch}) must be at most {at}.n_train ({m}) (0 or n_train: "
+            f"full-batch GD)"
+        )
+    if spec.get("n_trials", 2) < 2:
+        problems.append(
+            f"{at}.n_trials ({spec['n_trials']}) must be at least 2: the claims' confidence "
+            f"limits need a spread over trials"
+        )
+    sigmas = list(spec.get("sigmas", []))
+    if any(b <= a for a, b in zip(sigmas, sigmas[1:], strict=False)):
+        problems.append(f"{at}.sigmas {sigmas} must be strictly increasing (a grid, union bound)")
+    margins = list(spec.get("margins", []))
+    if len(set(margins)) != len(margins):
+        problems.append(f"{at}.margins {margins} repeat a value (union bound over distinct values)")
+    post = spec.get("posterior", {})
+    lo, hi = post.get("prior_sigma_min", 0.0), post.get("prior_sigma_max", 1.0)
+    if not lo < hi:
+        problems.append(
+            f"{at}.posterior.prior_sigma_min ({lo}) must be below "
+            f"{at}.posterior.prior_sigma_max ({hi})"
+        )
+    fraction = post.get("datadep_fraction", 0.0)
+    if not 0.0 <= fraction < 1.0:
+        problems.append(f"{at}.posterior.datadep_fraction ({fraction}) must be in [0, 1)")
+    elif fraction > 0:
+        m_prior = round(fraction * m)
+        m_bound = m - m_prior
+        if m_prior < 1 or m_bound < 2:
+            problems.append(
+                f"{at}.posterior.datadep_fraction ({fraction}) of {at}.n_train ({m}) leaves "
+                f"{m_prior} prior and {m_bound} bound examples; need at least 1 and 2"
+            )
+        elif post.get("datadep_steps", 0) > 0 and post.get("batch_size", 1) > m_bound:
+            problems.append(
+                f"{at}.posterior.batch_size ({post['batch_size']}) must be at most the "
+                f"{m_bound} examples of S_bound (n_train · (1 − datadep_fraction))"
+            )
+    if post.get("steps", 0) > 0 and post.get("batch_size", 1) > m:
+        problems.append(
+            f"{at}.posterior.batch_size ({post['batch_size']}) must be at most {at}.n_train ({m})"
+        )
+    return problems
+
+
+def _bounds_problems(section: Mapping) -> list[str]:
+    """Cross-key problems of the bounds family (every grid point of every experiment)."""
+    problems = []
+    corruption = section.get("corruption")
+    if corruption:
+        problems += _bounds_experiment_problems("corruption", corruption)
+        levels = [float(p) for p in corruption.get("grid", {}).get("p", [])]
+        if 0.0 not in levels or 1.0 not in levels:
+            problems.append(
+                f"bounds.corruption.grid.p {levels} must include 0 and 1: the claims compare "
+                f"true labels (p = 0) with random labels (p = 1)"
+            )
+    postulates = section.get("postulates")
+    if postulates:
+        problems += _bounds_experiment_problems("postulates", postulates)
+        missing = [v for v in BOUNDS_VARIANTS if v not in postulates.get("variants", [])]
+        if missing:
+            problems.append(
+                f"bounds.postulates.variants lacks {missing}: the postulates' claims need all "
+                f"of {list(BOUNDS_VARIANTS)}"
+            )
+    return problems
+
+
+def _bounds_cost(params: Mapping) -> Cost:
+    """One bounds job: training, the σ grid, the optimized and data-dependent posteriors.
+
+    Memory: the training inputs (T, m, 64), the posterior's flat buffers (about eight
+    arrays of T × 2r float32, r = 64h + 10h parameters), its per-step (T, b, h) arrays and
+    one (n, h) Monte Carlo buffer. Work (multiply-adds): SGD ``6·T·E·m·64h`` over at most
+    E = n_epochs epochs plus one evaluation per epoch, the σ grid
+    ``K·S·T·1797·(64h + 10h)``, the posterior ``steps·T·b·4·64h`` (four 64 × h products per
+    example), the data-dependent prior's training and posterior alike.
+    """
+    n_trials = params["n_trials"] * len(params.get("variants", [None]))
+    m, h, d, k = params["n_train"], params["width"], 64, 10
+    r = d * h + k * h
+    post = params["posterior"]
+    b = post.get("batch_size", 100)
+    memory = 4.0 * n_trials * (m * d + 16 * r + 12 * b * h) + 4.0 * DIGITS * h * 2
+    train = 8.0 * n_trials * params["n_epochs"] * m * d * h
+    grid = len(params["sigmas"]) * params["mc_samples"] * n_trials * DIGITS * r
+    steps = post.get("steps", 0) + post.get("datadep_steps", 0)
+    posterior = steps * n_trials * b * 4 * d * h
+    datadep = train / 2 if post.get("datadep_fraction", 0) > 0 else 0.0
+    return Cost(memory_bytes=memory, work=train + grid + posterior + datadep,
+                drivers=("n_trials", "n_train", "width", "n_epochs"))
+
+
+COSTS["bounds"] = {"corruption": _bounds_cost, "postulates": _bounds_cost}
+
 CHECKS = {
     "risk": _risk_problems,
     "margin": _margin_problems,
     "diagonal": _diagonal_problems,
+    "bounds": _bounds_problems,
     "noise": _noise_problems,
     "dynamics": _dynamics_problems,
 }

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from implicit_reg.bounds.norms import spectral_norm
+
 FLOAT_FORMATS = {16: np.float16, 32: np.float32, 64: np.float64}
 
 
@@ -68,31 +70,33 @@ def truncate(w: np.ndarray, rank: int, bits: int, svd=None) -> np.ndarray:
     """
     fmt = FLOAT_FORMATS[bits]
     a, b = w.shape[1:]
-    if rank * (a + b) >= a * b:
-        return w.astype(fmt).astype(np.float64)
-    u, s, vt = svd if svd is not None else np.linalg.svd(w.astype(np.float64), full_matrices=False)
-    root = np.sqrt(s[:, :rank])
-    left = (u[:, :, :rank] * root[:, None, :]).astype(fmt).astype(np.float64)
-    right = (root[:, :, None] * vt[:, :rank, :]).astype(fmt).astype(np.float64)
-    return left @ right
+    # Weights beyond the format's range round to ±inf: the distance is then infinite.
+    with np.errstate(over="ignore", invalid="ignore"):
+        if rank * (a + b) >= a * b:
+            return w.astype(fmt).astype(np.float64)
+        u, s, vt = (
+            svd if svd is not None else np.linalg.svd(w.astype(np.float64), full_matrices=False)
+        )
+        root = np.sqrt(s[:, :rank])
+        left = (u[:, :, :rank] * root[:, None, :]).astype(fmt).astype(np.float64)
+        right = (root[:, :, None] * vt[:, :rank, :]).astype(fmt).astype(np.float64)
+        return left @ right
 
 
-def spectral_norm(w: np.ndarray) -> np.ndarray:
-    """Largest singular value of each matrix, shape (T,)."""
-    return np.linalg.norm(w.astype(np.float64), ord=2, axis=(1, 2))
-
-
-def output_distance(layers: list[np.ndarray], compressed: list[np.ndarray]) -> np.ndarray:
+def output_distance(
+    layers: list[np.ndarray], compressed: list[np.ndarray], layer_norms=None
+) -> np.ndarray:
     """Bound on ``sup_{‖x‖≤1} ‖f(x) − f'(x)‖`` by telescoping over the layers.
 
     ``Σ_n (∏_{j>n} ‖W'_j‖₂) ‖W_n − W'_n‖₂ (∏_{j<n} ‖W_j‖₂)`` for a 1-Lipschitz activation
-    with σ(0) = 0; ``layers[0]`` is the first layer applied to x.
+    with σ(0) = 0; ``layers[0]`` is the first layer applied to x. ``layer_norms``, the
+    ``‖W_j‖₂`` if already computed.
 
     Returns
     -------
     ndarray, shape (T,)
     """
-    norms = [spectral_norm(w) for w in layers]
+    norms = layer_norms or [spectral_norm(w) for w in layers]
     norms_c = [spectral_norm(w) for w in compressed]
     total = 0.0
     for n, (w, wc) in enumerate(zip(layers, compressed, strict=True)):
@@ -113,6 +117,7 @@ def truncation_distances(layers: list[np.ndarray], bits: int) -> tuple[np.ndarra
     n_ranks = max(min(w.shape[1:]) for w in layers)
     ranks = np.arange(1, n_ranks + 1)
     svds = [np.linalg.svd(w.astype(np.float64), full_matrices=False) for w in layers]
+    layer_norms = [spectral_norm(w) for w in layers]
     distance = np.stack(
         [
             output_distance(
@@ -121,6 +126,7 @@ def truncation_distances(layers: list[np.ndarray], bits: int) -> tuple[np.ndarra
                     truncate(w, min(r, *w.shape[1:]), bits, svd)
                     for w, svd in zip(layers, svds, strict=True)
                 ],
+                layer_norms,
             )
             for r in ranks
         ],

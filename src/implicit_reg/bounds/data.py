@@ -15,14 +15,20 @@ seed 002, part 1 (the four postulates).
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 N_CLASSES = 10
+N_IMAGES = 1797
 PIXEL_MAX = 16.0
 
 VARIANTS = ("true_labels", "random_inputs", "half_random_inputs", "half_adversarial")
+#: Variants whose training images are (partly) random draws, not digits.
+RANDOM_INPUT_VARIANTS = ("random_inputs", "half_random_inputs")
 
 
 @dataclass(frozen=True)
@@ -43,11 +49,37 @@ class Digits:
     y_test: np.ndarray
 
 
+@functools.cache
+def digits_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """The 1,797 digits as ``(pixels, labels)``: float64 (1797, 64) in 0–16 and int64 (1797,).
+
+    Read from the copy of the UCI digits that ships inside scikit-learn
+    (``sklearn/datasets/data/digits.csv.gz``, the file `sklearn.datasets.load_digits`
+    reads: 64 pixel columns and the label) without importing scikit-learn, whose import
+    costs about a second per job; falls back to `load_digits` if the file is not where
+    it has always been. Cached: a job loads the data once.
+    """
+    spec = importlib.util.find_spec("sklearn")  # locates the package without importing it
+    locations = spec.submodule_search_locations if spec else None
+    path = Path(locations[0]) / "datasets" / "data" / "digits.csv.gz" if locations else None
+    if path is not None and path.is_file():
+        table = np.loadtxt(path, delimiter=",")
+        pixels, labels = table[:, :-1], table[:, -1].astype(np.int64)
+    else:  # pragma: no cover (a scikit-learn that moved its data file)
+        from sklearn.datasets import load_digits
+
+        digits = load_digits()
+        pixels, labels = digits.data, digits.target.astype(np.int64)
+    pixels.flags.writeable = labels.flags.writeable = False
+    return pixels, labels
+
+
 def load_split(n_train: int, split_seed: int) -> Digits:
-    """Load the bundled digits and split them by a permutation fixed by ``split_seed``.
+    """The bundled digits split by a permutation fixed by ``split_seed``.
 
     The split is the same for every job of a configuration, which is why it has its own
-    seed instead of the job's generator.
+    seed instead of the job's generator: the training images are
+    ``split_indices(n_train, split_seed)[0]``.
 
     Parameters
     ----------
@@ -55,16 +87,21 @@ def load_split(n_train: int, split_seed: int) -> Digits:
         Training set size ``m``; the remaining ``1797 - m`` images are the test set.
     split_seed : int
     """
-    from sklearn.datasets import load_digits
+    pixels, labels = digits_arrays()
+    train, test = split_indices(n_train, split_seed)
+    x = pixels / PIXEL_MAX
+    return Digits(x[train], labels[train], x[test], labels[test])
 
-    digits = load_digits()
-    x = digits.data / PIXEL_MAX
-    y = digits.target.astype(np.int64)
-    if not 0 < n_train < len(y):
-        raise ValueError(f"n_train must be in (0, {len(y)}), got {n_train}")
-    order = np.random.default_rng(split_seed).permutation(len(y))
-    train, test = order[:n_train], order[n_train:]
-    return Digits(x[train], y[train], x[test], y[test])
+
+def split_indices(n_train: int, split_seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the training and test images: ``permutation(1797)[:m]`` and the rest.
+
+    The permutation is ``numpy.random.default_rng(split_seed).permutation(1797)``.
+    """
+    if not 0 < n_train < N_IMAGES:
+        raise ValueError(f"n_train must be in (0, {N_IMAGES}), got {n_train}")
+    order = np.random.default_rng(split_seed).permutation(N_IMAGES)
+    return order[:n_train], order[n_train:]
 
 
 def features(x: np.ndarray, center: float) -> np.ndarray:

@@ -1,18 +1,23 @@
 """The two experiments of the bounds family: label corruption and the four postulates.
 
-One job = one grid point (a corruption level ``p`` or a postulate ``variant``) and trains
-all its trials together, then computes every bound right after training, so the tidy
-table holds each run's errors, losses, bounds and the quantities they bound.
+A ``corruption`` job is one corruption level ``p``; the ``postulates`` job trains every
+variant (``n_trials`` networks each). A job trains all its networks together (leading
+trial axis), then computes every bound right after training, so the tidy table holds each
+network's errors, losses, bounds and the losses they bound.
 
 The table has three kinds of rows, told apart by ``section``:
 
-- ``trajectory``: one row per (trial, checkpoint epoch) with training/test error and loss;
-- ``final``: one row per trial with the final errors, the norms, every bound, its
-  parameters (selected σ, margin, rank) and the measured test loss it bounds
-  (``<bound>_bound`` ≥ ``<bound>_test_loss`` must hold in every run); the
-  data-dependent prior bound (``pacbayes_datadep_*``) also records the test error of its
-  prior network and the size of its bound sample ``S_bound``;
-- ``rank``: one row per (trial, rank r) with the compression terms ``A_r``, ``B_r``.
+- ``trajectory``: one row per (network, checkpoint epoch) with training/test error and loss;
+- ``final``: one row per network with the final errors, the norms, every bound, its
+  parameters (selected σ, margin, rank), the loss it bounds on the clean test set
+  (``<bound>_test_loss``: Gibbs error of the posterior for PAC-Bayes) and on the
+  distribution of the training sample (``<bound>_population_loss``, `population_loss`;
+  NaN for a sample that is not i.i.d.), the sample sizes ``n_train`` and
+  ``pacbayes_datadep_m``, and ``label_noise``;
+- ``rank``: one row per (network, rank r) with the compression terms ``A_r``, ``B_r``.
+
+Every row carries ``trial`` (the network's index within its level or variant) and the
+level ``p`` or the ``variant``.
 
 References
 ----------
@@ -40,32 +45,30 @@ BOUNDS = (
     "pacbayes_optimized",
     "pacbayes_datadep",
 )
-# The bounds SCIENCE.md §F4 asks to compute for every network (the optimized posterior is
-# the extra goal of issue 5, by default computed for the true labels only; the
-# data-dependent prior bound its follow-up, by default computed for every p).
-GRID_BOUNDS = BOUNDS[:4]
 POSTERIOR_COLUMNS = ("bound", "sigma", "kl", "train_loss", "test_loss")
+#: 0–1 error of a predictor on an example whose label is uniform over the 10 classes.
+UNIFORM_LABEL_ERROR = 1.0 - 1.0 / data.N_CLASSES
 
 
-def train_networks(
-    params: dict, rng: np.random.Generator, make_set: Callable
-) -> tuple[data.Digits, np.ndarray, np.ndarray, tuple, mlp.TrainResult]:
+def train_networks(params: dict, rng: np.random.Generator, make_set: Callable, n_trials: int):
     """Build the training sets of all trials and train the networks.
 
     Parameters
     ----------
     params : dict
         One grid point of the experiment's configuration.
-    make_set : callable ``(digits, n_trials, center, rng) -> (x, y)``
+    make_set : callable ``(digits, center, rng) -> (x, y)``
+        Training inputs (T, m, 64) and labels (T, m) of all ``n_trials`` trials.
+    n_trials : int
+        T, the number of networks trained together.
 
     Returns
     -------
     digits, x, y, init, result
     """
     digits = data.load_split(params["n_train"], params["split_seed"])
-    n_trials = params["n_trials"]
     init = mlp.init_weights(rng, n_trials, digits.x_train.shape[1], params["width"], data.N_CLASSES)
-    x, y = make_set(digits, n_trials, params["center"], rng)
+    x, y = make_set(digits, params["center"], rng)
     x_test = data.features(digits.x_test, params["center"])
     result = mlp.train(
         *init,
@@ -171,9 +174,7 @@ def datadep_bound(params, init, x, y, x_test, y_test, rng) -> DataDependentBound
     post = params["posterior"]
     prior_rng = rng.spawn(1)[0]
     n_trials, m = y.shape
-    prior_idx, bound_idx = pacbayes.split_sample(
-        m, post["datadep_fraction"], n_trials, prior_rng
-    )
+    prior_idx, bound_idx = pacbayes.split_sample(m, post["datadep_fraction"], n_trials, prior_rng)
     rows = np.arange(n_trials)[:, None]
     prior = mlp.train(
         *init,
@@ -204,6 +205,25 @@ def datadep_bound(params, init, x, y, x_test, y_test, rng) -> DataDependentBound
     return DataDependentBound(opt, prior_idx, bound_idx, w_prior, prior.test_error[-1])
 
 
+def _subset(arrays, rows):
+    """Rows ``rows`` of every array of a (possibly nested) tuple."""
+    if isinstance(arrays, tuple):
+        return tuple(_subset(a, rows) for a in arrays)
+    return arrays[rows]
+
+
+def population_loss(clean_loss, uniform_loss, label_noise):
+    """Expected loss on the distribution the training sample was drawn from.
+
+    A label replaced with probability p by a uniform class gives
+    ``(1 − p)·L(y) + p·L(uniform label)`` exactly; for the 0–1 and Gibbs errors the
+    second term is ``0.9`` whatever the predictor. NaN where ``label_noise`` is NaN
+    (training sets that are not an i.i.d. sample of a test distribution).
+    """
+    p = np.asarray(label_noise, float)
+    return (1.0 - p) * np.asarray(clean_loss, float) + p * np.asarray(uniform_loss, float)
+
+
 def compute_bounds(
     params: dict,
     digits: data.Digits,
@@ -212,14 +232,28 @@ def compute_bounds(
     init: tuple,
     result: mlp.TrainResult,
     rng: np.random.Generator,
-    clean: bool = True,
+    clean: np.ndarray,
+    label_noise: np.ndarray,
 ) -> tuple[dict[str, np.ndarray], pd.DataFrame, dict[str, np.ndarray]]:
     """Every bound and measure for the trained networks of one grid point.
+
+    Parameters
+    ----------
+    clean : ndarray of bool, shape (T,)
+        Trials trained on true labels (for ``posterior.clean_only``).
+    label_noise : ndarray, shape (T,)
+        Fraction p of labels replaced by uniform ones in each trial's i.i.d. training
+        sample (0 for true labels), NaN when the sample is not i.i.d. from the test
+        distribution; gives the ``<bound>_population_loss`` columns, the loss each
+        bound is a bound on (`population_loss`).
 
     Returns
     -------
     final : dict of ndarray, each shape (T,)
-        Columns of the ``final`` rows.
+        Columns of the ``final`` rows: ``<bound>_bound``, ``<bound>_test_loss`` (on the
+        clean test set: the Monte Carlo Gibbs error for the PAC-Bayes bounds, the 0–1
+        error for the Frobenius bound, the ramp loss for the compression bound) and
+        ``<bound>_population_loss``.
     ranks : DataFrame
         Columns ``trial, rank, count_term, approx_term, compression_sum``.
     arrays : dict of ndarray
@@ -227,13 +261,13 @@ def compute_bounds(
         mean and the indices of ``S_prior`` and ``S_bound``.
 
     The posterior is optimized only when ``posterior.steps > 0`` and, if
-    ``posterior.clean_only``, only for a training set with true labels (``clean``); the
-    data-dependent prior bound (`datadep_bound`) only when
-    ``posterior.datadep_fraction > 0`` and, if ``posterior.datadep_clean_only``, only for
-    true labels. Columns of a bound that is not computed are NaN.
+    ``posterior.clean_only``, only for the ``clean`` trials; the data-dependent prior
+    bound (`datadep_bound`) only when ``posterior.datadep_fraction > 0`` and, if
+    ``posterior.datadep_clean_only``, only for the ``clean`` trials. Columns of a bound
+    that is not computed are NaN.
     """
     x_test = data.features(digits.x_test, params["center"])
-    m = y.shape[1]
+    n_trials, m = y.shape
     layers = [result.w1, result.w2]
     margin = np.asarray(params["margins"], float)
     _, logits = mlp.forward(result.w1, result.w2, x)
@@ -241,9 +275,13 @@ def compute_bounds(
     ramp = mlp.ramp_loss(mlp.margins(logits, y)[..., None], margin).mean(axis=1)
     ramp_test = mlp.ramp_loss(mlp.margins(logits_test, digits.y_test)[..., None], margin)
     ramp_test = ramp_test.mean(axis=1)
-    cols = np.arange(y.shape[0])
+    ramp_uniform = mlp.uniform_label_ramp_loss(logits_test, margin).mean(axis=1)
+    cols = np.arange(n_trials)
     delta, delta_mc = params["delta"], params["delta_mc"]
-    final: dict[str, np.ndarray] = {}
+    final: dict[str, np.ndarray] = {
+        "label_noise": np.asarray(label_noise, float),
+        "n_train": np.full(n_trials, m),
+    }
 
     # Compression at every margin (union bound over the margins); keep the best margin.
     cb = compression.compression_bound(
@@ -259,8 +297,12 @@ def compute_bounds(
     final["compression_bound"] = cb.bound[cols, best_g]
     final["compression_margin"] = margin[best_g]
     final["compression_rank"] = cb.best_rank[cols, best_g]
+    final["compression_full_rank"] = np.full(n_trials, cb.ranks[-1])
     final["compression_train_loss"] = ramp[cols, best_g]
     final["compression_test_loss"] = ramp_test[cols, best_g]
+    final["compression_population_loss"] = population_loss(
+        ramp_test[cols, best_g], ramp_uniform[cols, best_g], label_noise
+    )
     ranks = pd.DataFrame(
         {
             "trial": np.repeat(cols, len(cb.ranks)),
@@ -277,6 +319,9 @@ def compute_bounds(
     final["frobenius_bound"] = frob[cols, g_frob]
     final["frobenius_margin"] = margin[g_frob]
     final["frobenius_test_loss"] = mlp.error_rate(logits_test, digits.y_test)
+    final["frobenius_population_loss"] = population_loss(
+        final["frobenius_test_loss"], UNIFORM_LABEL_ERROR, label_noise
+    )
     x_frobenius = float(np.sqrt(np.square(x.astype(float)).sum(axis=(1, 2))).max())
     spec = ramp + norms.spectral_measure(layers, list(init), x_frobenius, margin, m)
     final["spectral_measure"] = spec.min(axis=1)
@@ -311,49 +356,74 @@ def compute_bounds(
     # PAC-Bayes with the posterior optimized against the bound (Dziugaite and Roy 2017).
     arrays: dict[str, np.ndarray] = {}
     post = params["posterior"]
-    if post["steps"] > 0 and (clean or not post["clean_only"]):
-        opt = optimize_posterior(params, weights, init, grid["kl"].sigma, x, y, x_test,
-                                 digits.y_test, rng)
-        final["pacbayes_optimized_bound"] = opt.bound
-        final["pacbayes_optimized_sigma"] = opt.prior_sigma
-        final["pacbayes_optimized_kl"] = opt.kl
-        final["pacbayes_optimized_train_loss"] = opt.train_gibbs
-        final["pacbayes_optimized_test_loss"] = opt.test_gibbs
+    for suffix in POSTERIOR_COLUMNS:
+        final[f"pacbayes_optimized_{suffix}"] = np.full(n_trials, np.nan)
+    rows = np.flatnonzero(clean) if post["clean_only"] else cols
+    if post["steps"] > 0 and rows.size:
+        opt = optimize_posterior(
+            params,
+            _subset(weights, rows),
+            _subset(init, rows),
+            grid["kl"].sigma[rows],
+            x[rows],
+            y[rows],
+            x_test,
+            digits.y_test,
+            rng,
+        )
+        for suffix, values in zip(
+            POSTERIOR_COLUMNS,
+            (opt.bound, opt.prior_sigma, opt.kl, opt.train_gibbs, opt.test_gibbs),
+            strict=True,
+        ):
+            final[f"pacbayes_optimized_{suffix}"][rows] = values
         arrays = {
+            "posterior_trials": rows,
             "posterior_mean_w1": opt.means[0],
             "posterior_mean_w2": opt.means[1],
             "posterior_std_w1": opt.stds[0],
             "posterior_std_w2": opt.stds[1],
         }
-    else:
-        for suffix in POSTERIOR_COLUMNS:
-            final[f"pacbayes_optimized_{suffix}"] = np.full(len(cols), np.nan)
 
     # PAC-Bayes with a prior learned on S_prior, certified on S_bound (last, so that the
     # other columns do not depend on whether it runs).
-    if post["datadep_fraction"] > 0 and (clean or not post["datadep_clean_only"]):
-        dd = datadep_bound(params, init, x, y, x_test, digits.y_test, rng)
-        final["pacbayes_datadep_bound"] = dd.bound.bound
-        final["pacbayes_datadep_sigma"] = dd.bound.prior_sigma
-        final["pacbayes_datadep_kl"] = dd.bound.kl
-        final["pacbayes_datadep_train_loss"] = dd.bound.train_gibbs
-        final["pacbayes_datadep_test_loss"] = dd.bound.test_gibbs
-        final["pacbayes_datadep_prior_test_error"] = dd.prior_test_error
-        final["pacbayes_datadep_m"] = np.full(len(cols), dd.bound_idx.shape[1])
+    for suffix in (*POSTERIOR_COLUMNS, "prior_test_error", "m"):
+        final[f"pacbayes_datadep_{suffix}"] = np.full(n_trials, np.nan)
+    rows = np.flatnonzero(clean) if post["datadep_clean_only"] else cols
+    if post["datadep_fraction"] > 0 and rows.size:
+        dd = datadep_bound(
+            params, _subset(init, rows), x[rows], y[rows], x_test, digits.y_test, rng
+        )
+        for suffix, values in zip(
+            (*POSTERIOR_COLUMNS, "prior_test_error", "m"),
+            (
+                dd.bound.bound,
+                dd.bound.prior_sigma,
+                dd.bound.kl,
+                dd.bound.train_gibbs,
+                dd.bound.test_gibbs,
+                dd.prior_test_error,
+                dd.bound_idx.shape[1],
+            ),
+            strict=True,
+        ):
+            final[f"pacbayes_datadep_{suffix}"][rows] = values
         arrays |= {
+            "datadep_trials": rows,
             "datadep_prior_index": dd.prior_idx,
             "datadep_bound_index": dd.bound_idx,
             "datadep_prior_w1": dd.prior_weights[0],
             "datadep_prior_w2": dd.prior_weights[1],
         }
-    else:
-        for suffix in (*POSTERIOR_COLUMNS, "prior_test_error", "m"):
-            final[f"pacbayes_datadep_{suffix}"] = np.full(len(cols), np.nan)
+    for bound in ("pacbayes_mcallester", "pacbayes_kl", "pacbayes_optimized", "pacbayes_datadep"):
+        final[f"{bound}_population_loss"] = population_loss(
+            final[f"{bound}_test_loss"], UNIFORM_LABEL_ERROR, label_noise
+        )
     return final, ranks, arrays
 
 
 def assemble_table(
-    point: dict,
+    columns: dict[str, np.ndarray],
     result: mlp.TrainResult,
     final: dict,
     ranks: pd.DataFrame,
@@ -364,8 +434,9 @@ def assemble_table(
 
     Parameters
     ----------
-    point : dict
-        Grid values of the point (e.g. ``{"p": 0.5}``), repeated as columns.
+    columns : dict of ndarray, each shape (T,)
+        Per-network columns that identify it: ``trial`` (the trial index within its
+        grid value) and the grid value (``p`` or ``variant``), repeated on every row.
     """
     n_ckpt, n_trials = result.train_error.shape
     steps_per_epoch = m // (batch_size if 0 < batch_size < m else m)
@@ -373,7 +444,7 @@ def assemble_table(
     trajectory = pd.DataFrame(
         {
             "section": "trajectory",
-            "trial": np.tile(np.arange(n_trials), n_ckpt),
+            "network": np.tile(np.arange(n_trials), n_ckpt),
             "epoch": np.repeat(result.checkpoints, n_trials),
             "rank": 0,
             "train_error": result.train_error.ravel(),
@@ -387,7 +458,7 @@ def assemble_table(
     summary = pd.DataFrame(
         {
             "section": "final",
-            "trial": np.arange(n_trials),
+            "network": np.arange(n_trials),
             "epoch": last,
             "step": last * steps_per_epoch,
             "rank": 0,
@@ -402,15 +473,16 @@ def assemble_table(
             **final,
         }
     )
-    rank_rows = ranks.assign(
+    rank_rows = ranks.rename(columns={"trial": "network"}).assign(
         section="rank",
         epoch=last,
         step=last * steps_per_epoch,
         diverged=result.diverged[ranks["trial"].to_numpy()],
     )
     table = pd.concat([trajectory, summary, rank_rows], ignore_index=True)
-    for key, value in point.items():
-        table.insert(0, key, value)
+    network = table.pop("network").to_numpy()
+    for key, values in reversed(columns.items()):
+        table.insert(0, key, np.asarray(values)[network])
     table["section"] = table["section"].astype("string")
     table["diverged"] = table["diverged"].astype(bool)
     for col in ("trial", "epoch", "step", "rank"):
@@ -418,42 +490,81 @@ def assemble_table(
     return table
 
 
-def simulate_point(
-    params: dict, rng: np.random.Generator, make_set: Callable, point: dict, clean: bool
+def simulate_networks(
+    params: dict,
+    rng: np.random.Generator,
+    make_set: Callable,
+    columns: dict[str, np.ndarray],
+    clean: np.ndarray,
+    label_noise: np.ndarray,
+    random_inputs: np.ndarray | None = None,
 ):
-    """Train, bound and tabulate one grid point; returns ``(table, arrays)``."""
-    digits, x, y, init, result = train_networks(params, rng, make_set)
-    final, ranks, post_arrays = compute_bounds(params, digits, x, y, init, result, rng, clean)
-    table = assemble_table(point, result, final, ranks, y.shape[1], params["batch_size"])
+    """Train, bound and tabulate the T networks of one job; returns ``(table, arrays)``.
+
+    ``arrays`` holds what an outsider needs to recompute every bound without this code:
+    the split (``train_index``, ``test_index`` into the 1,797 digits in scikit-learn's
+    order), each network's training labels (``labels``, T × m), the training inputs
+    (after the feature map) of the networks flagged in ``random_inputs``
+    (``random_inputs``, with their network indices ``random_inputs_networks``), the
+    initial and final weights, and the posteriors of the PAC-Bayes bounds.
+    """
+    n_trials = len(clean)
+    digits, x, y, init, result = train_networks(params, rng, make_set, n_trials)
+    final, ranks, post_arrays = compute_bounds(
+        params, digits, x, y, init, result, rng, clean, label_noise
+    )
+    table = assemble_table(columns, result, final, ranks, y.shape[1], params["batch_size"])
+    train_index, test_index = data.split_indices(params["n_train"], params["split_seed"])
     arrays = {
+        "train_index": train_index,
+        "test_index": test_index,
+        "labels": y,
         "w1": result.w1,
         "w2": result.w2,
         "w1_init": init[0],
         "w2_init": init[1],
+        **{f"column_{k}": np.asarray(v) for k, v in columns.items()},
         **post_arrays,
     }
+    if random_inputs is not None and random_inputs.any():
+        arrays["random_inputs_networks"] = np.flatnonzero(random_inputs)
+        arrays["random_inputs"] = x[random_inputs]
     return table, arrays
 
 
 def simulate_corruption(params: dict, rng: np.random.Generator):
     """Grid point ``p``: a fraction p of the training labels replaced by uniform labels."""
     p = float(params["p"])
+    n = params["n_trials"]
 
-    def make_set(digits, n_trials, center, rng):
-        return data.corrupted_training_set(digits, p, n_trials, center, rng)
+    def make_set(digits, center, rng):
+        return data.corrupted_training_set(digits, p, n, center, rng)
 
-    return simulate_point(params, rng, make_set, {"p": p}, clean=p == 0.0)
+    columns = {"p": np.full(n, p), "trial": np.arange(n)}
+    return simulate_networks(params, rng, make_set, columns, np.full(n, p == 0.0), np.full(n, p))
 
 
 def simulate_postulates(params: dict, rng: np.random.Generator):
-    """Grid point ``variant``: one of the four postulates' training sets."""
-    variant = str(params["variant"])
+    """The four postulates' training sets, ``n_trials`` networks each, trained together.
 
-    def make_set(digits, n_trials, center, rng):
-        return data.variant_training_set(digits, variant, n_trials, center, rng)
+    All variants of ``params["variants"]`` run in one job (the networks are batched along
+    the trial axis), so the postulates cost one job's fixed overhead.
+    """
+    variants = list(params["variants"])
+    n = params["n_trials"]
 
-    table, arrays = simulate_point(
-        params, rng, make_set, {"variant": variant}, clean=variant == "true_labels"
+    def make_set(digits, center, rng):
+        sets = [data.variant_training_set(digits, v, n, center, rng) for v in variants]
+        return tuple(np.concatenate(parts) for parts in zip(*sets, strict=True))
+
+    names = np.repeat(np.array(variants, dtype=object), n)
+    columns = {"variant": names, "trial": np.tile(np.arange(n), len(variants))}
+    # Only the true-label sample is i.i.d. from the (clean) test distribution.
+    noise = np.where(names == "true_labels", 0.0, np.nan)
+    random = np.isin(names, data.RANDOM_INPUT_VARIANTS)
+    table, arrays = simulate_networks(
+        params, rng, make_set, columns, names == "true_labels", noise, random
     )
     table["variant"] = table["variant"].astype("string")
+    arrays["column_variant"] = np.asarray(names, dtype=str)
     return table, arrays

@@ -72,13 +72,35 @@ def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[np.ndarray
     return -picked.mean(axis=-1), np.exp(log_probs)
 
 
+def subtract_one_hot(probs: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``probs − e_y`` in place (the cross-entropy gradient in the logits, times n).
+
+    Parameters
+    ----------
+    probs : ndarray, shape (T, n, k)
+    y : ndarray of int, shape (T, n) or (n,)
+    """
+    k = probs.shape[-1]
+    flat = probs.reshape(-1)
+    y = np.broadcast_to(y, probs.shape[:-1]).reshape(-1)
+    flat[np.arange(y.size) * k + y] -= 1.0
+    return probs
+
+
 def gradients(
-    w1: np.ndarray, w2: np.ndarray, x: np.ndarray, y: np.ndarray
+    w1: np.ndarray, w2: np.ndarray, x: np.ndarray, y: np.ndarray, work: dict | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cross-entropy and its gradients by backpropagation.
 
     With ``g = (softmax(f) − e_y)/n``: ``∇W₂ = gᵀ relu(z)`` and
     ``∇W₁ = ((g W₂) ⊙ 1[z > 0])ᵀ x``, summed over the examples of each trial.
+
+    Parameters
+    ----------
+    work : dict, optional
+        Workspace (`workspace`) holding the (T, n, h) temporaries and the
+        gradient of ``W₁`` across calls: the returned ``grad_w1`` is then overwritten by
+        the next call.
 
     Returns
     -------
@@ -86,19 +108,39 @@ def gradients(
     grad_w1 : ndarray, shape (T, h, d)
     grad_w2 : ndarray, shape (T, k, h)
     """
-    z, logits = forward(w1, w2, x)
-    loss, probs = softmax_cross_entropy(logits, y)
-    n = logits.shape[1]
-    y = np.broadcast_to(y, logits.shape[:-1])
-    g = probs
-    np.put_along_axis(g, y[..., None], np.take_along_axis(g, y[..., None], -1) - 1.0, -1)
-    g /= n
-    hidden = np.maximum(z, 0)
+    work = {} if work is None else work
+    n_trials, h = w1.shape[0], w1.shape[1]
+    shape = (n_trials, x.shape[-2], h)
+    dtype = np.result_type(x, w1)
+    z, hidden = workspace(work, "z", shape, dtype), workspace(work, "hidden", shape, dtype)
+    mask = workspace(work, "mask", shape, bool)
+    np.matmul(x, w1.transpose(0, 2, 1), out=z)
+    np.maximum(z, 0, out=hidden)
+    logits = hidden @ w2.transpose(0, 2, 1)
+    loss, g = softmax_cross_entropy(logits, y)
+    subtract_one_hot(g, y)
+    g /= logits.shape[1]
     grad_w2 = g.transpose(0, 2, 1) @ hidden
-    back = (g @ w2) * (z > 0)
-    xb = np.broadcast_to(x, (*back.shape[:2], x.shape[-1]))
-    grad_w1 = back.transpose(0, 2, 1) @ xb
+    back = np.matmul(g, w2, out=hidden)
+    np.greater(z, 0, out=mask)
+    back *= mask
+    if x.ndim == 2:
+        x = np.broadcast_to(x, (n_trials, *x.shape))
+    grad_w1 = np.matmul(back.transpose(0, 2, 1), x, out=workspace(work, "grad_w1", w1.shape, dtype))
     return loss, grad_w1, grad_w2
+
+
+def workspace(work: dict, name: str, shape: tuple, dtype=np.float32) -> np.ndarray:
+    """The array ``work[name]`` of ``shape`` and ``dtype``, allocated on first use.
+
+    Loops that run thousands of steps pass the same ``work`` dict, so their large
+    temporaries are allocated once instead of on every step (a fresh multi-megabyte
+    array costs page faults every time).
+    """
+    array = work.get(name)
+    if array is None or array.shape != tuple(shape) or array.dtype != dtype:
+        array = work[name] = np.empty(shape, dtype)
+    return array
 
 
 def error_rate(logits: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -125,6 +167,29 @@ def ramp_loss(margin: np.ndarray, gamma: float | np.ndarray) -> np.ndarray:
     In [0, 1], ≥ the 0–1 error, (1/γ)-Lipschitz in the margin.
     """
     return np.clip(1.0 - margin / gamma, 0.0, 1.0)
+
+
+def uniform_label_ramp_loss(logits: np.ndarray, gamma) -> np.ndarray:
+    """Ramp loss against a label drawn uniformly from the k classes, in expectation.
+
+    ``(1/k) Σ_j ℓ_γ(f_j − max_{i≠j} f_i)``: the margin of class j is ``f_j`` minus the
+    largest logit if j is not the argmax, minus the second largest if it is.
+
+    Parameters
+    ----------
+    logits : ndarray, shape (T, n, k)
+    gamma : ndarray, shape (G,)
+
+    Returns
+    -------
+    ndarray, shape (T, n, G)
+    """
+    top2 = np.sort(logits, axis=-1)[..., -2:]
+    first = logits.argmax(axis=-1)[..., None]
+    k = logits.shape[-1]
+    rival = np.where(np.arange(k) == first, top2[..., :1], top2[..., 1:])
+    margins = logits - rival
+    return ramp_loss(margins[..., None], np.asarray(gamma, float)).mean(axis=-2)
 
 
 @dataclass(frozen=True)
@@ -155,10 +220,75 @@ class TrainResult:
 
 
 def evaluate(w1, w2, x, y) -> tuple[np.ndarray, np.ndarray]:
-    """0–1 error and mean cross-entropy per trial on ``(x, y)``."""
-    _, logits = forward(w1, w2, x)
-    loss, _ = softmax_cross_entropy(logits, y)
-    return error_rate(logits, y), loss
+    """0–1 error and mean cross-entropy per trial on ``(x, y)``.
+
+    One trial at a time into one reused (n, h) buffer, so that the hidden layer stays in
+    cache; the arithmetic is that of `forward` and `softmax_cross_entropy`, trial by
+    trial (bit for bit the same numbers).
+
+    Parameters
+    ----------
+    w1 : ndarray, shape (T, h, d)
+    w2 : ndarray, shape (T, k, h)
+    x : ndarray, shape (T, n, d) or (n, d)
+    y : ndarray of int, shape (T, n) or (n,)
+
+    Returns
+    -------
+    error, loss : ndarray, shape (T,)
+    """
+    n_trials = w1.shape[0]
+    n = x.shape[-2]
+    y = np.broadcast_to(y, (n_trials, n))
+    error, loss = np.empty(n_trials), np.empty(n_trials)
+    hidden = np.empty((n, w1.shape[1]), np.result_type(x, w1))
+    for t in range(n_trials):
+        np.matmul(x[t] if x.ndim == 3 else x, w1[t].T, out=hidden)
+        np.maximum(hidden, 0, out=hidden)
+        logits = (hidden @ w2[t].T)[None]
+        loss[t] = softmax_cross_entropy(logits, y[t])[0][0]
+        error[t] = error_rate(logits, y[t])[0]
+    return error, loss
+
+
+def may_stop(w1, w2, x, y, stop_loss: float, chunk: int = 128) -> np.ndarray:
+    """Trials that may meet the stopping rule (0 training errors, mean loss ≤ ``stop_loss``).
+
+    A screen before `evaluate`: the examples are visited in chunks (all undecided trials
+    at once), and a trial is ruled out as soon as one example is misclassified by more
+    than the rounding of a float32 forward pass (its margin below ``−10⁻³·(1 + max|f|)``)
+    or the cross-entropy summed so far exceeds ``stop_loss·n`` by more than ``10⁻³`` per
+    example. Both can only happen if the full evaluation also fails the rule, so the
+    decisions of `train` are those of evaluating every example; a trial that is not
+    ruled out (or whose outputs are not finite) is evaluated in full.
+
+    Returns
+    -------
+    ndarray of bool, shape (T,)
+    """
+    n_trials = w1.shape[0]
+    n = x.shape[-2]
+    x = np.broadcast_to(x, (n_trials, n, x.shape[-1]))
+    y = np.broadcast_to(y, (n_trials, n))
+    maybe = np.ones(n_trials, dtype=bool)
+    open_ = np.arange(n_trials)
+    total = np.zeros(n_trials)
+    for start in range(0, n, chunk):
+        rows = slice(start, start + chunk)
+        _, logits = forward(w1[open_], w2[open_], x[open_, rows])
+        labels = y[open_, rows]
+        finite = np.isfinite(logits).all(axis=(1, 2))
+        tol = 1e-3 * (1.0 + np.abs(np.where(np.isfinite(logits), logits, 0)).max(axis=(1, 2)))
+        wrong = (margins(logits, labels) < -tol[:, None]).any(axis=1)
+        loss, _ = softmax_cross_entropy(logits, labels)
+        total[open_] += loss * logits.shape[1]
+        over = total[open_] > stop_loss * n + 1e-3 * min(start + chunk, n)
+        ruled_out = finite & (wrong | over)
+        maybe[open_[ruled_out]] = False
+        open_ = open_[finite & ~ruled_out]
+        if not open_.size:
+            break
+    return maybe
 
 
 def train(
@@ -206,34 +336,55 @@ def train(
     n_trials, m = y.shape
     batch = m if batch_size <= 0 or batch_size >= m else batch_size
     n_batches = m // batch  # the incomplete last batch of an epoch is dropped
-    rows = np.arange(n_trials)[:, None]
     history = np.zeros((4, len(checkpoints), n_trials))
     active = np.ones(n_trials, dtype=bool)
     diverged = np.zeros(n_trials, dtype=bool)
     epochs_trained = np.zeros(n_trials, dtype=np.int64)
+    train_err, train_loss = np.zeros(n_trials), np.zeros(n_trials)
     record = {int(c): i for i, c in enumerate(checkpoints)}
+    all_idx = np.tile(np.arange(m), (n_trials, 1))
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         for epoch in range(int(checkpoints[-1]) + 1):
-            if epoch > 0 and active.any():
-                start1, start2 = w1.copy(), w2.copy()
-                step = (lr * active).astype(w1.dtype)[:, None, None]
-                order = rng.permuted(np.tile(np.arange(m), (n_trials, 1)), axis=1)
+            # Every trial draws its order (the random stream does not depend on which
+            # trials are still training); only the active ones are updated and evaluated.
+            order = rng.permuted(all_idx, axis=1) if epoch > 0 else None
+            act = np.flatnonzero(active)
+            if epoch > 0 and act.size:
+                start1, start2 = w1[act], w2[act]
+                a1, a2 = start1.copy(), start2.copy()
+                xa, ya = (x[act], y[act]) if act.size < n_trials else (x, y)
+                rows = np.arange(act.size)[:, None]
+                work: dict = {}
                 for b in range(n_batches):
-                    idx = order[:, b * batch : (b + 1) * batch]
-                    _, g1, g2 = gradients(w1, w2, x[rows, idx], y[rows, idx])
-                    w1 -= step * g1
-                    w2 -= step * g2
-                epochs_trained[active] = epoch
-            train_err, train_loss = evaluate(w1, w2, x, y)
-            if epoch > 0 and active.any():
-                bad = active & ~(np.isfinite(train_loss) & np.isfinite(w1).all(axis=(1, 2)))
+                    idx = order[act, b * batch : (b + 1) * batch]
+                    _, g1, g2 = gradients(a1, a2, xa[rows, idx], ya[rows, idx], work)
+                    g1 *= np.float32(lr)
+                    g2 *= np.float32(lr)
+                    a1 -= g1
+                    a2 -= g2
+                w1[act], w2[act] = a1, a2
+                epochs_trained[act] = epoch
+            if epoch == 0:
+                train_err, train_loss = evaluate(w1, w2, x, y)
+            elif act.size:
+                # Between checkpoints only the stopping rule needs the training error and
+                # loss: trials that cannot stop are screened out (exactly, `may_stop`).
+                err_a, loss_a = train_err[act], train_loss[act]
+                full = np.isfinite(a1).all(axis=(1, 2)) & np.isfinite(a2).all(axis=(1, 2))
+                full = ~full | (epoch in record) | may_stop(a1, a2, xa, ya, stop_loss)
+                if full.any():
+                    err_a[full], loss_a[full] = evaluate(a1[full], a2[full], xa[full], ya[full])
+                err_a[~full], loss_a[~full] = np.nan, np.inf
+                bad = ~(np.isfinite(loss_a[full]) & np.isfinite(a1[full]).all(axis=(1, 2)))
+                bad = np.isin(np.arange(act.size), np.flatnonzero(full)[bad])
                 if bad.any():
                     # Restore the last finite weights: the trial is recorded as diverged.
-                    w1[bad], w2[bad] = start1[bad], start2[bad]
-                    diverged |= bad
-                    epochs_trained[bad] = epoch - 1
-                    train_err, train_loss = evaluate(w1, w2, x, y)
-                active &= ~bad
+                    w1[act[bad]], w2[act[bad]] = start1[bad], start2[bad]
+                    diverged[act[bad]] = True
+                    epochs_trained[act[bad]] = epoch - 1
+                    err_a[bad], loss_a[bad] = evaluate(start1[bad], start2[bad], xa[bad], ya[bad])
+                train_err[act], train_loss[act] = err_a, loss_a
+                active[act[bad]] = False
                 active &= ~((train_err == 0) & (train_loss <= stop_loss))
             done = not active.any()
             if epoch in record or done:

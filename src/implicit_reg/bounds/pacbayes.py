@@ -42,7 +42,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from implicit_reg.bounds.mlp import softmax_cross_entropy
+from implicit_reg.bounds.mlp import softmax_cross_entropy, subtract_one_hot, workspace
+from implicit_reg.bounds.sampling import standard_normal
 
 LN2 = np.log(2.0)
 
@@ -86,26 +87,42 @@ def isotropic_kl(dist_sq, n_params: int, var_post, var_prior):
 def diagonal_kl(means, variances, prior_means, prior_var) -> np.ndarray:
     """KL of ``N(μ, diag(s))`` from ``N(θ₀, λI)``, summed over parameter blocks.
 
-    ``½ Σ_k [s_k/λ + (μ_k − θ₀_k)²/λ − 1 + ln λ − ln s_k]``.
+    ``½ Σ_k [s_k/λ + (μ_k − θ₀_k)²/λ − 1 + ln λ − ln s_k]``, evaluated in float64 from the
+    three sums ``Σ s_k``, ``Σ (μ_k − θ₀_k)²`` and ``Σ ln s_k`` (`kl_from_sums`).
 
     Parameters
     ----------
     means, variances, prior_means : sequence of ndarray, each shape (T, ...)
         One entry per weight matrix.
-    prior_var : ndarray, shape (T,)
+    prior_var : ndarray, shape (T,) or (J, T)
+        One prior variance per trial, or a grid of J of them.
 
     Returns
     -------
-    ndarray, shape (T,)
+    ndarray, shape of ``prior_var``
     """
-    lam = np.asarray(prior_var, float)
-    total = 0.0
+    return kl_from_sums(*kl_sums(means, variances, prior_means), prior_var)
+
+
+def kl_sums(means, variances, prior_means) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """``(Σ s_k, Σ (μ_k − θ₀_k)², Σ ln s_k, r)`` per trial in float64, r parameters."""
+    sum_s = sum_dist = sum_log = 0.0
+    n_params = 0
     for mu, s, mu0 in zip(means, variances, prior_means, strict=True):
-        axes = tuple(range(1, mu.ndim))
-        lam_b = lam.reshape((-1,) + (1,) * (mu.ndim - 1))
-        term = s / lam_b + (mu - mu0) ** 2 / lam_b - 1.0 + np.log(lam_b) - np.log(s)
-        total = total + 0.5 * term.sum(axis=axes, dtype=float)
-    return total
+        flat = (-1, int(np.prod(mu.shape[1:])))
+        diff = (mu.astype(np.float64) - mu0).reshape(flat)
+        s64 = np.broadcast_to(s, mu.shape).astype(np.float64).reshape(flat)
+        sum_s = sum_s + s64.sum(axis=1)
+        sum_dist = sum_dist + np.vecdot(diff, diff)
+        sum_log = sum_log + np.log(s64).sum(axis=1)
+        n_params += flat[1]
+    return sum_s, sum_dist, sum_log, n_params
+
+
+def kl_from_sums(sum_s, sum_dist, sum_log, n_params: int, prior_var) -> np.ndarray:
+    """``½ [(Σs + Σ(μ − θ₀)²)/λ − r + r ln λ − Σ ln s]``: the diagonal KL for each λ."""
+    lam = np.asarray(prior_var, float)
+    return 0.5 * ((sum_s + sum_dist) / lam - n_params + n_params * np.log(lam) - sum_log)
 
 
 # --------------------------------------------------------------------------------------
@@ -173,9 +190,19 @@ def kl_form_bound(emp_loss, kl, m: int, delta):
 # Monte Carlo estimate of the Gibbs error
 
 
+def _per_trial_std(variance, n_trials: int):
+    """``√s`` as a per-trial scalar if ``s`` is isotropic (a scalar or one value per trial)."""
+    v = np.asarray(variance, np.float32)
+    if v.size == 1:
+        return np.full(n_trials, np.sqrt(v.reshape(())), np.float32)
+    if v.size == n_trials:
+        return np.sqrt(v.reshape(n_trials))
+    return None
+
+
 def gibbs_error(
     means: tuple[np.ndarray, np.ndarray],
-    variances: tuple[np.ndarray, np.ndarray],
+    variances: tuple,
     x: np.ndarray,
     y: np.ndarray,
     n_samples: int,
@@ -186,12 +213,15 @@ def gibbs_error(
     Local reparameterization (module docstring): per example and draw,
     ``z = μ₁x + √(s₁ x²) ⊙ ξ``, ``o = μ₂ relu(z) + √(s₂ relu(z)²) ⊙ ζ`` with independent
     standard normal ξ, ζ, which is exactly the law of ``(W₁x, W₂ relu(W₁x))`` for one
-    input.
+    input. For an isotropic block (``s = σ²``) the standard deviations are ``σ‖x‖`` and
+    ``σ‖relu(z)‖``. The normals come from `sampling.standard_normal`; the loop runs over
+    trials and draws with one (n, h) buffer, which stays in cache.
 
     Parameters
     ----------
     means : (ndarray (T, h, d), ndarray (T, k, h))
-    variances : same shapes as ``means`` (or broadcastable, e.g. (T, 1, 1))
+    variances : pair of arrays shaped like ``means``, or isotropic: scalars or per-trial
+        arrays of T values (e.g. shape (T,) or (T, 1, 1))
     x : ndarray, shape (T, n, d) or (n, d)
     y : ndarray of int, shape (T, n) or (n,)
     n_samples : int
@@ -205,19 +235,34 @@ def gibbs_error(
         ``n_samples · n``, the number of independent draws behind ``error``.
     """
     (mu1, mu2), (s1, s2) = means, variances
-    s1 = np.broadcast_to(s1, mu1.shape).astype(np.float32)
-    s2 = np.broadcast_to(s2, mu2.shape).astype(np.float32)
-    mean_z = x @ mu1.transpose(0, 2, 1)
-    sd_z = np.sqrt(np.square(x) @ s1.transpose(0, 2, 1))
-    y = np.broadcast_to(y, mean_z.shape[:-1])
-    wrong = np.zeros(mean_z.shape[0])
-    for _ in range(n_samples):
-        hidden = np.maximum(mean_z + sd_z * rng.standard_normal(mean_z.shape, np.float32), 0)
-        mean_o = hidden @ mu2.transpose(0, 2, 1)
-        sd_o = np.sqrt(np.square(hidden) @ s2.transpose(0, 2, 1))
-        logits = mean_o + sd_o * rng.standard_normal(mean_o.shape, np.float32)
-        wrong += (logits.argmax(axis=-1) != y).sum(axis=-1)
-    n = mean_z.shape[1]
+    n_trials, h, k = mu1.shape[0], mu1.shape[1], mu2.shape[1]
+    n = x.shape[-2]
+    iso1, iso2 = _per_trial_std(s1, n_trials), _per_trial_std(s2, n_trials)
+    y = np.broadcast_to(y, (n_trials, n))
+    hidden = np.empty((n, h), np.float32)
+    noise_o = np.empty((n, k), np.float32)
+    wrong = np.zeros(n_trials)
+    for t in range(n_trials):
+        xt = (x[t] if x.ndim == 3 else x).astype(np.float32, copy=False)
+        mean_z = xt @ mu1[t].T
+        if iso1 is not None:
+            sd_z = iso1[t] * np.sqrt(np.vecdot(xt, xt))[:, None]
+        else:
+            sd_z = np.sqrt(np.square(xt) @ np.asarray(s1[t], np.float32).T)
+        s2t = None if iso2 is not None else np.asarray(s2[t], np.float32).T
+        for _ in range(n_samples):
+            standard_normal(rng, (n, h), out=hidden)
+            hidden *= sd_z
+            hidden += mean_z
+            np.maximum(hidden, 0, out=hidden)
+            logits = hidden @ mu2[t].T
+            if iso2 is not None:
+                sd_o = iso2[t] * np.sqrt(np.vecdot(hidden, hidden))[:, None]
+            else:
+                np.square(hidden, out=hidden)
+                sd_o = np.sqrt(hidden @ s2t)
+            logits += sd_o * standard_normal(rng, (n, k), out=noise_o)
+            wrong[t] += np.count_nonzero(logits.argmax(axis=-1) != y[t])
     return wrong / (n_samples * n), n_samples * n
 
 
@@ -314,7 +359,7 @@ def sigma_grid_bounds(
 # Optimized posterior (Dziugaite and Roy 2017)
 
 
-def stochastic_gradients(means, variances, x, y, xi, zeta):
+def stochastic_gradients(means, variances, x, y, xi, zeta, *, scale=1.0, out=None, work=None):
     """Cross-entropy of the locally reparameterized network and its gradients.
 
     Forward: ``a = μ₁x``, ``q₁ = s₁x²``, ``z = a + √q₁ ⊙ ξ``, ``h = relu(z)``,
@@ -331,31 +376,60 @@ def stochastic_gradients(means, variances, x, y, xi, zeta):
     xi : ndarray, shape (T, b, h)
     zeta : ndarray, shape (T, b, k)
         The standard normal noise (an argument so that tests can fix it).
+    scale : float
+        The gradients returned are those of ``scale · loss``.
+    out : tuple of 4 ndarrays, optional
+        Arrays (or views) shaped like ``μ₁, μ₂, s₁, s₂`` that receive the gradients.
+    work : dict, optional
+        Workspace of the (T, b, h) temporaries (`mlp.workspace`), reused across calls.
 
     Returns
     -------
     loss : ndarray, shape (T,)
     grads : tuple of 4 ndarrays
-        Gradients with respect to ``μ₁, μ₂, s₁, s₂``.
+        Gradients of ``scale · loss`` with respect to ``μ₁, μ₂, s₁, s₂``.
     """
     (mu1, mu2), (s1, s2) = means, variances
+    out = out or (None,) * 4
+    work = {} if work is None else work
+    big = xi.shape  # (T, b, h): every buffer of this shape is reused across calls
+    dtype = np.result_type(x, xi, mu1, s1)
+    sd1, z, h, h2, dz = (
+        workspace(work, name, big, dtype) for name in ("sd1", "z", "h", "h2", "dz")
+    )
+    mask = workspace(work, "mask", big, bool)
     x2 = np.square(x)
-    sd1 = np.sqrt(x2 @ s1.transpose(0, 2, 1) + 1e-30)
-    z = x @ mu1.transpose(0, 2, 1) + sd1 * xi
-    h = np.maximum(z, 0)
-    h2 = np.square(h)
-    sd2 = np.sqrt(h2 @ s2.transpose(0, 2, 1) + 1e-30)
-    o = h @ mu2.transpose(0, 2, 1) + sd2 * zeta
-    loss, probs = softmax_cross_entropy(o, y)
-    g = probs
-    np.put_along_axis(g, y[..., None], np.take_along_axis(g, y[..., None], -1) - 1.0, -1)
-    g /= o.shape[1]
-    dq2 = g * zeta / (2 * sd2)
-    grad_mu2 = g.transpose(0, 2, 1) @ h
-    grad_s2 = dq2.transpose(0, 2, 1) @ h2
-    dz = (g @ mu2 + 2 * h * (dq2 @ s2)) * (z > 0)
-    grad_mu1 = dz.transpose(0, 2, 1) @ x
-    grad_s1 = (dz * xi / (2 * sd1)).transpose(0, 2, 1) @ x2
+    np.matmul(x2, s1.transpose(0, 2, 1), out=sd1)
+    sd1 += 1e-30
+    np.sqrt(sd1, out=sd1)
+    np.matmul(x, mu1.transpose(0, 2, 1), out=z)
+    np.multiply(sd1, xi, out=h)
+    z += h
+    np.maximum(z, 0, out=h)
+    np.square(h, out=h2)
+    sd2 = h2 @ s2.transpose(0, 2, 1)
+    sd2 += 1e-30
+    np.sqrt(sd2, out=sd2)
+    o = sd2 * zeta
+    o += h @ mu2.transpose(0, 2, 1)
+    loss, g = softmax_cross_entropy(o, y)
+    subtract_one_hot(g, y)
+    g *= scale / o.shape[1]
+    dq2 = g * zeta  # 2 ∂L/∂q₂ = g ⊙ ζ / √q₂
+    dq2 /= sd2
+    grad_mu2 = np.matmul(g.transpose(0, 2, 1), h, out=out[1])
+    grad_s2 = np.matmul(dq2.transpose(0, 2, 1), h2, out=out[3])
+    grad_s2 *= 0.5
+    np.matmul(dq2, s2, out=dz)
+    dz *= h
+    dz += np.matmul(g, mu2, out=h2)
+    np.greater(z, 0, out=mask)
+    dz *= mask
+    grad_mu1 = np.matmul(dz.transpose(0, 2, 1), x, out=out[0])
+    dz *= xi
+    sd1 *= 2.0
+    dz /= sd1
+    grad_s1 = np.matmul(dz.transpose(0, 2, 1), x2, out=out[2])
     return loss, (grad_mu1, grad_mu2, grad_s1, grad_s2)
 
 
@@ -472,64 +546,64 @@ def optimized_bound(
     n_trials, m = y.shape
     j_grid = len(prior_vars)
     const = np.log(2.0 * m * j_grid / delta)
-    rho0 = np.log(np.asarray(sigma0, np.float32)).reshape(-1, 1, 1)
-    params = [
-        weights[0].astype(np.float32).copy(),
-        weights[1].astype(np.float32).copy(),
-        np.broadcast_to(rho0, weights[0].shape).astype(np.float32).copy(),
-        np.broadcast_to(rho0, weights[1].shape).astype(np.float32).copy(),
-        (2.0 * np.log(np.asarray(sigma0, float))).copy(),
-    ]
-    moments = [(np.zeros_like(p), np.zeros_like(p)) for p in params]
-    batch = min(batch_size, m) if batch_size > 0 else m
+    post = _Posterior(weights, prior_mean, sigma0)
     rows = np.arange(n_trials)[:, None]
-    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    batch = min(batch_size, m) if batch_size > 0 else m
     h, k = weights[1].shape[2], weights[1].shape[1]
+    adam = _Adam(post.theta.shape, lr)
+    adam_lam = _Adam(post.log_lam.shape, lr)
+    noise = np.empty((n_trials, batch, h + k), np.float32)
+    diff = np.empty_like(post.mu)
+    work: dict = {}
+    n_par = post.mu.shape[1]
+    all_idx = np.tile(np.arange(m), (n_trials, 1))
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for t in range(1, steps + 1):
-            mu1, mu2, rho1, rho2, log_lam = params
-            s1, s2 = np.exp(2 * rho1), np.exp(2 * rho2)
-            idx = rng.permuted(np.tile(np.arange(m), (n_trials, 1)), axis=1)[:, :batch]
-            xi = rng.standard_normal((n_trials, batch, h), np.float32)
-            zeta = rng.standard_normal((n_trials, batch, k), np.float32)
-            _, (g_mu1, g_mu2, g_s1, g_s2) = stochastic_gradients(
-                (mu1, mu2), (s1, s2), x[rows, idx], y[rows, idx], xi, zeta
+        for _ in range(steps):
+            post.update_variances()
+            idx = rng.permuted(all_idx, axis=1)[:, :batch]
+            standard_normal(rng, noise.shape, out=noise, exact_tails=False)
+            stochastic_gradients(
+                post.means(),
+                post.variances(),
+                x[rows, idx],
+                y[rows, idx],
+                noise[..., :h],
+                noise[..., h:],
+                scale=1.0 / LN2,
+                out=post.gradient_views(),
+                work=work,
             )
-            lam = np.exp(log_lam)
-            kl = diagonal_kl((mu1, mu2), (s1, s2), prior_mean, lam)
+            # KL(Q ‖ N(w_P, λI)) from three sums (float32 inside the loop).
+            np.subtract(post.mu, post.prior, out=diff)
+            dist = np.vecdot(diff, diff).astype(float)
+            sum_s = post.s.sum(axis=1, dtype=np.float32).astype(float)
+            sum_rho = post.rho.sum(axis=1, dtype=np.float32).astype(float)
+            lam = np.exp(post.log_lam)
+            kl = 0.5 * ((sum_s + dist) / lam - n_par + n_par * post.log_lam - 2.0 * sum_rho)
             # d/dKL of √((KL + c)/(2(m−1))) is 1/(4(m−1)·√(...)).
             weight = 1.0 / (4.0 * (m - 1) * np.sqrt((kl + const) / (2.0 * (m - 1))))
-            wb = weight.reshape(-1, 1, 1).astype(np.float32)
-            lam_b = lam.reshape(-1, 1, 1).astype(np.float32)
-            dist = sum(
-                ((p - p0).astype(float) ** 2).sum(axis=(1, 2))
-                for p, p0 in zip((mu1, mu2), prior_mean, strict=True)
-            )
-            n_par = mu1[0].size + mu2[0].size
-            sum_s = s1.sum(axis=(1, 2), dtype=float) + s2.sum(axis=(1, 2), dtype=float)
-            grads = [
-                g_mu1 / LN2 + wb * (mu1 - prior_mean[0]) / lam_b,
-                g_mu2 / LN2 + wb * (mu2 - prior_mean[1]) / lam_b,
-                2 * s1 * g_s1 / LN2 + wb * (s1 / lam_b - 1.0),
-                2 * s2 * g_s2 / LN2 + wb * (s2 / lam_b - 1.0),
-                weight * 0.5 * (n_par - (sum_s + dist) / lam),
-            ]
-            for p, g, (m1, m2) in zip(params, grads, moments, strict=True):
-                m1 *= beta1
-                m1 += (1 - beta1) * g
-                m2 *= beta2
-                m2 += (1 - beta2) * np.square(g)
-                p -= lr * (m1 / (1 - beta1**t)) / (np.sqrt(m2 / (1 - beta2**t)) + eps)
-    mu1, mu2, rho1, rho2, _ = params
+            ratio = (weight / lam).astype(np.float32)[:, None]
+            # ∂/∂μ: ∂L/∂μ/ln 2 + w(μ − w_P)/λ;  ∂/∂ρ = 2s ∂/∂s: s(2∂L/∂s/ln 2 + w/λ) − w.
+            diff *= ratio
+            post.grad_mu += diff
+            post.grad_rho *= 2.0
+            post.grad_rho += ratio
+            post.grad_rho *= post.s
+            post.grad_rho -= weight.astype(np.float32)[:, None]
+            grad_lam = weight * 0.5 * (n_par - (sum_s + dist) / lam)
+            adam.step(post.theta, post.grad)
+            adam_lam.step(post.log_lam, grad_lam)
+    mu1, mu2 = (np.array(a) for a in post.means())
+    rho1, rho2 = (np.array(a) for a in post.rho_views())
+    rho0 = post.rho0
     # A trial whose optimization left the finite range falls back to its start (weights, σ₀).
-    bad = ~np.all([np.isfinite(p).all(axis=(1, 2)) for p in params[:4]], axis=0)
+    bad = ~np.all([np.isfinite(p).all(axis=(1, 2)) for p in (mu1, mu2, rho1, rho2)], axis=0)
     if bad.any():
         mu1[bad], mu2[bad] = weights[0][bad], weights[1][bad]
         rho1[bad], rho2[bad] = rho0[bad], rho0[bad]
     s1, s2 = np.exp(2 * rho1), np.exp(2 * rho2)
-    kl_grid = np.stack(
-        [diagonal_kl((mu1, mu2), (s1, s2), prior_mean, np.full(n_trials, v)) for v in prior_vars]
-    )
+    sums = kl_sums((mu1, mu2), (s1, s2), prior_mean)
+    kl_grid = kl_from_sums(*sums, np.asarray(prior_vars, float)[:, None])
     best = np.nanargmin(kl_grid, axis=0)
     kl = kl_grid[best, np.arange(n_trials)]
     train, n_draws = gibbs_error((mu1, mu2), (s1, s2), x, y, n_samples, rng)
@@ -545,3 +619,89 @@ def optimized_bound(
         means=(mu1, mu2),
         stds=(np.sqrt(s1), np.sqrt(s2)),
     )
+
+
+class _Posterior:
+    """Parameters ``(μ₁, μ₂, ρ₁, ρ₂)`` of ``Q = N(μ, diag(e^{2ρ}))`` in one flat buffer.
+
+    ``theta`` has shape (T, 2r) = ``[μ₁ | μ₂ | ρ₁ | ρ₂]`` per trial (r parameters), so
+    that the Adam update is a handful of passes over one array; the weight matrices are
+    views of it. ``grad`` has the same layout; ``s = e^{2ρ}`` is kept in its own buffer.
+    """
+
+    def __init__(self, weights, prior_mean, sigma0):
+        (w1, w2), n_trials = weights, weights[0].shape[0]
+        self.shapes = (w1.shape[1:], w2.shape[1:])
+        self.sizes = (int(np.prod(self.shapes[0])), int(np.prod(self.shapes[1])))
+        r = sum(self.sizes)
+        self.rho0 = np.log(np.asarray(sigma0, np.float32)).reshape(-1, 1, 1)
+        self.theta = np.empty((n_trials, 2 * r), np.float32)
+        self.grad = np.empty_like(self.theta)
+        self.s = np.empty((n_trials, r), np.float32)
+        self.mu, self.rho = self.theta[:, :r], self.theta[:, r:]
+        self.grad_mu, self.grad_rho = self.grad[:, :r], self.grad[:, r:]
+        self.mu[:] = np.concatenate([w.reshape(n_trials, -1) for w in weights], axis=1)
+        self.rho[:] = self.rho0.reshape(-1, 1)
+        self.prior = np.concatenate(
+            [np.asarray(w, np.float32).reshape(n_trials, -1) for w in prior_mean], axis=1
+        )
+        self.log_lam = 2.0 * np.log(np.asarray(sigma0, float)).reshape(n_trials)
+
+    def _split(self, flat):
+        n1 = self.sizes[0]
+        n_trials = flat.shape[0]
+        return (
+            flat[:, :n1].reshape(n_trials, *self.shapes[0]),
+            flat[:, n1:].reshape(n_trials, *self.shapes[1]),
+        )
+
+    def update_variances(self) -> None:
+        np.multiply(self.rho, 2.0, out=self.s)
+        np.exp(self.s, out=self.s)
+
+    def means(self):
+        return self._split(self.mu)
+
+    def rho_views(self):
+        return self._split(self.rho)
+
+    def variances(self):
+        return self._split(self.s)
+
+    def gradient_views(self):
+        return (*self._split(self.grad_mu), *self._split(self.grad_rho))
+
+
+class _Adam:
+    """Adam (Kingma and Ba 2015, Algorithm 1; β₁ = 0.9, β₂ = 0.999, ε = 1e-8) in place.
+
+    The moments are stored divided by ``1 − β``: ``M ← β₁M + g``, ``V ← β₂V + g²`` (so
+    ``m = (1 − β₁)M``, ``v = (1 − β₂)V``), and the bias-corrected step
+    ``η m̂/(√v̂ + ε)`` is written ``c_t M/(√V + ε_t)`` with
+    ``c_t = η(1 − β₁)/(1 − β₁ᵗ)·√((1 − β₂ᵗ)/(1 − β₂))`` and ``ε_t = ε√((1 − β₂ᵗ)/(1 − β₂))``:
+    the same update in ten passes over the parameters.
+    """
+
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+
+    def __init__(self, shape, lr: float):
+        self.lr, self.t = lr, 0
+        dtype = np.float32 if len(shape) > 1 else float
+        self.m, self.v = np.zeros(shape, dtype), np.zeros(shape, dtype)
+        self.tmp = np.empty(shape, dtype)
+
+    def step(self, param: np.ndarray, grad: np.ndarray) -> None:
+        self.t += 1
+        b1, b2 = self.beta1, self.beta2
+        root = np.sqrt((1.0 - b2**self.t) / (1.0 - b2))
+        coef = self.lr * (1.0 - b1) / (1.0 - b1**self.t) * root
+        self.m *= b1
+        self.m += grad
+        np.square(grad, out=self.tmp)
+        self.v *= b2
+        self.v += self.tmp
+        np.sqrt(self.v, out=self.tmp)
+        self.tmp += self.eps * root
+        np.divide(self.m, self.tmp, out=self.tmp)
+        self.tmp *= coef
+        param -= self.tmp

@@ -1,0 +1,366 @@
+"""Claims of the bounds family, computed from its trial-level tables (SCIENCE.md §F4).
+
+Three groups:
+
+- the postulates of Zhang et al. (2017): training and test errors of the simulated
+  networks against the paper's findings (all ``kind = claim``);
+- every bound is ≥ the loss it bounds. A bound on a loss in [0, 1] that is ≥ 1 holds by
+  construction, so the comparison is a claim only over the runs where the bound is
+  below 1; a bound that is ≥ 1 in every run gives a consistency check instead. The loss
+  is the one the theorem is about: the expected loss on the distribution the training
+  sample was drawn from (`experiments.population_loss`; for label corruption p the
+  test labels are corrupted in expectation), for the PAC-Bayes bounds the Gibbs error
+  of their posterior (Monte Carlo over posterior draws on the test set);
+- bounds grow with p, claimed only over the corruption levels where the bound is
+  informative (the upper 95% limit of its mean is below its cap ``1 − 1/m``; closer to
+  1 than one example of its sample, a bound is saturated and any growth is not
+  evidence), with each increment required to be positive beyond its one-sided 95%
+  confidence limit (pooled-variance t); the norm-based capacity measures (the
+  Frobenius bound's value and the spectral measure, vacuous as bounds) are claimed to
+  grow with p as measures.
+
+A bound is *informative* (non-vacuous) when it is below ``1 − 1/m``, m the size of the
+sample it is computed on: a bound within one example's weight of 1 (e.g. the kl-inverse
+bound ``1 − 10⁻⁸`` of a network fitted to random labels) only restates that a loss is at
+most 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from scipy.special import stdtrit
+
+from implicit_reg.bounds.data import N_CLASSES
+from implicit_reg.bounds.experiments import BOUNDS
+from implicit_reg.claims import Claim
+
+FAMILY = "bounds"
+CHANCE_ERROR = 1.0 - 1.0 / N_CLASSES
+BOUND_LABELS = {
+    "compression": "compression bound (ramp loss)",
+    "frobenius": "Frobenius-norm margin bound (0-1 error)",
+    "pacbayes_mcallester": "PAC-Bayes McAllester bound (Gibbs 0-1 error)",
+    "pacbayes_kl": "PAC-Bayes kl-inverse bound (Gibbs 0-1 error)",
+    "pacbayes_optimized": "PAC-Bayes bound of the optimized posterior (Gibbs 0-1 error)",
+    "pacbayes_datadep": "PAC-Bayes bound with a data-dependent prior (Gibbs 0-1 error)",
+}
+#: The loss each bound is a bound on (claim ids ``<bound>_above_<loss>``).
+BOUNDED_LOSS = {
+    "compression": ("ramp_loss", "ramp loss of the network at the selected margin"),
+    "frobenius": ("test_error", "0-1 error of the network"),
+    "pacbayes_mcallester": ("gibbs_error", "Gibbs 0-1 error of its posterior"),
+    "pacbayes_kl": ("gibbs_error", "Gibbs 0-1 error of its posterior"),
+    "pacbayes_optimized": ("gibbs_error", "Gibbs 0-1 error of its posterior"),
+    "pacbayes_datadep": ("gibbs_error", "Gibbs 0-1 error of its posterior"),
+}
+#: Capacity measures claimed to grow with p (column, label).
+MEASURES = {
+    "frobenius": ("frobenius_bound", "Frobenius-norm capacity measure (the vacuous bound's value)"),
+    "spectral": ("spectral_measure", "spectral (Bartlett et al.) capacity measure"),
+}
+#: A bound on a loss in [0, 1] says something only below this value (less 1/m).
+CAP = 1.0
+#: One-sided level of the confidence limits on the increments with p.
+LEVEL = 0.95
+#: Column with the size m of each bound's sample (default ``n_train``).
+SAMPLE_SIZE = {"pacbayes_datadep": "pacbayes_datadep_m"}
+#: Relative resolution below which two level means are treated as equal (float rounding).
+RESOLUTION = 1e-6
+SOURCE_ZHANG = "Zhang et al. 2017, Fig. 1 and Table 1; seed 002 part 1, postulate {}"
+SOURCE_BOUND = {
+    "compression": "seed 002 part 1 (b); Arora et al. 2018",
+    "frobenius": "Golowich, Rakhlin, Shamir 2018, Thm 1; Mohri et al. 2018, Thm 9.2",
+    "pacbayes_mcallester": "McAllester 1999; seed 002 PAC-Bayes Q2",
+    "pacbayes_kl": "Seeger 2002; Maurer 2004, Thm 5; seed 002 PAC-Bayes Q2",
+    "pacbayes_optimized": "Dziugaite and Roy 2017, §4-5; Maurer 2004",
+    "pacbayes_datadep": "Dziugaite et al. 2021, §3; Pérez-Ortiz et al. 2021",
+}
+SOURCE_GROWTH = (
+    "Zhang et al. 2017 §5; Neyshabur et al. 2017 (Exploring generalization), Fig. 1; "
+    "Bartlett, Foster, Telgarsky 2017, Fig. 1; docs/science.md §F4"
+)
+
+
+def final_rows(trials: pd.DataFrame) -> pd.DataFrame:
+    """The ``final`` rows (one per trained network)."""
+    return trials[trials["section"] == "final"]
+
+
+def _postulate(final: pd.DataFrame, variant: str, column: str) -> float:
+    rows = final[final["variant"] == variant]
+    return float(rows[column].mean()) if len(rows) else float("nan")
+
+
+def corruption_claims(corr: pd.DataFrame) -> list[Claim]:
+    """Postulates 1–2 of Zhang et al. (2017) on the label-corruption networks."""
+    train_by_p = corr.groupby("p")["train_error"].mean()
+    test_by_p = corr.groupby("p")["test_error"].mean()
+    clean = float(test_by_p.get(0.0, np.nan))
+    random_labels = float(test_by_p.get(1.0, np.nan))
+    return [
+        Claim(
+            FAMILY,
+            "train_error_every_p",
+            f"Training error reaches ≤ 1% for every corruption level p ∈ "
+            f"{[float(v) for v in train_by_p.index]} (worst mean over trials: "
+            f"{train_by_p.max():.4f} at p = {train_by_p.idxmax():g}).",
+            SOURCE_ZHANG.format(2),
+            float(train_by_p.max()),
+            0.01,
+            "<=",
+        ),
+        Claim(
+            FAMILY,
+            "test_error_clean",
+            f"With true labels (p = 0) and no explicit regularization the test error is ≤ 10% "
+            f"(mean {clean:.4f}).",
+            SOURCE_ZHANG.format(1),
+            clean,
+            0.10,
+            "<=",
+        ),
+        Claim(
+            FAMILY,
+            "test_error_random_labels",
+            f"With random labels (p = 1) the network fits the training set but its test error "
+            f"is ≥ 80%, near chance {CHANCE_ERROR:.2f} (mean {random_labels:.4f}).",
+            SOURCE_ZHANG.format(2),
+            random_labels,
+            0.80,
+            ">=",
+        ),
+    ]
+
+
+def postulate_claims(post: pd.DataFrame) -> list[Claim]:
+    """Postulates 2–4 of Zhang et al. (2017) on the four postulates' training sets."""
+    random_inputs = _postulate(post, "random_inputs", "train_error")
+    half_random = _postulate(post, "half_random_inputs", "test_error")
+    adversarial = _postulate(post, "half_adversarial", "test_error")
+    true_labels = _postulate(post, "true_labels", "test_error")
+    return [
+        Claim(
+            FAMILY,
+            "train_error_random_inputs",
+            f"With Gaussian random inputs and random labels the training error still reaches "
+            f"≤ 1% (mean {random_inputs:.4f}).",
+            SOURCE_ZHANG.format(2),
+            random_inputs,
+            0.01,
+            "<=",
+        ),
+        Claim(
+            FAMILY,
+            "half_random_inputs_test_error",
+            f"With half of the training images replaced by random inputs with random labels, "
+            f"the test error ({half_random:.4f}) is well below chance: ≤ half the chance "
+            f"error, {CHANCE_ERROR / 2:.2f}.",
+            SOURCE_ZHANG.format(3),
+            half_random,
+            CHANCE_ERROR / 2,
+            "<=",
+        ),
+        Claim(
+            FAMILY,
+            "half_adversarial_test_error_increase",
+            f"With half of the training labels adversarial ((y + 1) mod 10) the test error "
+            f"({adversarial:.4f}) is at least 20 points above the clean run's "
+            f"({true_labels:.4f}).",
+            SOURCE_ZHANG.format(4),
+            adversarial - true_labels,
+            0.20,
+            ">=",
+        ),
+    ]
+
+
+def bound_above_loss(final: pd.DataFrame, bound: str) -> Claim | None:
+    """``<bound>_above_<loss>``: bound ≥ the loss it bounds, claimed where the bound is < 1.
+
+    Rows: every trained network whose training sample is i.i.d. from a test distribution
+    (finite ``<bound>_population_loss``). Measured: the smallest ``bound − loss`` over
+    the non-vacuous rows (a claim); if there are none, over all rows (a check, since a
+    bound ≥ 1 is above any loss in [0, 1]). None when the bound was not computed.
+    """
+    loss_id, loss_label = BOUNDED_LOSS[bound]
+    size = SAMPLE_SIZE.get(bound, "n_train")
+    rows = final[[f"{bound}_bound", f"{bound}_population_loss", size]].dropna()
+    if rows.empty:
+        return None
+    value, loss = rows[f"{bound}_bound"], rows[f"{bound}_population_loss"]
+    useful = value < CAP - 1.0 / rows[size]
+    label = BOUND_LABELS[bound]
+    what = (
+        f"the expected {loss_label} on the distribution of its training sample (labels "
+        f"corrupted at rate p: (1 − p)·L_test + p·L_uniform label, measured on the test set)"
+    )
+    if useful.any():
+        worst = float((value - loss)[useful].min())
+        return Claim(
+            FAMILY,
+            f"{bound}_above_{loss_id}",
+            f"The {label} is ≥ {what} in each of the {int(useful.sum())} runs where it is "
+            f"non-vacuous (< 1 − 1/m, m its sample size; smallest bound − loss {worst:.4g}); "
+            f"{int((~useful).sum())} other runs have a bound ≥ 1 − 1/m, above any loss "
+            f"in [0, 1] by construction, and are not counted.",
+            SOURCE_BOUND[bound],
+            worst,
+            0.0,
+            ">=",
+        )
+    worst = float((value - loss).min())
+    return Claim(
+        FAMILY,
+        f"{bound}_above_{loss_id}",
+        f"The {label} is vacuous (≥ 1 − 1/m) in all {len(rows)} runs (smallest "
+        f"{value.min():.4g}), so it is above {what} by construction (smallest bound − loss "
+        f"{worst:.4g}); a consistency check, not evidence.",
+        SOURCE_BOUND[bound],
+        worst,
+        0.0,
+        ">=",
+        kind="check",
+    )
+
+
+def _pooled_std(stats: pd.DataFrame) -> tuple[float, float]:
+    """Standard deviation pooled over the levels and its degrees of freedom ``N − L``."""
+    n, std = stats["count"].to_numpy(float), stats["std"].to_numpy(float)
+    dof = n.sum() - len(n)
+    if dof < 1:
+        return float("nan"), 0.0
+    return float(np.sqrt(np.sum((n - 1) * std**2) / dof)), float(dof)
+
+
+def _level_stats(corr: pd.DataFrame, column: str, size: str | None = None) -> pd.DataFrame:
+    """Mean, std, count of ``column`` per p, its 95% upper limit and the cap ``1 − 1/m``.
+
+    The upper limit is ``mean + t_{0.975, N−L}·s_p/√n`` with the standard deviation
+    ``s_p`` pooled over the L levels (N trials in all), as in `increment_lower_limits`.
+    """
+    stats = corr.groupby("p")[column].agg(["mean", "std", "count"]).dropna(subset=["mean"])
+    stats["std"] = stats["std"].fillna(0.0)
+    pooled, dof = _pooled_std(stats)
+    half = stdtrit(max(dof, 1.0), 0.975) * pooled / np.sqrt(stats["count"]) if dof else np.inf
+    stats["upper"] = stats["mean"] + half
+    if size is not None:
+        stats["cap"] = CAP - 1.0 / corr.groupby("p")[size].max().reindex(stats.index)
+    return stats
+
+
+def increment_lower_limits(stats: pd.DataFrame) -> np.ndarray:
+    """One-sided 95% lower confidence limits of the increments between consecutive levels.
+
+    ``Δ − t_{0.95, N−L}·s_p·√(1/n_a + 1/n_b)`` with ``Δ`` the difference of the level
+    means, ``s_p`` the standard deviation pooled over the L levels (N trials in all; the
+    trial-to-trial spread is of the same size at every level) and floored at 1e-6 of the
+    larger mean, so that float-rounding increments never count. NaN without degrees of
+    freedom (one trial per level).
+    """
+    mean, n = stats["mean"].to_numpy(float), stats["count"].to_numpy(float)
+    pooled, dof = _pooled_std(stats)
+    if dof < 1:
+        return np.full(len(n) - 1, np.nan)
+    a, b = slice(None, -1), slice(1, None)
+    se = pooled * np.sqrt(1.0 / n[a] + 1.0 / n[b])
+    floor = RESOLUTION * np.maximum(np.abs(mean[a]), np.abs(mean[b]))
+    return np.diff(mean) - stdtrit(dof, LEVEL) * np.maximum(se, floor)
+
+
+def _levels_text(stats: pd.DataFrame) -> str:
+    return ", ".join(f"{p:g}: {v:.3g}" for p, v in stats["mean"].items())
+
+
+def bound_grows_with_p(corr: pd.DataFrame, bound: str) -> Claim | None:
+    """``<bound>_increases_with_p`` over the informative corruption levels.
+
+    Informative: the Student 95% upper limit of the level's mean bound is below
+    ``1 − 1/m``. With two or more informative levels, a claim that every increment
+    between consecutive informative levels has a positive one-sided 95% lower limit
+    (`increment_lower_limits`). Otherwise a check that ``min(bound, 1)`` does not
+    decrease (it is 1 at every level but at most one, by construction). None when fewer
+    than two levels have the bound.
+    """
+    stats = _level_stats(corr, f"{bound}_bound", SAMPLE_SIZE.get(bound, "n_train"))
+    if len(stats) < 2:
+        return None
+    informative = stats[stats["upper"] < stats["cap"]]
+    label = BOUND_LABELS[bound]
+    if len(informative) >= 2:
+        limits = increment_lower_limits(informative)
+        worst = float(np.min(limits)) if len(limits) else float("nan")
+        return Claim(
+            FAMILY,
+            f"{bound}_increases_with_p",
+            f"The {label} increases with the corruption level p over the levels where it is "
+            f"informative (95% upper limit of the mean < 1 − 1/m): means "
+            f"{_levels_text(informative)}; every increment is positive beyond its one-sided "
+            f"95% confidence limit (pooled-variance t; smallest "
+            f"lower limit {worst:.3g}). Levels left out as saturated: "
+            f"{[float(p) for p in stats.index.difference(informative.index)]}.",
+            SOURCE_GROWTH,
+            worst,
+            0.0,
+            ">=",
+        )
+    capped = np.minimum(stats["mean"].to_numpy(), CAP)
+    worst = float(np.diff(capped).min())
+    return Claim(
+        FAMILY,
+        f"{bound}_increases_with_p",
+        f"The {label} is saturated (≥ 1 − 1/m within its 95% interval) at all but "
+        f"{len(informative)} of the corruption levels (means {_levels_text(stats)}), so "
+        f"its growth with p is not evidence; checked only that min(bound, 1) does not "
+        f"decrease (smallest increment {worst:.3g}).",
+        SOURCE_GROWTH,
+        worst,
+        0.0,
+        ">=",
+        kind="check",
+    )
+
+
+def measure_grows_with_p(corr: pd.DataFrame, name: str) -> Claim | None:
+    """``<measure>_measure_increases_with_p``: a capacity measure grows with p (claim)."""
+    column, label = MEASURES[name]
+    stats = _level_stats(corr, column)
+    if len(stats) < 2:
+        return None
+    limits = increment_lower_limits(stats)
+    worst = float(np.min(limits))
+    return Claim(
+        FAMILY,
+        f"{name}_measure_increases_with_p",
+        f"The {label} grows with the corruption level p: means {_levels_text(stats)}; every "
+        f"increment is positive beyond its one-sided 95% confidence limit (pooled-variance t; "
+        f"smallest lower limit "
+        f"{worst:.3g}). Fitting more random labels needs weights farther from the "
+        f"initialization and of larger norm.",
+        SOURCE_GROWTH,
+        worst,
+        0.0,
+        ">=",
+    )
+
+
+def claims(tables: Mapping[str, pd.DataFrame]) -> list[Claim]:
+    """Every F4 claim and consistency check (module docstring) of the experiments present."""
+    out: list[Claim] = []
+    finals = []
+    if "corruption" in tables:
+        corr = final_rows(tables["corruption"])
+        out += corruption_claims(corr)
+        finals.append(corr)
+    if "postulates" in tables:
+        post = final_rows(tables["postulates"])
+        out += postulate_claims(post)
+        finals.append(post)
+    both = pd.concat(finals, ignore_index=True)
+    out += [bound_above_loss(both, bound) for bound in BOUNDS]
+    if "corruption" in tables:
+        out += [bound_grows_with_p(corr, bound) for bound in BOUNDS]
+        out += [measure_grows_with_p(corr, name) for name in MEASURES]
+    return [c for c in out if c is not None]
