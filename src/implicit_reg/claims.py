@@ -17,7 +17,7 @@ Each record has a ``kind``:
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 
 import pandas as pd
@@ -151,3 +151,19 @@ def recompute_passed(table: pd.DataFrame) -> pd.Series:
         index=table.index,
         dtype=bool,
     )
+
+
+def present_claims(
+    tables: Mapping[str, pd.DataFrame],
+    makers: Mapping[str, Callable[[pd.DataFrame], list[Claim]]],
+) -> list[Claim]:
+    """Claims of the experiments present: ``makers[name](tables[name])`` for each table.
+
+    A partial configuration leaves experiments out; their claims are then not evaluated
+    (the report lists what was skipped).
+    """
+    out: list[Claim] = []
+    for name, make in makers.items():
+        if name in tables:
+            out += make(tables[name])
+    return out

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from implicit_reg.claims import Claim
+from implicit_reg.claims import Claim, present_claims
 from implicit_reg.experiment import student_quantile
 
 FAMILY = "diagonal"
@@ -275,12 +275,12 @@ def sparse_recovery_claims(trials: pd.DataFrame) -> list[Claim]:
 
 
 def claims(tables: Mapping[str, pd.DataFrame]) -> list[Claim]:
-    """Every F3 claim and check computed from the trial-level tables in ``tables``."""
-    out: list[Claim] = []
-    if "crossover" in tables:
-        out += crossover_claims(tables["crossover"])
-    if "trajectories" in tables:
-        out += trajectory_claims(tables["trajectories"])
-    if "sparse_recovery" in tables:
-        out += sparse_recovery_claims(tables["sparse_recovery"])
-    return out
+    """Every F3 claim and check for the experiments present in ``tables``."""
+    return present_claims(
+        tables,
+        {
+            "crossover": crossover_claims,
+            "trajectories": trajectory_claims,
+            "sparse_recovery": sparse_recovery_claims,
+        },
+    )

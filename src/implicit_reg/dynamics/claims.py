@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from implicit_reg.claims import Claim
+from implicit_reg.claims import Claim, present_claims
 from implicit_reg.dynamics import theory
 
 FAMILY = "dynamics"
@@ -374,13 +374,12 @@ def pl_rate_claims(table: pd.DataFrame) -> list[Claim]:
 
 def claims(tables: Mapping[str, pd.DataFrame]) -> list[Claim]:
     """Every F6 claim for the experiments present in ``tables``."""
-    out = []
-    if "matrix_factorization" in tables:
-        out += matrix_factorization_claims(tables["matrix_factorization"])
-    if "linear_nets" in tables:
-        out += linear_nets_claims(tables["linear_nets"])
-    if "lazy_training" in tables:
-        out += lazy_training_claims(tables["lazy_training"])
-    if "pl_rate" in tables:
-        out += pl_rate_claims(tables["pl_rate"])
-    return out
+    return present_claims(
+        tables,
+        {
+            "matrix_factorization": matrix_factorization_claims,
+            "linear_nets": linear_nets_claims,
+            "lazy_training": lazy_training_claims,
+            "pl_rate": pl_rate_claims,
+        },
+    )

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from implicit_reg.claims import Claim
+from implicit_reg.claims import Claim, present_claims
 from implicit_reg.experiment import student_quantile
 
 FAMILY = "margin"
@@ -433,12 +433,12 @@ def test_loss_claims(summary: pd.DataFrame) -> list[Claim]:
 
 
 def claims(tables: Mapping[str, pd.DataFrame]) -> list[Claim]:
-    """Every claim of the margin family for the experiments present in ``tables``."""
-    out = []
-    if "soudry" in tables:
-        out += soudry_claims(tables["soudry"])
-    if "perceptron" in tables:
-        out += perceptron_claims(tables["perceptron"])
-    if "test_loss_summary" in tables:
-        out += test_loss_claims(tables["test_loss_summary"])
-    return out
+    """Every F2 claim for the experiments present in ``tables``."""
+    return present_claims(
+        tables,
+        {
+            "soudry": soudry_claims,
+            "perceptron": perceptron_claims,
+            "test_loss_summary": test_loss_claims,
+        },
+    )

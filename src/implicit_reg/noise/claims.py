@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from implicit_reg.claims import Claim
+from implicit_reg.claims import Claim, present_claims
 
 FAMILY = "noise"
 #: §F5a: relative tolerance on every simulated variance and covariance.
@@ -433,11 +433,11 @@ def label_noise_claims(table: pd.DataFrame) -> list[Claim]:
 
 def claims(tables: Mapping[str, pd.DataFrame]) -> list[Claim]:
     """Every F5 claim for the experiments present in ``tables``."""
-    out: list[Claim] = []
-    if "ou" in tables:
-        out += ou_claims(tables["ou"])
-    if "stochastic_approximation" in tables:
-        out += approximation_claims(tables["stochastic_approximation"])
-    if "label_noise" in tables:
-        out += label_noise_claims(tables["label_noise"])
-    return out
+    return present_claims(
+        tables,
+        {
+            "ou": ou_claims,
+            "stochastic_approximation": approximation_claims,
+            "label_noise": label_noise_claims,
+        },
+    )

@@ -8,7 +8,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from implicit_reg.claims import Claim
+from implicit_reg.claims import Claim, present_claims
 from implicit_reg.risk import theory
 
 FAMILY = "risk"
@@ -232,11 +232,11 @@ def early_stopping_claims(table: pd.DataFrame) -> list[Claim]:
 
 def claims(tables: Mapping[str, pd.DataFrame]) -> list[Claim]:
     """Every F1 claim for the experiments present in ``tables``."""
-    out = []
-    if "min_norm" in tables:
-        out += min_norm_claims(tables["min_norm"])
-    if "double_descent" in tables:
-        out += double_descent_claims(tables["double_descent"])
-    if "early_stopping" in tables:
-        out += early_stopping_claims(tables["early_stopping"])
-    return out
+    return present_claims(
+        tables,
+        {
+            "min_norm": min_norm_claims,
+            "double_descent": double_descent_claims,
+            "early_stopping": early_stopping_claims,
+        },
+    )
