@@ -119,3 +119,12 @@ def test_caption_literals_keep_their_stars():
     assert "<code>‖β̂ − β*‖²</code>" in html
     assert "<em>small</em>" in html and "<strong>bold</strong>" in html
     assert "β* stays" in html
+
+
+def test_plain_log_labels():
+    from implicit_reg.plotting import power_label
+
+    assert power_label(0.01) == "10⁻²"
+    assert power_label(1.0) == "10⁰"
+    assert power_label(2000.0) == "2×10³"
+    assert power_label(0.0) == ""

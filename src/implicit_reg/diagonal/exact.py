@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linprog
 
 #: Largest exponent handed to ``exp``: exp(700) ≈ 1e304 is still finite in float64.
 _MAX_EXPONENT = 700.0
@@ -405,6 +404,8 @@ def min_l1_interpolator(X: np.ndarray, y: np.ndarray) -> np.ndarray:
     ----------
     Seed 001 eq. (9.11); Chen, Donoho & Saunders (1998), basis pursuit.
     """
+    from scipy.optimize import linprog  # imported on use: 0.3 s that most jobs skip
+
     n_trials, _, d = X.shape
     out = np.empty((n_trials, d))
     cost = np.ones(2 * d)

@@ -16,8 +16,6 @@ recursions take the residuals a simulation recorded, and recompute the factors f
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg
-import scipy.optimize
 
 # ---------------------------------------------------------------------------------------
 # F5a, one dimension: x_{k+1} = x_k − η(a x_k + σ ξ_k)
@@ -113,6 +111,8 @@ def lyapunov_covariance(H: np.ndarray, eta: float, noise_cov: np.ndarray) -> np.
     ----------
     Seed 001 §9.5 (the multi-dimensional quadratic splits into OU processes).
     """
+    import scipy.linalg  # imported on use: 0.3 s that most jobs skip
+
     A = np.eye(len(H)) - eta * H
     return scipy.linalg.solve_discrete_lyapunov(A, eta**2 * noise_cov)
 
@@ -171,6 +171,8 @@ def streaming_step_limit(eigenvalues: np.ndarray) -> float:
     ----------
     SCIENCE.md §F5a; Bach & Moulines (2013) (step-size limit of averaged LMS).
     """
+    import scipy.optimize  # imported on use: 0.3 s that most jobs skip
+
     h = np.asarray(eigenvalues, float)
     upper = 1.0 / h.max()
     return scipy.optimize.brentq(
