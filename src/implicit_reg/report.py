@@ -178,7 +178,19 @@ def timing_html(benchmarks: pd.DataFrame) -> str:
         else ""
     )
     head = "<tr><th>rule</th><th>jobs</th><th>total s</th><th>max s</th><th>peak MB</th></tr>"
-    return f"<table>{head}{rows}</table>{share}"
+    family = benchmarks.rule.str.split("_").str[0]
+    per_family = benchmarks.groupby(family).s.agg(["size", "sum"])
+    family_rows = "".join(
+        f"<tr><td>{html.escape(name)}</td><td class='num'>{int(r['size'])}</td>"
+        f"<td class='num'>{r['sum']:.1f}</td></tr>"
+        for name, r in per_family.iterrows()
+    )
+    families = (
+        "<p>Job time per family (all its rules; the cost of a configuration is predicted "
+        "by <code>benchmarks/bench_scaling.py</code> and <code>bench_paper.py</code>):</p>"
+        f"<table><tr><th>family</th><th>jobs</th><th>job time s</th></tr>{family_rows}</table>"
+    )
+    return f"<table>{head}{rows}</table>{share}{families}"
 
 
 def versions_html(versions: dict) -> str:
