@@ -12,8 +12,8 @@ that many cores is the check of the prediction.
     python benchmarks/bench_paper.py [--config config/paper.yaml] [--cores 8]
         [--families bounds margin] [--max-seconds 900]
 
-``--max-seconds`` skips (and says so) a measured job predicted, from its estimated
-work, to take longer than that; it is then extrapolated from the largest job measured.
+Each measured job runs in its own process; one that passes ``--max-seconds`` is
+stopped and counted at that time (the prediction is then a lower bound, marked ``≥``).
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # one core per job, as in th
 
 import argparse  # noqa: E402
 import heapq  # noqa: E402
-import importlib  # noqa: E402
-import time  # noqa: E402
+import json  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import yaml  # noqa: E402
@@ -33,7 +34,6 @@ import yaml  # noqa: E402
 from implicit_reg.checks import COSTS, families  # noqa: E402
 from implicit_reg.configcheck import check_config_and_fill  # noqa: E402
 from implicit_reg.grid import grid_points  # noqa: E402
-from implicit_reg.seeding import generator  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Fixed cost of one job outside its simulation (interpreter, imports, writing), seconds;
@@ -49,36 +49,47 @@ def lpt_makespan(durations: list[float], cores: int) -> float:
     return max(loads)
 
 
+def timed_job(family, name, point, params, seed, limit) -> tuple[float, bool]:
+    """Seconds of one simulation in a fresh process (with the workflow's seed), and
+    whether it finished within ``limit`` seconds."""
+    code = (
+        "import importlib, json, sys, time\n"
+        "from implicit_reg.seeding import generator\n"
+        f"module = importlib.import_module('implicit_reg.{family}')\n"
+        f"params = json.loads({json.dumps(json.dumps(params))})\n"
+        "start = time.perf_counter()\n"
+        f"module.EXPERIMENTS[{name!r}].simulate(params, generator({seed}, {family!r}, "
+        f"{name!r}, {point!r}))\n"
+        "print(time.perf_counter() - start)\n"
+    )
+    try:
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              timeout=limit, check=True)
+    except subprocess.TimeoutExpired:
+        return limit, False
+    return float(done.stdout.strip().splitlines()[-1]), True
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="config/paper.yaml")
     parser.add_argument("--cores", type=int, default=8)
     parser.add_argument("--families", nargs="*")
-    parser.add_argument("--max-seconds", type=float, default=900.0)
+    parser.add_argument("--max-seconds", type=float, default=1200.0)
     args = parser.parse_args()
     config = check_config_and_fill(yaml.safe_load((ROOT / args.config).read_text()))
     rows, durations = [], []
-    rate = None  # seconds per unit of estimated work, from the measured jobs
     for family in families(config):
         if args.families and family not in args.families:
             continue
-        module = importlib.import_module(f"implicit_reg.{family}")
         for name, spec in config[family].items():
             points = list(grid_points(spec))
             cost = COSTS[family][name]
             works = {point: cost(params).work for point, params in points}
             point, params = max(points, key=lambda item: works[item[0]])
-            predicted_here = rate * works[point] if rate else 0.0
-            if predicted_here > args.max_seconds:
-                seconds, measured = predicted_here, "skipped (extrapolated)"
-            else:
-                start = time.perf_counter()
-                module.EXPERIMENTS[name].simulate(
-                    dict(params), generator(config["seed"], family, name, point)
-                )
-                seconds = time.perf_counter() - start
-                measured = f"{seconds:.1f} s"
-                rate = max(rate or 0.0, seconds / max(works[point], 1.0))
+            seconds, finished = timed_job(family, name, point, params, config["seed"],
+                                          args.max_seconds)
+            measured = f"{seconds:.1f} s" if finished else f"≥ {seconds:.0f} s (stopped)"
             per_work = seconds / max(works[point], 1.0)
             jobs = [per_work * w + JOB_FIXED_SECONDS for w in works.values()]
             durations += jobs
