@@ -1,5 +1,6 @@
 """The smoke configuration end to end, reruns, and the linters (marked `workflow`)."""
 
+import html
 import os
 import shutil
 import subprocess
@@ -58,6 +59,7 @@ def smoke_run(tmp_path_factory, request):
     assert config["strict_claims"] is True
     run = snakemake(work, "--cores", "2", "--configfile", "config/smoke.yaml")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    (work / "smoke-run.log").write_text(run.stdout + run.stderr)
     return work, config
 
 
@@ -78,6 +80,20 @@ def test_report_and_every_claim(smoke_run):
         for caption in captions:
             for ext in ("png", "pdf"):
                 assert (work / "results" / "figures" / family / f"{caption.stem}.{ext}").exists()
+
+
+def test_light_rules_run_as_local_rules(smoke_run):
+    """Under a cluster executor only the simulations are submitted: the rest are
+    `localrule`s, which Snakemake's log names as such."""
+    work, config = smoke_run
+    log = (work / "smoke-run.log").read_text()
+    families = [k for k, v in config.items() if isinstance(v, dict) and k != "limits"]
+    for family in families:
+        assert f"\nrule {family}_simulate:" in log
+        for step in ("aggregate", "figures", "claims"):
+            assert f"localrule {family}_{step}:" in log
+    for rule in ("report", "claims_table", "claims_check", "all"):
+        assert f"localrule {rule}:" in log
 
 
 def test_tables_carry_provenance_and_match_in_memory_run(smoke_run):
@@ -146,12 +162,40 @@ def test_snakemake_lint_and_snakefmt(request):
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
 
 
-def test_native_snakemake_report_has_the_captions(smoke_run):
+def test_native_snakemake_report_has_the_captions_and_the_claims(smoke_run):
+    import zipfile
+
     work, _ = smoke_run
     run = snakemake(work, "--report", "results/native.zip", "--configfile", "config/smoke.yaml")
     assert run.returncode == 0, run.stderr[-2000:]
     assert "ERROR" not in run.stderr, run.stderr[-2000:]
-    assert (work / "results" / "native.zip").stat().st_size > 10_000
+    assert "another configuration" not in run.stderr  # the results are this config's
+    with zipfile.ZipFile(work / "results" / "native.zip") as native:
+        names = native.namelist()
+        pages = [n for n in names if n.endswith("/claims.html")]
+        assert len(pages) == 1 and any(n.endswith(".png") for n in names)
+        page = native.read(pages[0]).decode()
+    claims = pd.concat(
+        [read_table(p) for p in sorted((work / "results" / "claims").glob("*.parquet"))]
+    )
+    for row in claims.itertuples():  # every claim and check, with its source
+        assert row.claim_id in page and html.escape(row.source) in page
+    assert "Consistency checks" in page and "pass" in page
+
+
+def test_native_report_with_another_configuration_says_so(smoke_run, tmp_path):
+    """`--report` with a configuration the results were not made with names the keys."""
+    work, config = smoke_run
+    edited = yaml.safe_load(yaml.safe_dump(config))
+    edited["seed"] = config["seed"] + 1
+    (tmp_path / "edited.yaml").write_text(yaml.safe_dump(edited))
+    run = snakemake(work, "--report", str(tmp_path / "native.zip"),
+                    "--configfile", str(tmp_path / "edited.yaml"))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "made with another configuration than this one" in run.stderr
+    family = next(k for k, v in config.items() if isinstance(v, dict) and k != "limits")
+    table = f"results/{family}/{sorted(config[family])[0]}.parquet"
+    assert f"{table}: seed is {config['seed']} there, {config['seed'] + 1} here" in run.stderr
 
 
 def _touched(path):
