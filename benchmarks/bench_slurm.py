@@ -63,7 +63,11 @@ def main() -> None:
         ratios.append(slurm_s / local_s)
         print(f"run {i + 1}: SLURM {slurm_s:.1f} s ({jobs} SLURM jobs), local {local_s:.1f} s, "
               f"ratio {slurm_s / local_s:.2f}", flush=True)
-    print(f"ratio SLURM/local: min {min(ratios):.2f}, max {max(ratios):.2f} (goal: <= 2)")
+    ratios.sort()
+    median = ratios[len(ratios) // 2] if len(ratios) % 2 else sum(ratios[len(ratios) // 2 - 1:
+                                                                        len(ratios) // 2 + 1]) / 2
+    print(f"ratio SLURM/local: median {median:.2f}, min {ratios[0]:.2f}, max {ratios[-1]:.2f} "
+          "(goal: <= 2)")
 
 
 if __name__ == "__main__":

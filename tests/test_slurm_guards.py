@@ -132,3 +132,19 @@ def test_slurm_profile_retries_with_more_time_and_memory():
         for key in ("runtime", "mem_mb"):
             first, second = resources(values[key], 1), resources(values[key], 2)
             assert first > 0 and second >= 2 * first, (scope, key, values[key])
+
+
+def test_slurm_extra_the_plugin_rejects_is_named_before_submission():
+    from types import SimpleNamespace
+
+    def job(rule, extra):
+        return SimpleNamespace(rule=SimpleNamespace(name=rule),
+                               resources=SimpleNamespace(slurm_extra=extra))
+
+    problems = slurm.extra_problems(
+        [job("a", "--job-name=mine"), job("b", "--job-name=mine"), job("c", "--exclusive"),
+         job("d", None)]
+    )
+    assert len(problems) == 1
+    assert problems[0].startswith("slurm_extra '--job-name=mine' (rules a, b): ")
+    assert "job-name" in problems[0].split(": ", 1)[1]

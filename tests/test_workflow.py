@@ -156,7 +156,7 @@ def test_snakemake_lint_and_snakefmt(request):
     lint = snakemake(root, "--lint", "--configfile", "config/smoke.yaml", timeout=120)
     assert lint.returncode == 0, lint.stdout + lint.stderr
     fmt = subprocess.run(
-        [sys.executable, "-m", "snakefmt", "--check", "Snakefile", "workflow/rules"],
+        [sys.executable, "-m", "snakefmt", "--check", "workflow/Snakefile", "workflow/rules"],
         cwd=root, capture_output=True, text=True,
     )
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr

@@ -47,18 +47,21 @@ WHERE = (
 #: What to do about each final SLURM state, printed under the failure summary.
 HINTS = {
     "TIMEOUT": (
-        "TIMEOUT: the job reached its time limit (resource `runtime`, minutes). Each "
-        "retry doubles it (profiles/slurm: `retries`, `set-resources`); raise the rule's "
-        "runtime there and run the same command again."
+        "TIMEOUT: the job reached its time limit (resource `runtime`, minutes); a retry "
+        "gets twice the time (profiles/slurm: `retries`, `set-resources`). If its last "
+        "attempt timed out too, raise the rule's runtime there and run the same command "
+        "again: finished outputs are kept."
     ),
     "CANCELLED": (
         "CANCELLED: the job was stopped with scancel (by the user id shown) or by an "
-        "administrator. Run the same command again to resubmit it; to stop a whole run, "
-        "press Ctrl-C once in Snakemake, which cancels its jobs itself."
+        "administrator; it is resubmitted once (`retries`), and running the same command "
+        "again resubmits whatever is still missing. To stop a whole run, press Ctrl-C once "
+        "in Snakemake: it cancels its own jobs."
     ),
     "OUT_OF_MEMORY": (
-        "OUT_OF_MEMORY: the job exceeded `mem_mb`. Each retry raises it "
-        "(profiles/slurm: `set-resources`); raise it there and run the same command again."
+        "OUT_OF_MEMORY: the job exceeded `mem_mb`; a retry gets twice the memory "
+        "(profiles/slurm: `set-resources`). If its last attempt failed too, raise it there "
+        "and run the same command again."
     ),
     "FAILED": (
         "FAILED: the job's command failed; its rule log (results/logs/...) and the SLURM "
@@ -111,7 +114,8 @@ def user_accounts(user: str | None = None) -> list[str] | None:
 
 def cluster_partitions() -> tuple[list[str], str | None] | None:
     """``(partitions, default partition)`` from ``sinfo``, or None if sinfo cannot tell."""
-    out = _run(["sinfo", "-h", "-o", "%P"])
+    # --all: hidden partitions too (a user may have access to one).
+    out = _run(["sinfo", "--all", "-h", "-o", "%P"])
     if out is None:
         return None
     names, default = [], None
@@ -316,14 +320,46 @@ def active(workflow) -> bool:
 def requests(workflow) -> dict[str, dict[str, set[str]]]:
     """``{"slurm_account" | "slurm_partition": {value: rules}}`` of the jobs to submit."""
     requested: dict[str, dict[str, set[str]]] = {}
-    for job in workflow.dag.needrun_jobs():
-        if job.is_local:
-            continue
+    for job in submitted_jobs(workflow):
+        # sinfo lists this cluster's partitions: a job sent to another cluster is not checked.
+        other_cluster = any(job.resources.get(k) for k in ("slurm_cluster", "cluster", "clusters"))
         for key in ("slurm_account", "slurm_partition"):
+            if key == "slurm_partition" and other_cluster:
+                continue
             value = job.resources.get(key)
             if value:
                 requested.setdefault(key, {}).setdefault(str(value), set()).add(job.rule.name)
     return requested
+
+
+def extra_problems(jobs: Iterable) -> list[str]:
+    """``slurm_extra`` values the plugin would reject, checked with its own validator.
+
+    Plugin 2.8.0 validates ``slurm_extra`` in its submission thread too, where the error of
+    a group job is lost like that of a wrong account.
+    """
+    try:
+        from snakemake_executor_plugin_slurm.validation import validate_slurm_extra
+    except ImportError:
+        return []
+    found: dict[tuple[str, str], set[str]] = {}
+    for job in jobs:
+        extra = getattr(job.resources, "slurm_extra", None)
+        if not extra:
+            continue
+        try:
+            validate_slurm_extra(job)
+        except Exception as error:  # noqa: BLE001 (the plugin's WorkflowError, shown as is)
+            found.setdefault((str(extra), str(error)), set()).add(job.rule.name)
+    return [
+        f"slurm_extra '{extra}' (rules {', '.join(sorted(rules))}): {message}"
+        for (extra, message), rules in sorted(found.items())
+    ]
+
+
+def submitted_jobs(workflow) -> list:
+    """The jobs this run will submit to SLURM (not the local rules)."""
+    return [job for job in workflow.dag.needrun_jobs() if not job.is_local]
 
 
 def groups(workflow) -> dict[str, set[str]]:
