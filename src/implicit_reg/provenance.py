@@ -58,7 +58,11 @@ def stale_tables(expected: Mapping[str, Mapping], limit: int = 3) -> list[str]:
     for path, config in expected.items():
         if not Path(path).is_file():
             continue
-        found = differences(read_provenance(path).get("config", {}), config)
+        stored = read_provenance(path)
+        if "config" not in stored:
+            lines.append(f"  {path}: no configuration stored (not written by this workflow)")
+            continue
+        found = differences(stored["config"], config)
         if found:
             more = f" (and {len(found) - limit} more)" if len(found) > limit else ""
             lines.append(f"  {path}: {'; '.join(found[:limit])}{more}")
