@@ -265,12 +265,16 @@ def claims_page(claims: pd.DataFrame, version: str) -> str:
     ``snakemake --report``): pass/fail, measured value, threshold, statement, source."""
     claim_rows, check_rows = split_kinds(claims)
     passed = recompute_passed(claims)
+
+    def table(rows: pd.DataFrame) -> str:
+        return claims_html(rows) if len(rows) else "<p>None in this configuration.</p>"
+
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>implicit-reg claims</title>
 <style>{STYLE}</style></head><body>
 <p class="summary">{int(passed.sum())} of {len(claims)} rows pass
 (implicit-reg {html.escape(version)}).</p>
-<h2>Claims</h2>{claims_html(claim_rows)}
-<h2>Consistency checks</h2>{claims_html(check_rows)}
+<h2>Claims</h2>{table(claim_rows)}
+<h2>Consistency checks</h2>{table(check_rows)}
 </body></html>
 """
