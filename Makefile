@@ -36,13 +36,13 @@ test-slurm: env
 
 lint: env
 	$(BIN)/ruff check src workflow tests benchmarks
-	$(BIN)/snakefmt --check Snakefile workflow/rules
+	$(BIN)/snakefmt --check workflow/Snakefile workflow/rules
 	$(BIN)/snakemake --lint --configfile config/smoke.yaml
 
 format: env
 	$(BIN)/ruff check --fix src workflow tests benchmarks
 	$(BIN)/ruff format src workflow tests benchmarks
-	$(BIN)/snakefmt Snakefile workflow/rules
+	$(BIN)/snakefmt workflow/Snakefile workflow/rules
 
 benchmark: env
 	$(BIN)/python benchmarks/bench_workflow.py

@@ -47,11 +47,18 @@ def test_paper_config_builds_its_cluster_dag(root):
     assert run.returncode == 0, output[-3000:]
     counts = job_counts(output)
     profile = yaml.safe_load((root / "profiles" / "slurm" / "profile.yaml").read_text())
-    jobs = slurm_submissions(counts, profile, local={"all", "claims_check"})
+    # Only the simulations are cluster jobs; the light rules are `localrule`s
+    # (tests/test_workflow.py::test_light_rules_run_as_local_rules).
+    local = {rule for rule in counts if not rule.endswith("_simulate")}
+    jobs = slurm_submissions(counts, profile, local=local)
     simulate = sum(n for rule, n in counts.items() if rule.endswith("_simulate"))
     print(f"config/paper.yaml: {sum(counts.values())} jobs, {simulate} simulate jobs, "
           f"{jobs} SLURM submissions")
     families = ("risk", "margin", "diagonal", "bounds")
     assert all(f"{family}_simulate" in counts for family in families)
-    assert jobs < sum(counts.values())
+    groups = profile["group-components"]
+    assert jobs == sum(
+        math.ceil(n / groups[profile["groups"][rule]])
+        for rule, n in counts.items() if rule.endswith("_simulate")
+    )
     assert "Group job" in output

@@ -1,5 +1,6 @@
 """The smoke configuration end to end, reruns, and the linters (marked `workflow`)."""
 
+import html
 import os
 import shutil
 import subprocess
@@ -140,18 +141,49 @@ def test_snakemake_lint_and_snakefmt(request):
     lint = snakemake(root, "--lint", "--configfile", "config/smoke.yaml", timeout=120)
     assert lint.returncode == 0, lint.stdout + lint.stderr
     fmt = subprocess.run(
-        [sys.executable, "-m", "snakefmt", "--check", "Snakefile", "workflow/rules"],
+        [sys.executable, "-m", "snakefmt", "--check", "workflow/Snakefile", "workflow/rules"],
         cwd=root, capture_output=True, text=True,
     )
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
 
 
-def test_native_snakemake_report_has_the_captions(smoke_run):
+def test_native_snakemake_report_has_the_captions_and_the_claims(smoke_run):
+    import zipfile
+
     work, _ = smoke_run
     run = snakemake(work, "--report", "results/native.zip", "--configfile", "config/smoke.yaml")
     assert run.returncode == 0, run.stderr[-2000:]
     assert "ERROR" not in run.stderr, run.stderr[-2000:]
-    assert (work / "results" / "native.zip").stat().st_size > 10_000
+    # The tables were made with this configuration (other tests edit claims tables only).
+    for table in sorted((work / "results").glob("*/*.parquet")):
+        if table.parent.name != "claims":
+            assert f"{table.relative_to(work)}:" not in run.stderr
+    with zipfile.ZipFile(work / "results" / "native.zip") as native:
+        names = native.namelist()
+        pages = [n for n in names if n.endswith("/claims.html")]
+        assert len(pages) == 1 and any(n.endswith(".png") for n in names)
+        page = native.read(pages[0]).decode()
+    claims = pd.concat(
+        [read_table(p) for p in sorted((work / "results" / "claims").glob("*.parquet"))]
+    )
+    for row in claims.itertuples():  # every claim and check, with its source
+        assert row.claim_id in page and html.escape(row.source) in page
+    assert "Consistency checks" in page and "pass" in page
+
+
+def test_native_report_with_another_configuration_says_so(smoke_run, tmp_path):
+    """`--report` with a configuration the results were not made with names the keys."""
+    work, config = smoke_run
+    edited = yaml.safe_load(yaml.safe_dump(config))
+    edited["seed"] = config["seed"] + 1
+    (tmp_path / "edited.yaml").write_text(yaml.safe_dump(edited))
+    run = snakemake(work, "--report", str(tmp_path / "native.zip"),
+                    "--configfile", str(tmp_path / "edited.yaml"))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "made with another configuration than this one" in run.stderr
+    family = next(k for k, v in config.items() if isinstance(v, dict) and k != "limits")
+    table = f"results/{family}/{sorted(config[family])[0]}.parquet"
+    assert f"{table}: seed is {config['seed']} there, {config['seed'] + 1} here" in run.stderr
 
 
 def _touched(path):

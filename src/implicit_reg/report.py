@@ -275,8 +275,29 @@ guard against bugs. Strict mode fails on checks as on claims.</p>{claims_html(ch
 <h3>Diverged runs</h3>{divergence_html(diverged)}
 {''.join(body)}
 <h2 id="provenance">Provenance</h2>
+<p>implicit-reg {html.escape(str(versions.get("implicit-reg", "?")))}</p>
 <h3>Versions</h3>{versions_html(versions)}
 <h3>Wall time and peak memory per rule</h3>{timing_html(benchmarks)}
 <h3>Configuration</h3><pre>{html.escape(config_text)}</pre>
+</body></html>
+"""
+
+
+def claims_page(claims: pd.DataFrame, version: str) -> str:
+    """Claims and consistency checks as one HTML page (the claims item of
+    ``snakemake --report``): pass/fail, measured value, threshold, statement, source."""
+    claim_rows, check_rows = split_kinds(claims)
+    passed = recompute_passed(claims)
+
+    def table(rows: pd.DataFrame) -> str:
+        return claims_html(rows) if len(rows) else "<p>None in this configuration.</p>"
+
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>implicit-reg claims</title>
+<style>{STYLE}</style></head><body>
+<p class="summary">{int(passed.sum())} of {len(claims)} rows pass
+(implicit-reg {html.escape(version)}).</p>
+<h2>Claims</h2>{table(claim_rows)}
+<h2>Consistency checks</h2>{table(check_rows)}
 </body></html>
 """

@@ -23,8 +23,11 @@ LIBRARIES = ("numpy", "scipy", "pandas", "pyarrow", "matplotlib", "snakemake")
 
 def library_versions(names: tuple[str, ...] = LIBRARIES) -> dict[str, str]:
     """Installed version of each distribution in ``names`` (``"absent"`` if missing)."""
-    versions = {}
-    for name in ("implicit-reg", *names):
+    from implicit_reg import __version__
+
+    # The package's own version, whether it is installed or run from the repository.
+    versions = {"implicit-reg": __version__}
+    for name in names:
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

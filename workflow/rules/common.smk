@@ -5,13 +5,15 @@ from implicit_reg.checks import families
 from implicit_reg.imports import module_closure
 from snakemake.io import report as report_flag  # `report(` would read as a directive
 
-SRC = Path(workflow.basedir) / "src" / "implicit_reg"
-CAPTIONS = Path(workflow.basedir) / "workflow" / "report"
-ENVIRONMENT = str(Path(workflow.basedir) / "environment.yml")
+SRC = ROOT / "src" / "implicit_reg"
+CAPTIONS = ROOT / "workflow" / "report"
+# What the jobs import, for `--sdm conda` (the development environment is environment.yml).
+ENVIRONMENT = str(ROOT / "workflow" / "envs" / "run.yaml")
 # Every mapping at the top level of the validated config, but `limits`, is a family.
 FAMILIES = families(config)
 REPORT = "results/report/index.html"
 CLAIMS_CHECK = "results/claims/check.tsv"
+CLAIMS_TABLE = "results/claims/claims.html"
 
 
 def experiments(family):

@@ -5,6 +5,8 @@
 #   <family>_claims     tables -> results/claims/<family>.parquet
 # A family adds no rule code: its package `implicit_reg.<family>`, its config section,
 # schema and captions are all the workflow needs (README: "Adding an experiment").
+# Only the simulations go to a cluster: the other three take seconds, and run on the
+# submitting node (`localrule`) instead of waiting for a queue and status polls.
 
 for family in FAMILIES:
 
@@ -41,6 +43,7 @@ for family in FAMILIES:
             f"results/logs/{family}/aggregate.log",
         benchmark:
             f"results/benchmarks/{family}/aggregate.tsv"
+        localrule: True
         conda:
             ENVIRONMENT
         params:
@@ -63,6 +66,7 @@ for family in FAMILIES:
             f"results/logs/{family}/figures.log",
         benchmark:
             f"results/benchmarks/{family}/figures.tsv"
+        localrule: True
         conda:
             ENVIRONMENT
         params:
@@ -89,6 +93,7 @@ for family in FAMILIES:
             f"results/logs/{family}/claims.log",
         benchmark:
             f"results/benchmarks/{family}/claims.tsv"
+        localrule: True
         conda:
             ENVIRONMENT
         params:

@@ -1,7 +1,11 @@
-# Claims of every family -> the HTML report -> the strict-claims check.
+# Claims of every family -> the HTML report, the claims page of `snakemake --report`
+# -> the strict-claims check. All light: they run on the submitting node on a cluster.
+from implicit_reg.provenance import report_requested, stale_message, stale_tables
 
 
 localrules:
+    report,
+    claims_table,
     claims_check,
 
 
@@ -32,6 +36,24 @@ rule report:
         "../scripts/report.py"
 
 
+rule claims_table:
+    input:
+        claims=expand("results/claims/{family}.parquet", family=FAMILIES),
+        code=code("implicit_reg.report", "implicit_reg.tables"),
+    output:
+        report_flag(
+            CLAIMS_TABLE,
+            caption=str(CAPTIONS / "claims.rst"),
+            category="claims",
+        ),
+    log:
+        "results/logs/claims_table.log",
+    conda:
+        ENVIRONMENT
+    script:
+        "../scripts/claims_table.py"
+
+
 rule claims_check:
     input:
         claims=expand("results/claims/{family}.parquet", family=FAMILIES),
@@ -46,3 +68,17 @@ rule claims_check:
         strict=config["strict_claims"],
     script:
         "../scripts/claims_check.py"
+
+
+# `snakemake --report` packs the results on disk: say so when they were made with another
+# configuration than this one (each table stores its configuration slice).
+if report_requested(sys.argv):
+    stale = stale_tables(
+        {
+            table: family_config(family)
+            for family in FAMILIES
+            for table in [*family_tables(family), f"results/claims/{family}.parquet"]
+        }
+    )
+    if stale:
+        print(stale_message(stale), file=sys.stderr)

@@ -1,0 +1,24 @@
+"""Every family's claims as one HTML page: an item of `snakemake --report`."""
+
+from jobsetup import log_work_seconds, setup
+
+setup(snakemake)  # noqa: F821 (injected by Snakemake; before numpy is imported)
+
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from implicit_reg import __version__
+from implicit_reg.report import claims_page
+from implicit_reg.tables import read_table
+
+START = time.perf_counter()
+
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+
+claims = pd.concat([read_table(p) for p in sm.input.claims], ignore_index=True)
+Path(sm.output[0]).write_text(claims_page(claims, __version__))
+print(f"claims page: {len(claims)} rows", file=sys.stderr)
+log_work_seconds(START)
