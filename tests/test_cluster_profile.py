@@ -54,7 +54,7 @@ def test_paper_config_builds_its_cluster_dag(root):
     simulate = sum(n for rule, n in counts.items() if rule.endswith("_simulate"))
     print(f"config/paper.yaml: {sum(counts.values())} jobs, {simulate} simulate jobs, "
           f"{jobs} SLURM submissions")
-    families = ("risk", "margin", "diagonal", "bounds")
+    families = ("risk", "margin", "diagonal", "bounds", "noise", "dynamics")
     assert all(f"{family}_simulate" in counts for family in families)
     groups = profile["group-components"]
     assert jobs == sum(
@@ -62,3 +62,16 @@ def test_paper_config_builds_its_cluster_dag(root):
         for rule, n in counts.items() if rule.endswith("_simulate")
     )
     assert "Group job" in output
+
+
+def test_slurm_profile_covers_every_family(root):
+    """A family added to the schema needs its simulate rule grouped and resourced."""
+    schema = yaml.safe_load((root / "workflow" / "schemas" / "config.schema.yaml").read_text())
+    families = [k for k, v in schema["properties"].items()
+                if v.get("type") == "object" and k != "limits"]
+    profile = yaml.safe_load((root / "profiles" / "slurm" / "profile.yaml").read_text())
+    for family in families:
+        rule = f"{family}_simulate"
+        assert rule in profile["groups"], rule
+        assert rule in profile["set-resources"], rule
+        assert profile["groups"][rule] in profile["group-components"], rule

@@ -14,7 +14,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from cycler import cycler  # noqa: E402
+from matplotlib import cycler  # noqa: E402
 
 #: Ten colour-blind safe colours (the "colorblind" palette of Waskom's seaborn).
 PALETTE = (
