@@ -431,3 +431,27 @@ def test_margin_costs_are_finite_and_grow_with_steps(name):
     small = COSTS["margin"]["soudry"](params).work
     params["n_steps"] = {k: 10 * v for k, v in params["n_steps"].items()}
     assert COSTS["margin"]["soudry"](params).work == pytest.approx(10 * small)
+
+
+def test_perceptron_and_test_loss_claims_from_the_arrays_alone():
+    """The saved arrays are enough to recompute F2b's and F2c's quantities with numpy."""
+    smoke = section("smoke")
+    for name in ("perceptron", "test_loss"):
+        table, arrays = run_experiment("margin", name, margin.EXPERIMENTS[name], smoke[name], 7)
+        point_arrays = arrays[sorted(arrays)[0]]
+        table = table[table.dim == table.dim.min()] if name == "perceptron" else table
+        if name == "perceptron":
+            for i, gamma in enumerate(point_arrays["planted_margins"]):
+                z = point_arrays[f"z_{i}"]
+                radius = np.linalg.norm(z, axis=2).max(axis=1)
+                margin_planted = np.einsum("bnd,bd->bn", z, point_arrays[f"w_star_{i}"]).min(1)
+                rows = table[table.planted_margin == gamma]
+                np.testing.assert_allclose(rows.bound, (radius / margin_planted) ** 2)
+                np.testing.assert_array_equal(rows.updates, point_arrays[f"updates_{i}"])
+        else:
+            w_last = point_arrays["w_path"][-1]
+            margins = np.einsum("bnd,bd->bn", point_arrays["z_test"].astype(float), w_last)
+            last = table[table.step == table.step.max()].sort_values("trial")
+            np.testing.assert_allclose(last.test_error, (margins <= 0).mean(axis=1), atol=1e-3)
+            loss = np.logaddexp(0.0, -margins).mean(axis=1)
+            np.testing.assert_allclose(last.test_loss, loss, rtol=1e-5)

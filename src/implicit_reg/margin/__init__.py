@@ -24,8 +24,10 @@ EXPERIMENTS = {
     "soudry": Experiment(
         simulate_soudry, keys=("dataset", "loss", "algorithm", "step"), artifacts=True
     ),
-    "perceptron": Experiment(simulate_perceptron, keys=("n_samples", "dim", "planted_margin")),
-    "test_loss": Experiment(simulate_test_loss, keys=("step",)),
+    "perceptron": Experiment(
+        simulate_perceptron, keys=("n_samples", "dim", "planted_margin"), artifacts=True
+    ),
+    "test_loss": Experiment(simulate_test_loss, keys=("step",), artifacts=True),
 }
 
 __all__ = ["EXPERIMENTS", "claims"]

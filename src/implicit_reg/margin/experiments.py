@@ -265,7 +265,7 @@ def simulate_soudry(params: dict, rng: np.random.Generator) -> tuple[pd.DataFram
     return table, arrays
 
 
-def simulate_perceptron(params: dict, rng: np.random.Generator) -> pd.DataFrame:
+def simulate_perceptron(params: dict, rng: np.random.Generator):
     """F2b: perceptron updates against the Block–Novikoff bound on random datasets.
 
     Parameters
@@ -277,21 +277,28 @@ def simulate_perceptron(params: dict, rng: np.random.Generator) -> pd.DataFrame:
 
     Returns
     -------
-    DataFrame
+    table : DataFrame
         One row per dataset (``trial``): ``radius`` R = max‖x_i‖, ``gamma_planted`` =
         min_i y_i w*ᵀx_i, ``svm_margin`` γ̄ = 1/‖ŵ‖, ``updates``, ``bound`` = (R/γ)²
         with the planted margin, ``bound_svm`` = (R/γ̄)², ``converged``.
+    arrays : dict
+        Per planted margin γ (index i in ``planted_margins``): the signed samples
+        ``z_<i>`` = y_i x_i (datasets, n, d), the planted unit separators ``w_star_<i>``
+        and the perceptron's ``updates_<i>``.
 
     References
     ----------
     Block (1962), Novikoff (1962); seed 003, Theorem 1 (without bias: k ≤ (R/γ)²).
     """
     frames = []
-    for margin in np.atleast_1d(params["planted_margin"]):
+    margins = np.atleast_1d(params["planted_margin"]).astype(float)
+    arrays = {"planted_margins": margins}
+    for i, margin in enumerate(margins):
         z, w_star = planted_separable(
             rng, params["n_datasets"], params["n_samples"], params["dim"], float(margin)
         )
         _, updates, converged = perceptron(z, params["max_updates"])
+        arrays.update({f"z_{i}": z, f"w_star_{i}": w_star, f"updates_{i}": updates})
         radius = np.linalg.norm(z, axis=2).max(axis=1)
         gamma = np.einsum("bnd,bd->bn", z, w_star).min(axis=1)
         svm_margin = np.array([hard_margin_svm(zi).margin for zi in z])
@@ -312,7 +319,7 @@ def simulate_perceptron(params: dict, rng: np.random.Generator) -> pd.DataFrame:
                 }
             )
         )
-    return pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True), arrays
 
 
 def separable_gaussian_trials(params: dict, rng: np.random.Generator) -> np.ndarray:
@@ -343,7 +350,7 @@ def separable_gaussian_trials(params: dict, rng: np.random.Generator) -> np.ndar
     raise ValueError("could not draw separable training sets; increase dim or separation")
 
 
-def simulate_test_loss(params: dict, rng: np.random.Generator) -> pd.DataFrame:
+def simulate_test_loss(params: dict, rng: np.random.Generator):
     """F2c: test loss and test 0–1 error along constant-step GD on the logistic loss.
 
     GD from 0 with ``η = eta_scale/(¼ σ_max²)`` on a separable training set; the test
@@ -352,8 +359,12 @@ def simulate_test_loss(params: dict, rng: np.random.Generator) -> pd.DataFrame:
 
     Returns
     -------
-    DataFrame
+    table : DataFrame
         One row per (trial, checkpoint).
+    arrays : dict
+        The signed training samples ``z_train`` (trials, n_train, d), the test samples
+        ``z_test`` (trials, n_test, d, float32 to keep the file small), the step ``eta``,
+        the ``steps`` and the iterates ``w_path`` (checkpoints, trials, d).
 
     References
     ----------
@@ -399,4 +410,11 @@ def simulate_test_loss(params: dict, rng: np.random.Generator) -> pd.DataFrame:
         }
     )
     table["t"] = table["step"].astype(float)
-    return table
+    arrays = {
+        "z_train": z,
+        "z_test": z_test.astype(np.float32),
+        "eta": np.asarray(eta),
+        "steps": steps,
+        "w_path": w,
+    }
+    return table, arrays
