@@ -221,6 +221,9 @@ def build_report(
     n_claims_ok = int(recompute_passed(claim_rows).sum())
     n_checks_ok = int(recompute_passed(check_rows).sum())
     families = list(dict.fromkeys([f.family for f in figures] + list(claims.family)))
+    # F1 … F6 in order, whatever the order of the configuration's sections.
+    order = list(FAMILY_TITLES)
+    families.sort(key=lambda f: order.index(f) if f in order else len(order))
     toc = [
         "<li><a href='#claims'>Claims</a></li>",
         "<li><a href='#checks'>Consistency checks</a></li>",
