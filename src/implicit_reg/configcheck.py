@@ -13,12 +13,12 @@ is empty (Snakemake's own loader reports neither). The order of the checks:
 5. cost: each grid point's estimated peak memory and work against ``limits``
    (`implicit_reg.checks.COSTS`).
 
-Only the standard library, ``yaml`` and ``jsonschema`` are imported: it runs at parse time.
+It imports the standard library, ``yaml``, ``jsonschema`` and, to fill defaults,
+``snakemake.utils.validate``: it runs at parse time.
 """
 
 from __future__ import annotations
 
-import copy
 import math
 import os
 import sys
@@ -151,21 +151,6 @@ def load_schema(path: str | Path = SCHEMA) -> dict:
     return yaml.safe_load(Path(path).read_text())
 
 
-def fill_defaults(config: dict, schema: Mapping) -> dict:
-    """Set every absent key that has a ``default`` in the schema, recursively (in place).
-
-    As Snakemake's ``validate(..., set_default=True)``: in every mapping that is present,
-    each property with a ``default`` is set when absent; a family or experiment without a
-    default stays absent (it is not run).
-    """
-    for key, sub in schema.get("properties", {}).items():
-        if key not in config and "default" in sub:
-            config[key] = copy.deepcopy(sub["default"])
-        if isinstance(config.get(key), dict):
-            fill_defaults(config[key], sub)
-    return config
-
-
 # ---------------------------------------------------------------------------------------
 # 5. Cost
 
@@ -231,7 +216,10 @@ def check_config_and_fill(config: dict, schema_path: str | Path = SCHEMA) -> dic
         problems = stage(config)
         if problems:
             raise ConfigError(_format(problems))
-    fill_defaults(config, schema)
+    # Defaults exactly as Snakemake's own validation sets them (one implementation).
+    from snakemake.utils import validate
+
+    validate(config, str(schema_path), set_default=True)
     for stage in (config_problems, cost_problems):
         problems = stage(config)
         if problems:
