@@ -2,7 +2,8 @@
 
 A two-layer ReLU network is trained by mini-batch SGD on scikit-learn's 8×8 digits with
 a fraction p of random labels (experiment ``corruption``, one job per p) and on the
-training sets of the four postulates of seed 002 (experiment ``postulates``, one job).
+training sets of the four postulates of Zhang et al. (2017) (experiment ``postulates``,
+one job).
 Right after training, each network gets a compression bound, PAC-Bayes bounds
 (McAllester and kl forms on a σ grid, a posterior optimized against the bound, and a
 data-dependent prior learned on part of the training set with the bound certified on
@@ -11,8 +12,9 @@ to the loss it bounds.
 
 References
 ----------
-Zhang et al. (2017); seed 002 (part 1; PAC-Bayes Q1–Q2); Dziugaite and Roy (2017);
-Dziugaite et al. (2021); Pérez-Ortiz et al. (2021); docs/science.md §F4.
+Zhang et al. (2017); Arora, Ge, Neyshabur, Zhang (2018); McAllester (1999); Langford and
+Seeger (2001); Dziugaite and Roy (2017); Dziugaite et al. (2021); Pérez-Ortiz et al.
+(2021); docs/science.md §F4.
 """
 
 from implicit_reg.bounds.claims import claims

@@ -1,4 +1,4 @@
-"""Claims of the bounds family, computed from its trial-level tables (SCIENCE.md §F4).
+"""Claims of the bounds family, computed from its trial-level tables (docs/science.md §F4).
 
 Three groups:
 
@@ -69,12 +69,12 @@ LEVEL = 0.95
 SAMPLE_SIZE = {"pacbayes_datadep": "pacbayes_datadep_m"}
 #: Relative resolution below which two level means are treated as equal (float rounding).
 RESOLUTION = 1e-6
-SOURCE_ZHANG = "Zhang et al. 2017, Fig. 1 and Table 1; seed 002 part 1, postulate {}"
+SOURCE_ZHANG = "Zhang et al. 2017, Fig. 1 and Table 1; docs/science.md §F4, postulate {}"
 SOURCE_BOUND = {
-    "compression": "seed 002 part 1 (b); Arora et al. 2018",
+    "compression": "Arora, Ge, Neyshabur, Zhang 2018",
     "frobenius": "Golowich, Rakhlin, Shamir 2018, Thm 1; Mohri et al. 2018, Thm 9.2",
-    "pacbayes_mcallester": "McAllester 1999; seed 002 PAC-Bayes Q2",
-    "pacbayes_kl": "Seeger 2002; Maurer 2004, Thm 5; seed 002 PAC-Bayes Q2",
+    "pacbayes_mcallester": "McAllester 1999; Langford and Seeger 2001",
+    "pacbayes_kl": "Langford and Seeger 2001; Seeger 2002; Maurer 2004, Thm 5",
     "pacbayes_optimized": "Dziugaite and Roy 2017, §4-5; Maurer 2004",
     "pacbayes_datadep": "Dziugaite et al. 2021, §3; Pérez-Ortiz et al. 2021",
 }

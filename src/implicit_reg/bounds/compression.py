@@ -1,4 +1,4 @@
-"""Compression bound of seed 002, part 1 (a)–(b), for ``f(x) = W_N σ(… σ(W₁x))``.
+"""Compression bound (Arora et al. 2018) for ``f(x) = W_N σ(… σ(W₁x))``.
 
 Compress the trained network ``ĥ`` into ``h_r ∈ H_r``: each layer is replaced by its
 rank-``min(r, rank)`` truncated SVD, stored as two factors whose entries are rounded to a
@@ -11,9 +11,9 @@ rank-``min(r, rank)`` truncated SVD, stored as two factors whose entries are rou
 - the loss is β-Lipschitz in the network output and ``‖ĥ(x) − h_r(x)‖ ≤ d_r`` on the unit
   ball, so ``L_D(ĥ) ≤ L_D(h_r) + βd_r ≤ L_S(h_r) + A_r + βd_r ≤ L_S(ĥ) + A_r + B_r`` with
   ``B_r = 2βd_r``;
-- ``d_r`` by the telescoping argument of the lecture (σ 1-Lipschitz, σ(0) = 0,
+- ``d_r`` by telescoping over the layers (σ 1-Lipschitz, σ(0) = 0,
   ``‖x‖ ≤ 1``): ``d_r ≤ Σ_n (∏_{j>n} ‖W'_j‖₂) ‖W_n − W'_n‖₂ (∏_{j<n} ‖W_j‖₂)``. For an exact
-  truncation ``‖W'_j‖₂ = ‖W_j‖₂`` and ``‖W_n − W'_n‖₂ = s_{r+1}(W_n)``, the seed's formula;
+  truncation ``‖W'_j‖₂ = ‖W_j‖₂`` and ``‖W_n − W'_n‖₂ = s_{r+1}(W_n)`` (Eckart–Young);
   here the norms of the actually stored (rounded) matrices are used, so rounding is
   accounted for.
 
@@ -21,7 +21,9 @@ Final bound: ``L_D(ĥ) ≤ L_S(ĥ) + min_r (A_r + B_r)`` with probability ≥ 1 
 
 References
 ----------
-Seed 002, part 1, Compression (a) and (b); Arora, Ge, Neyshabur, Zhang (2018).
+Arora, Ge, Neyshabur, Zhang (2018), "Stronger generalization bounds for deep nets via a
+compression approach" (rank-r truncation, b-bit parameters, union bound);
+docs/science.md §F4.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def stored_parameters(shape: tuple[int, int], rank: int) -> int:
 
 
 def count_term(n_params, bits: int, m: int, n_ranks: int, delta: float):
-    """``A_r = √((b·p_r·ln 2 + ln(R/δ)) / (2m))`` (seed 002, part 1 (b))."""
+    """``A_r = √((b·p_r·ln 2 + ln(R/δ)) / (2m))`` (Arora et al. 2018)."""
     log_size = bits * np.asarray(n_params) * np.log(2.0)
     return np.sqrt((log_size + np.log(n_ranks / delta)) / (2.0 * m))
 
@@ -167,7 +169,7 @@ def compression_bound(
     bits: int,
     delta: float,
 ) -> CompressionBound:
-    """``L_S(ĥ) + min_r (A_r + B_r)`` over ``r = 1 … R`` (seed 002, part 1 (b)).
+    """``L_S(ĥ) + min_r (A_r + B_r)`` over ``r = 1 … R`` (Arora et al. 2018).
 
     Evaluated for K losses at once (e.g. ramp losses at K margins); ``delta`` is the
     confidence of each of them (divide by K beforehand for a union bound over the K).

@@ -9,8 +9,8 @@ trial axis, so the MLP trains all trials together. The test set is always the cl
 References
 ----------
 Zhang, Bengio, Hardt, Recht, Vinyals (2017), "Understanding deep learning requires
-rethinking generalization", §2 (label corruption, random pixels, Gaussian inputs);
-seed 002, part 1 (the four postulates).
+rethinking generalization", §2 (label corruption, random pixels, Gaussian inputs; the
+four postulates); docs/science.md §F4.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def split_indices(n_train: int, split_seed: int) -> tuple[np.ndarray, np.ndarray
 def features(x: np.ndarray, center: float) -> np.ndarray:
     """Fixed feature map ``φ(x) = (x − c·1) / ‖x − c·1‖`` onto the unit sphere.
 
-    The bounds of seed 002 assume inputs in the unit ball; a per-example normalization is
+    The compression and norm bounds assume inputs in the unit ball; a per-example normalization is
     a fixed function of the example (it does not look at the sample), so the i.i.d.
     assumption of the bounds survives. Centring by a constant makes the examples less
     aligned with each other, which lets the network fit random labels in fewer steps.
@@ -192,7 +192,7 @@ def corrupted_training_set(
 def variant_training_set(
     digits: Digits, variant: str, n_trials: int, center: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Training set of one of the four postulates (seed 002, part 1).
+    """Training set of one of the four postulates (Zhang et al. 2017; docs/science.md §F4).
 
     - ``true_labels``: the real training set;
     - ``random_inputs``: every image replaced by Gaussian pixels, labels uniform;

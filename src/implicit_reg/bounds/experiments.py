@@ -21,8 +21,9 @@ level ``p`` or the ``variant``.
 
 References
 ----------
-Zhang et al. (2017); seed 002 (part 1 postulates and compression; PAC-Bayes Q1–Q2);
-Dziugaite and Roy (2017); Dziugaite et al. (2021); Pérez-Ortiz et al. (2021).
+Zhang et al. (2017) (postulates); Arora, Ge, Neyshabur, Zhang (2018) (compression);
+McAllester (1999), Langford and Seeger (2001) (PAC-Bayes); Dziugaite and Roy (2017);
+Dziugaite et al. (2021); Pérez-Ortiz et al. (2021).
 """
 
 from __future__ import annotations

@@ -3,12 +3,12 @@
 All arrays carry a leading trial axis ``T``: ``W₁`` has shape ``(T, h, d)``, ``W₂`` has
 shape ``(T, k, h)`` and inputs have shape ``(T, n, d)`` (or ``(n, d)`` when shared by all
 trials), so the trials of a grid point train together with batched matmuls. The network
-has no biases: the bounds of seed 002 are stated for ``x ↦ W_N σ(… σ(W₁ x))``.
+has no biases: the compression bound is stated for ``x ↦ W_N σ(… σ(W₁ x))``.
 
 References
 ----------
 Zhang et al. (2017), "Understanding deep learning requires rethinking generalization";
-seed 002, part 1 (the hypothesis class of the compression bound).
+Arora, Ge, Neyshabur, Zhang (2018) (the hypothesis class of the compression bound).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ Two theorems are used for the 0–1 loss, each holding with probability ≥ 1 �
 sample ``S`` of size ``m`` for every posterior at once, provided the prior does not
 depend on ``S``:
 
-- McAllester (seed 002, PAC-Bayes Q2): ``L_D(Q) ≤ L_S(Q) + √((KL(Q‖P) + ln(2m/δ)) / (2(m−1)))``;
+- McAllester (1999): ``L_D(Q) ≤ L_S(Q) + √((KL(Q‖P) + ln(2m/δ)) / (2(m−1)))``;
 - Langford–Seeger / Maurer (kl form): ``kl(L_S(Q) ‖ L_D(Q)) ≤ (KL(Q‖P) + ln(2√m/δ)) / m``,
   i.e. ``L_D(Q) ≤ kl⁻¹(L_S(Q), (KL + ln(2√m/δ))/m)``.
 
@@ -29,7 +29,7 @@ References
 McAllester (1999, 2003); Seeger (2002); Maurer (2004); Langford and Caruana (2001);
 Dziugaite and Roy (2017), "Computing nonvacuous generalization bounds for deep
 (stochastic) neural networks…"; Kingma, Salimans, Welling (2015) (local
-reparameterization); seed 002, PAC-Bayes Q1 (Gaussian KL) and Q2 (union over priors);
+reparameterization); Langford and Seeger (2001) (Gaussian KL, union over priors);
 Ambroladze, Parrado-Hernández, Shawe-Taylor (2007) and Parrado-Hernández et al. (2012)
 (priors learned on a held-out part of the sample); Dziugaite, Hsu, Gharbieh, Arpino,
 Roy (2021), "On the role of data in PAC-Bayes bounds"; Pérez-Ortiz, Rivasplata,
@@ -59,7 +59,7 @@ def gaussian_kl(mu0, cov0, mu1, cov1) -> float:
 
     References
     ----------
-    Seed 002, PAC-Bayes Question 1.
+    Standard Gaussian KL; Langford and Seeger (2001); Dziugaite and Roy (2017).
     """
     mu0, mu1 = np.asarray(mu0, float), np.asarray(mu1, float)
     cov0, cov1 = np.asarray(cov0, float), np.asarray(cov1, float)
@@ -78,7 +78,7 @@ def isotropic_kl(dist_sq, n_params: int, var_post, var_prior):
 
     References
     ----------
-    Seed 002, PAC-Bayes Question 2.
+    McAllester (1999); Dziugaite and Roy (2017) (isotropic Gaussian posterior and prior).
     """
     ratio = np.asarray(var_post) / np.asarray(var_prior)
     return 0.5 * (n_params * (ratio - 1.0 - np.log(ratio)) + np.asarray(dist_sq) / var_prior)
@@ -177,7 +177,7 @@ def mc_upper_limit(mean_loss, n_draws, delta):
 
 
 def mcallester_bound(emp_loss, kl, m: int, delta):
-    """``L̂ + √((KL + ln(2m/δ)) / (2(m − 1)))`` (McAllester; seed 002, PAC-Bayes Q2)."""
+    """``L̂ + √((KL + ln(2m/δ)) / (2(m − 1)))`` (McAllester 1999)."""
     return emp_loss + np.sqrt((kl + np.log(2.0 * m / delta)) / (2.0 * (m - 1)))
 
 
@@ -323,7 +323,7 @@ def sigma_grid_bounds(
 
     References
     ----------
-    Seed 002, PAC-Bayes Q2 (union bound over priors); Dziugaite and Roy (2017), §3.
+    Langford and Seeger (2001); Dziugaite and Roy (2017), §3 (union bound over priors).
     """
     sigmas = np.asarray(sigmas, float)
     k = len(sigmas)

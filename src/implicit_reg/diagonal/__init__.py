@@ -1,4 +1,4 @@
-"""F3: the ℓ1 ↔ ℓ2 crossover of diagonal linear networks (SCIENCE.md §F3a–F3b).
+"""F3: the ℓ1 ↔ ℓ2 crossover of diagonal linear networks (docs/science.md §F3a–F3b).
 
 Experiments (keys of the ``diagonal`` config section):
 
@@ -13,8 +13,8 @@ Experiments (keys of the ``diagonal`` config section):
 Other families import the data generator `sparse_regression` from here and the exact
 references `implicit_reg.diagonal.exact.q_alpha_limit` and ``min_l1_interpolator``.
 
-References: seed 001 §9.2–9.3; Woodworth et al. (2020); Li, Ma & Zhang (2018);
-Vaškevičius, Kanade & Rebeschini (2019).
+References: Woodworth et al. (2020); Li, Ma & Zhang (2018); Vaškevičius, Kanade &
+Rebeschini (2019); docs/science.md §F3.
 """
 
 from implicit_reg.diagonal.claims import claims

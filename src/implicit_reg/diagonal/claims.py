@@ -17,12 +17,15 @@ from implicit_reg.claims import Claim, present_claims
 from implicit_reg.experiment import student_quantile
 
 FAMILY = "diagonal"
-SOURCE_F3A = "Woodworth et al. (2020) Thm 1; seed 001 Theorem 9.18, Remark 9.19"
-SOURCE_GD = "Woodworth et al. (2020) Thm 1; seed 001 §9.3.1 (GD → gradient flow as η → 0)"
-SOURCE_SLOPE = "Li, Ma & Zhang (2018) Thm 1.1; seed 001 Theorem 9.4"
+SOURCE_F3A = "Woodworth et al. (2020) Thms 1–2; docs/science.md §F3a"
+SOURCE_GD = "Woodworth et al. (2020) Thm 1; docs/science.md §F3a (GD → gradient flow as η → 0)"
+SOURCE_SLOPE = "Li, Ma & Zhang (2018) Thm 1.1; docs/science.md §F3b"
 SOURCE_NOISE = "Vaškevičius, Kanade & Rebeschini (2019), early-stopped GD on u⊙u − v⊙v"
-SOURCE_LEMMA = "seed 001 Lemma 9.16 with Corollary 9.12 (δ computed from X on the support)"
-SOURCE_POPULATION = "seed 001 Theorem 9.13 (case 2, eqs. 9.36–9.43)"
+SOURCE_LEMMA = (
+    "Li, Ma & Zhang (2018), empirical-loss analysis under RIP, δ computed from X on the "
+    "support (docs/science.md §F3b)"
+)
+SOURCE_POPULATION = "Li, Ma & Zhang (2018), population analysis (docs/science.md §F3b)"
 
 
 def _trend_violation(frame: pd.DataFrame, column: str, ascending_alpha: bool) -> float:
@@ -59,7 +62,7 @@ def fitted_slope(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
 
 
 def crossover_claims(trials: pd.DataFrame) -> list[Claim]:
-    """F3a consistency checks of the exact sweep (SCIENCE.md §F3a).
+    """F3a consistency checks of the exact sweep (docs/science.md §F3a).
 
     Every number here is computed from exact solvers only (the Newton dual limit θ_α,
     the LP for θ_ℓ1, the pseudoinverse for θ_ℓ2), with no simulation: they are the
@@ -186,7 +189,7 @@ def _per_run(trials: pd.DataFrame) -> pd.DataFrame:
 
 
 def sparse_recovery_claims(trials: pd.DataFrame) -> list[Claim]:
-    """F3b claims on the empirical GD (seed 001 §9.2; Li, Ma & Zhang 2018; VKR 2019)."""
+    """F3b claims on the empirical GD (Li, Ma & Zhang 2018; VKR 2019; docs/science.md §F3b)."""
     runs = _per_run(trials)
     clean = runs[runs["noise_std"] == 0]
     noisy = runs[runs["noise_std"] > 0]
@@ -253,7 +256,7 @@ def sparse_recovery_claims(trials: pd.DataFrame) -> list[Claim]:
             FAMILY,
             "off_support_below_two_alpha_until_lemma_horizon",
             "Noiseless labels: every off-support |β_j,t| stays ≤ 2α until t = ln 2/(8δ√r) "
-            "(Lemma 9.16's horizon, δ from X): first time some |β_j,t| > 2α divided by the "
+            "(the RIP horizon, δ from X): first time some |β_j,t| > 2α divided by the "
             "horizon, min over trials and α, ≥ 1.",
             SOURCE_LEMMA,
             float(escape),

@@ -37,7 +37,7 @@ def uv_gradient(u: np.ndarray, v: np.ndarray, X: np.ndarray, y: np.ndarray):
 
     References
     ----------
-    Seed 001 §9.3.2, eqs. (9.92)–(9.94) (the 1/2 loss rescaled by 1/n).
+    Woodworth et al. (2020), §2 (the 1/2 loss rescaled by 1/n); docs/science.md §F3a.
     """
     n = X.shape[1]
     residual = (u * u - v * v) @ np.swapaxes(X, 1, 2) - y[:, None, :]
@@ -74,7 +74,7 @@ def uv_gd_path(
 
     References
     ----------
-    Woodworth et al. (2020), §2; seed 001 §9.3.
+    Woodworth et al. (2020), §2; docs/science.md §F3a.
     """
     n_trials, n, d = X.shape
     u = np.broadcast_to(alphas[..., None], (*alphas.shape, d)).astype(float)
@@ -165,7 +165,7 @@ def beta_gd_path(
 
     References
     ----------
-    Seed 001 §9.2, eqs. (9.7) and (9.46); Li, Ma & Zhang (2018).
+    Li, Ma & Zhang (2018); docs/science.md §F3b.
     """
     n_trials, n, d = X.shape
     alphas = np.asarray(alphas, float)
@@ -235,7 +235,8 @@ def beta_population_gd_path(
 
     References
     ----------
-    Seed 001 Theorem 9.13, eqs. (9.22)–(9.25).
+    Li, Ma & Zhang (2018), population analysis (gradient descent keeps off-support
+    coordinates below 2α for 1/(10ηα²) steps); docs/science.md §F3b.
     """
     target2 = beta_star**2
     beta = np.repeat(np.asarray(alphas, float)[:, None], beta_star.size, axis=1)

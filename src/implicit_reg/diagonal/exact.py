@@ -27,7 +27,7 @@ def q_function(z: np.ndarray) -> np.ndarray:
 
     References
     ----------
-    Seed 001 §9.3.2, eq. (9.100); Woodworth et al. (2020), Theorem 1.
+    Woodworth et al. (2020), Theorem 1; docs/science.md §F3a.
     """
     z = np.asarray(z, dtype=float)
     return z * np.arcsinh(z / 2.0) - z**2 / (2.0 + np.sqrt(4.0 + z**2))
@@ -38,7 +38,7 @@ def q_derivative(z: np.ndarray) -> np.ndarray:
 
     References
     ----------
-    Seed 001 §9.3.2, the integral form of eq. (9.100).
+    Woodworth et al. (2020), Theorem 1 (the derivative of their q); docs/science.md §F3a.
     """
     return np.arcsinh(np.asarray(z, dtype=float) / 2.0)
 
@@ -48,7 +48,7 @@ def q_alpha(theta: np.ndarray, alpha: float) -> np.ndarray:
 
     References
     ----------
-    Seed 001 Theorem 9.18, eq. (9.99).
+    Woodworth et al. (2020), Theorem 1; docs/science.md §F3a.
     """
     alpha2 = float(alpha) ** 2
     return alpha2 * q_function(np.asarray(theta, dtype=float) / alpha2).sum(axis=-1)
@@ -281,7 +281,7 @@ def q_alpha_limit(
 
     References
     ----------
-    Seed 001 Theorem 9.18 and eq. (9.125); Woodworth et al. (2020), Theorem 1;
+    Woodworth et al. (2020), Theorem 1 (dual form: docs/science.md §F3a);
     Boyd & Vandenberghe (2004), §9.5 (damped Newton, Newton decrement).
     """
     X = np.asarray(X, dtype=float)
@@ -371,7 +371,8 @@ def kkt_residuals(X: np.ndarray, y: np.ndarray, theta: np.ndarray, alphas: np.nd
 
     References
     ----------
-    Seed 001 §9.3.2 (Lagrange condition ∇Q_α(θ) = Xᵀν); Woodworth et al. (2020), Thm 1.
+    Woodworth et al. (2020), Theorem 1 (Lagrange condition ∇Q_α(θ) = Xᵀν);
+    docs/science.md §F3a.
     """
     alphas = np.asarray(alphas, dtype=float)
     g = np.arcsinh(theta / (2.0 * alphas[None, :, None] ** 2))
@@ -402,7 +403,7 @@ def min_l1_interpolator(X: np.ndarray, y: np.ndarray) -> np.ndarray:
 
     References
     ----------
-    Seed 001 eq. (9.11); Chen, Donoho & Saunders (1998), basis pursuit.
+    Chen, Donoho & Saunders (1998), basis pursuit.
     """
     from scipy.optimize import linprog  # imported on use: 0.3 s that most jobs skip
 
@@ -459,12 +460,12 @@ def oracle_least_squares(X: np.ndarray, y: np.ndarray, support: np.ndarray) -> n
 
 
 def lemma_growth_rate(X: np.ndarray, support: np.ndarray) -> np.ndarray:
-    """Growth rate 8δ√r of the off-support coordinates in Lemma 9.16 of seed 001.
+    """Growth rate 8δ√r of the off-support coordinates on the empirical loss under RIP.
 
-    Corollary 9.12 bounds ‖(X̂ − I)v‖∞ ≤ 4δ‖v‖₂ (X̂ = XᵀX/n) for the sparse vectors the
+    The (r, δ)-RIP bounds ‖(X̂ − I)v‖∞ ≤ 4δ‖v‖₂ (X̂ = XᵀX/n) for the sparse vectors the
     proof applies it to, v = (r_t² − 1)·1_S. For v supported on S the smallest such
     constant is computable: 4δ = max_j ‖(X̂ − I)_{j,S}‖₂ (Cauchy–Schwarz, attained).
-    With ‖v‖₂ ≤ √r the proof's bound (9.66)–(9.69) on the multiplier of the off-support
+    With ‖v‖₂ ≤ √r the proof's bound on the multiplier of the off-support
     update ζ_{t+1} = ζ_t ⊙ (1 − ηρ_t) reads ‖ρ_t‖∞ ≤ 8δ√r, so ‖ζ_t‖∞ ≤ α(1 + 8ηδ√r)^k
     ≤ 2α for t = ηk ≤ ln 2/(8δ√r).
 
@@ -480,8 +481,9 @@ def lemma_growth_rate(X: np.ndarray, support: np.ndarray) -> np.ndarray:
 
     References
     ----------
-    Seed 001 Lemma 9.16, Lemma 9.11 and Corollary 9.12 (r = 1 in the seed; here the
-    same steps with ‖v‖₂ ≤ √r).
+    Li, Ma & Zhang (2018), empirical-loss analysis under RIP (off-support coordinates grow
+    at most like (1 + cηδ)^t); Vaškevičius, Kanade & Rebeschini (2019); the derivation
+    with ‖v‖₂ ≤ √r is in docs/science.md §F3b.
     """
     n_trials, n, d = X.shape
     r = int(support[0].sum())

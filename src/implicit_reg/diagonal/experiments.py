@@ -4,8 +4,8 @@ Each function runs every trial of one grid point at once (leading trial axis) an
 returns ``(table, arrays)``: the arrays (data, exact references, final iterates) are kept
 beside the run table so that the claims can be recomputed without this package.
 
-References: seed 001 §9.2–9.3; Woodworth et al. (2020); Li, Ma & Zhang (2018);
-Vaškevičius, Kanade & Rebeschini (2019).
+References: Woodworth et al. (2020); Li, Ma & Zhang (2018); Vaškevičius, Kanade &
+Rebeschini (2019); docs/science.md §F3.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def sparse_regression(
 
     References
     ----------
-    SCIENCE.md §F3a (data); Woodworth et al. (2020), §5.
+    docs/science.md §F3a (data); Woodworth et al. (2020), §5.
     """
     X = rng.standard_normal((n_trials, n, d))
     theta_star = np.zeros((n_trials, d))
@@ -67,7 +67,8 @@ def support_recovery_data(rng: np.random.Generator, n_trials: int, n: int, d: in
 
     References
     ----------
-    Seed 001 §9.2 (the model and β* = 1_S); Vaškevičius et al. (2019), §2 (noisy labels).
+    Li, Ma & Zhang (2018) (the model; β* = 1_S as in docs/science.md §F3b);
+    Vaškevičius et al. (2019), §2 (noisy labels).
     """
     X = rng.standard_normal((n_trials, n, d))
     order = np.argsort(rng.random((n_trials, d)), axis=1)[:, :r]
@@ -150,7 +151,7 @@ def step_size_scale(X: np.ndarray, theta_star: np.ndarray, alphas: np.ndarray) -
 
     References
     ----------
-    Woodworth et al. (2020), §2 (the flow in θ); seed 001 eq. (9.124).
+    Woodworth et al. (2020), §2 (the flow in θ); docs/science.md §F3a (L_α).
     """
     n = X.shape[1]
     lam = np.linalg.eigvalsh(np.swapaxes(X, 1, 2) @ X / n)[:, -1]
@@ -228,7 +229,7 @@ def simulate_sparse_recovery(params: dict, rng: np.random.Generator):
     Every trial draws X, S and ξ once and runs GD on the empirical loss
     (1/4n)Σ(y_i − ⟨β⊙β, x_i⟩)² for each α and each label vector y = Xθ* (σ = 0) and
     y = Xθ* + σξ (σ = ``noise_std``), plus GD on the population loss ¼‖β⊙β − θ*‖²
-    (the setting of Theorem 9.13) for each α.
+    (the setting of the population analysis of Li, Ma & Zhang 2018) for each α.
 
     Rows: one per (trial, alpha, noise_std, algorithm, step) at log-spaced checkpoints,
     with t = η·step, the recovery error ‖β_t⊙β_t − θ*‖², the training loss, the smallest
@@ -236,7 +237,8 @@ def simulate_sparse_recovery(params: dict, rng: np.random.Generator):
     run's rows): ``min_recovery_error`` and ``t_min`` (minimum of the recovery error
     over every step, and when), ``oracle_error`` (‖θ̂_S − θ*‖² of least squares on the
     true support, 0 without noise), ``rate`` = σ²·r·ln d/n, and ``t_lemma``, the horizon
-    ln 2/(8δ√r) of Lemma 9.16 with δ computed from X (`lemma_growth_rate`), and
+    ln 2/(8δ√r) of the empirical-loss analysis under RIP with δ computed from X
+    (`lemma_growth_rate`), and
     ``t_escape``, the first time an off-support |β_j| exceeds 2α (the run's last time
     if it never does).
 
@@ -247,8 +249,8 @@ def simulate_sparse_recovery(params: dict, rng: np.random.Generator):
 
     References
     ----------
-    Seed 001 §9.2 (Theorems 9.4 and 9.13, Lemma 9.16); Li, Ma & Zhang (2018), Thm 1.1;
-    Vaškevičius, Kanade & Rebeschini (2019).
+    Li, Ma & Zhang (2018), Thm 1.1 and its population and empirical-loss analyses;
+    Vaškevičius, Kanade & Rebeschini (2019); docs/science.md §F3b.
     """
     n, d, r = int(params["n_samples"]), int(params["n_features"]), int(params["sparsity"])
     n_trials, eta, sigma = int(params["n_trials"]), float(params["eta"]), float(params["noise_std"])

@@ -77,7 +77,7 @@ def distances_vs_alpha(tables: Mapping[str, pd.DataFrame]):
 
     References
     ----------
-    Seed 001 Remark 9.19; Woodworth et al. (2020), Theorem 2.
+    Woodworth et al. (2020), Theorem 2; docs/science.md §F3a.
     """
     summary = tables["crossover_summary"]
     fig, ax = subplots(width=5.2, height=3.6)
@@ -115,7 +115,7 @@ def gd_distance_to_limit(tables: Mapping[str, pd.DataFrame]):
 
     References
     ----------
-    Woodworth et al. (2020), Theorem 1; seed 001 §9.3.1.
+    Woodworth et al. (2020), Theorem 1; docs/science.md §F3a.
     """
     trials = tables["trajectories"]
     trials = trials[~trials["diverged"] & (trials["step"] > 0)]
@@ -162,12 +162,13 @@ def recovery_window(tables: Mapping[str, pd.DataFrame]):
     Solid: empirical GD with label noise σ; dashed: empirical GD on noiseless labels;
     dotted grey (right): GD on the population loss. Left: the rate σ²·r·ln d/n and the
     error of least squares on the true support (trial mean). Right: 2α and the horizon
-    ln 2/(8δ√r) of Lemma 9.16 (trial mean), in the same time units t = η·step.
+    ln 2/(8δ√r) of the empirical-loss analysis under RIP (trial mean), in the same time
+    units t = η·step.
 
     References
     ----------
-    Li, Ma & Zhang (2018), Theorem 1.1; seed 001 Theorems 9.4, 9.13 and Lemma 9.16;
-    Vaškevičius, Kanade & Rebeschini (2019).
+    Li, Ma & Zhang (2018), Theorem 1.1 and its population and empirical-loss analyses;
+    Vaškevičius, Kanade & Rebeschini (2019); docs/science.md §F3b.
     """
     summary = tables["sparse_recovery_summary"]
     summary = summary[summary["step"] > 0]
@@ -240,8 +241,8 @@ def recovery_window(tables: Mapping[str, pd.DataFrame]):
         handles=styles
         + [
             Line2D([], [], color="grey", ls=":", lw=1.5, label="population GD"),
-            Line2D([], [], color="black", ls=":", label="2α (Theorem 9.13)"),
-            Line2D([], [], color="black", ls="-.", label="Lemma 9.16 horizon"),
+            Line2D([], [], color="black", ls=":", label="2α (population bound)"),
+            Line2D([], [], color="black", ls="-.", label="RIP horizon ln 2/(8δ√r)"),
         ],
         fontsize=7,
         loc="upper left",

@@ -1,4 +1,4 @@
-"""F6 dynamics: how the trajectory picks the solution (SCIENCE.md §F6a–F6c).
+"""F6 dynamics: how the trajectory picks the solution (docs/science.md §F6a–F6c).
 
 Experiments (keys of the ``dynamics`` config section):
 
@@ -10,8 +10,9 @@ Experiments (keys of the ``dynamics`` config section):
   linearization (empirical NTK), with the PL bound;
 - ``pl_rate``: GD on least squares against the PL linear rate ``(1 − ημ)^k``.
 
-References: seed 002 (bonus), seed 003 (2-layer linear networks), seed 004; Saxe et al.
-(2014); Arora et al. (2019); Jacot et al. (2018); Chizat et al. (2019); Du et al. (2019).
+References: Saxe et al. (2014); Arora et al. (2019); Zhang et al. (2017); Jacot et al.
+(2018); Chizat et al. (2019); Du et al. (2019); Polyak (1963); Karimi et al. (2016);
+docs/science.md §F6 (the two-layer linear network limit: §F6b).
 """
 
 from implicit_reg.dynamics.claims import claims

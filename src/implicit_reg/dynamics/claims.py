@@ -1,4 +1,4 @@
-"""Claims of the dynamics family, computed from its tables (SCIENCE.md §F6)."""
+"""Claims of the dynamics family, computed from its tables (docs/science.md §F6)."""
 
 from __future__ import annotations
 
@@ -29,10 +29,16 @@ WEIGHT_SLOPE = -0.5
 WEIGHT_SLOPE_TOLERANCE = 0.1
 GAP_SLOPE_MAX = -0.4
 
-SAXE = "Seed 002, matrix factorization (bonus); Arora, Cohen, Hu, Luo (2019); Saxe et al. (2014)"
-LINEAR_NETS = "Seed 003, 2-layer linear networks, Theorem 2 and Lemma 4"
-LAZY = "Seed 004 (linearization); Jacot et al. (2018); Chizat, Oyallon, Bach (2019)"
-PL = "Seed 004 (PL inequality ⇒ linear rate); Du, Zhai, Póczos, Singh (2019), Theorem 4.1"
+SAXE = "Arora, Cohen, Hu, Luo (2019); Saxe, McClelland, Ganguli (2014); docs/science.md §F6a"
+LINEAR_NETS = (
+    "docs/science.md §F6b (W₁'s gradients W₂ᵀEXᵀ have rows in Col(X), so W₁P⊥ never "
+    "moves); Zhang et al. (2017) (minimum-norm solutions of GD)"
+)
+LAZY = "Jacot et al. (2018); Chizat, Oyallon, Bach (2019) (linearization); docs/science.md §F6c"
+PL = (
+    "Polyak (1963); Karimi, Nutini, Schmidt (2016) (PL inequality ⇒ linear rate); "
+    "Du, Zhai, Póczos, Singh (2019), Theorem 4.1"
+)
 
 
 def _max_or_nan(values) -> float:
@@ -156,7 +162,8 @@ def matrix_factorization_claims(table: pd.DataFrame) -> list[Claim]:
               "The GD error shrinks with the step: max over depths and ε of "
               "(max error at the smaller step)/(max error at the larger step) ≤ 1 "
               f"(Euler's first order predicts the step ratio {step_ratio:g}).",
-              "Seed 004 (GD is the Euler scheme of gradient flow)", float(shrink), 1.0, "<="),
+              "docs/science.md §F6a (GD is the Euler scheme of gradient flow)",
+              float(shrink), 1.0, "<="),
         Claim(FAMILY, "singular_vectors_stay_fixed",
               "From the balanced aligned init U and V stay fixed: max over runs and "
               "checkpoints t > 0 of ‖U_GDᵀU − I‖_F and ‖V_GDᵀV − I‖_F after sign alignment "
@@ -360,14 +367,14 @@ def lazy_training_claims(table: pd.DataFrame) -> list[Claim]:
 
 
 def pl_rate_claims(table: pd.DataFrame) -> list[Claim]:
-    """The seed-004 PL-rate claim from the ``pl_rate`` table."""
+    """The PL-rate claim (Polyak 1963; Karimi et al. 2016) from the ``pl_rate`` table."""
     moved = table[table.step > 0]
     return [
         Claim(FAMILY, "pl_linear_rate_least_squares",
               "GD on least squares with η ≤ 1/λ_max and μ = λ_min⁺(XᵀX/n) (n > d and n < d): "
               "the loss gap after k steps is at most (1 − ημ)^k times the initial gap at "
               "every checkpoint: max of gap_k/((1 − ημ)^k gap_0) ≤ 1.",
-              "Seed 004 (PL ⇒ linear convergence of GD); Karimi, Nutini, Schmidt (2016)",
+              "Polyak (1963); Karimi, Nutini, Schmidt (2016) (PL ⇒ linear convergence of GD)",
               _max_or_nan(moved.gap / moved.bound), 1.0, "<="),
     ]
 

@@ -97,8 +97,7 @@ def simulate_matrix_factorization(
 
     References
     ----------
-    Seed 002, matrix factorization (bonus); Arora, Cohen, Hu, Luo (2019); Saxe,
-    McClelland, Ganguli (2014).
+    Arora, Cohen, Hu, Luo (2019); Saxe, McClelland, Ganguli (2014); docs/science.md §F6a.
     """
     d, dp = int(params["n_rows"]), int(params["n_cols"])
     trials, r = int(params["n_trials"]), min(d, dp)
@@ -205,7 +204,8 @@ def simulate_linear_nets(params: dict, rng: np.random.Generator) -> tuple[pd.Dat
 
     References
     ----------
-    Seed 003, "2-layer linear networks", Theorem 2 and Lemma 4.
+    docs/science.md §F6b (gradients of W₁ are W₂ᵀEXᵀ, with rows in Col(X));
+    Zhang et al. (2017).
     """
     n, d = int(params["n_samples"]), int(params["n_features"])
     dp, hidden, trials = int(params["n_outputs"]), int(params["hidden"]), int(params["n_trials"])
@@ -323,8 +323,8 @@ def simulate_lazy_training(params: dict, rng: np.random.Generator) -> tuple[pd.D
 
     References
     ----------
-    Seed 004; Jacot, Gabriel, Hongler (2018); Chizat, Oyallon, Bach (2019); Du, Zhai,
-    Póczos, Singh (2019).
+    Jacot, Gabriel, Hongler (2018); Chizat, Oyallon, Bach (2019); Du, Zhai, Póczos,
+    Singh (2019); docs/science.md §F6c.
     """
     n, d, n_test = int(params["n_samples"]), int(params["n_features"]), int(params["n_test"])
     trials = int(params["n_trials"])
@@ -393,7 +393,7 @@ def _rms(values: np.ndarray) -> np.ndarray:
 
 
 def simulate_pl_rate(params: dict, rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
-    """F6c (seed 004): GD on least squares converges at the PL rate ``(1 − ημ)^k``.
+    """F6c: GD on least squares converges at the PL rate ``(1 − ημ)^k``.
 
     ``L(β) = (1/2n)‖y − Xβ‖²`` with ``N(0, 1)`` design and ``y = Xβ* + σε``
     (`implicit_reg.risk.experiments.gaussian_regression`), GD from ``β₀ = 0`` with
@@ -416,8 +416,8 @@ def simulate_pl_rate(params: dict, rng: np.random.Generator) -> tuple[pd.DataFra
 
     References
     ----------
-    Seed 004 (PL inequality ⇒ linear convergence); Karimi, Nutini, Schmidt (2016),
-    Theorem 1.
+    Polyak (1963); Karimi, Nutini, Schmidt (2016), Theorem 1 (PL inequality ⇒ linear
+    convergence).
     """
     from implicit_reg.risk.algorithms import gd_path, stable_step_size
     from implicit_reg.risk.experiments import gaussian_regression

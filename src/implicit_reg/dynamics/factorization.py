@@ -58,7 +58,7 @@ def balanced_aligned_init(
 
     References
     ----------
-    Seed 002, matrix factorization (bonus); Arora, Cohen, Hu, Luo (2019), §3.
+    Arora, Cohen, Hu, Luo (2019), §3; Saxe, McClelland, Ganguli (2014).
     """
     scale = eps ** (1.0 / depth)
     Vt = np.swapaxes(V, 1, 2)
@@ -98,7 +98,8 @@ class FactorGradient:
         in-place updates of these arrays are seen.
     target : ndarray, shape (trials, d, d')
     scale : float
-        ``1/(dd')`` for the loss of seed 002 (``η/(dd')`` gives ``η∇L``, a GD step).
+        ``1/(dd')`` for the loss of docs/science.md §F6a (``η/(dd')`` gives ``η∇L``, a GD
+        step).
 
     References
     ----------
@@ -175,8 +176,8 @@ def factor_gd_path(
 
     References
     ----------
-    Seed 002, matrix factorization (bonus): gradient flow from a balanced init keeps U, V
-    fixed; GD is its Euler scheme (seed 004).
+    Arora, Cohen, Hu, Luo (2019); Saxe, McClelland, Ganguli (2014): gradient flow from a
+    balanced init keeps U, V fixed; GD is its Euler scheme (docs/science.md §F6a).
     """
     Ws = [W.astype(float, copy=True) for W in factors]
     gradient = FactorGradient(Ws, target, eta * scale)  # returns η∇L: one GD step

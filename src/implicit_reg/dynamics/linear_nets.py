@@ -37,7 +37,7 @@ def linear_net_gradients(
     """``∇_{W₁} = W₂ᵀ E Xᵀ`` and ``∇_{W₂} = E Xᵀ W₁ᵀ`` of ``weight·½‖W₂W₁X − Y‖²``.
 
     ``E = weight·(W₂W₁X − Y)``. Every row of ``∇_{W₁}`` is a combination of the columns
-    of X, so no update adds a component in ``Null(Xᵀ)`` to the rows of W₁ (Lemma 4).
+    of X, so no update adds a component in ``Null(Xᵀ)`` to the rows of W₁ (docs/science.md §F6b).
 
     Parameters
     ----------
@@ -50,7 +50,7 @@ def linear_net_gradients(
 
     References
     ----------
-    Seed 003, "2-layer linear networks": gradient dynamics and Lemma 4.
+    docs/science.md §F6b (the gradient of W₁, W₂ᵀEXᵀ, has rows in Col(X)).
     """
     hidden = w1 @ X  # (trials, N, b)
     error = weight * (w2 @ hidden - Y)
@@ -116,7 +116,8 @@ def linear_net_path(
 
     References
     ----------
-    Seed 003, "2-layer linear networks", Theorem 2 and Lemma 4.
+    docs/science.md §F6b (W₁P⊥ never moves; the limit A_min + W₂(∞)W₁(0)P⊥);
+    Zhang et al. (2017).
     """
     n_trials, _, n = X.shape
     w1, w2 = w1.astype(float, copy=True), w2.astype(float, copy=True)

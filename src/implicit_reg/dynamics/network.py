@@ -59,7 +59,7 @@ def jacobian(W: np.ndarray, a: np.ndarray, X: np.ndarray) -> np.ndarray:
 
     References
     ----------
-    Seed 004, "Two-layer neural networks": [∇f(x; θ)]_{(j,k)} = (1/√m) a_j σ'(⟨w_j, x⟩) x_k.
+    Jacot et al. (2018); docs/science.md §F6c: [∇f(x; θ)]_{(j,k)} = (1/√m) a_j σ'(⟨w_j, x⟩) x_k.
     """
     trials, m, d = W.shape
     hidden = np.tanh(X @ np.swapaxes(W, 1, 2))  # (trials, n, m)
@@ -88,7 +88,7 @@ def tangent_kernel(W: np.ndarray, a: np.ndarray, XA: np.ndarray, XB: np.ndarray)
 
     References
     ----------
-    Jacot, Gabriel, Hongler (2018); seed 004, K_t = ∇f_n(θ_t)ᵀ∇f_n(θ_t).
+    Jacot, Gabriel, Hongler (2018): K_t = ∇f_n(θ_t)ᵀ∇f_n(θ_t).
     """
     m = W.shape[1]
     features, slopes = np.zeros((W.shape[0], XA.shape[1], XB.shape[1])), 0.0
@@ -127,7 +127,7 @@ def loss_gradient(
 
     References
     ----------
-    Seed 004: θ̇ = −(1/n)∇f_n(θ)(f_n(θ) − y).
+    Du, Zhai, Póczos, Singh (2019); docs/science.md §F6c: θ̇ = −(1/n)∇f_n(θ)(f_n(θ) − y).
     """
     n, m = X.shape[1], W.shape[1]
     Xt = np.swapaxes(X, 1, 2)
@@ -200,7 +200,8 @@ def gd_path(
 
     References
     ----------
-    Seed 004: GD is the Euler scheme of gradient flow; Chizat, Oyallon, Bach (2019).
+    GD is the Euler scheme of gradient flow (docs/science.md §F6c); Chizat, Oyallon, Bach
+    (2019).
     """
     W, a = W.astype(float, copy=True), a.astype(float, copy=True)
     steps = np.asarray(checkpoints, dtype=np.int64)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from implicit_reg.linalg import min_norm_solution
+
 # ---------------------------------------------------------------------------------------
 # F6a: singular values of deep matrix factorization under gradient flow
 
@@ -26,7 +28,7 @@ def singular_value_rate(sigma: np.ndarray, s: np.ndarray, depth: int, dd: float)
 
     References
     ----------
-    Seed 002, matrix factorization (bonus); Arora, Cohen, Hu, Luo (2019), Theorem 3.
+    Arora, Cohen, Hu, Luo (2019), Theorem 3; Saxe, McClelland, Ganguli (2014).
     """
     return (depth / dd) * np.abs(sigma) ** (2.0 - 2.0 / depth) * (s - sigma)
 
@@ -50,7 +52,7 @@ def closed_form_singular_values(
 
     References
     ----------
-    Seed 002, matrix factorization (bonus), solution for N = 1, 2.
+    Saxe, McClelland, Ganguli (2014) (the N = 2 logistic solution); docs/science.md §F6a.
     """
     t = np.asarray(t, dtype=float)[:, None]
     s = np.asarray(s, dtype=float)[None, :]
@@ -122,7 +124,7 @@ def closed_form_crossing_time(
 
     References
     ----------
-    Seed 002, matrix factorization (bonus); SCIENCE.md §F6a.
+    Arora, Cohen, Hu, Luo (2019); docs/science.md §F6a.
     """
     s = np.asarray(s, dtype=float)
     f = float(fraction)
@@ -192,7 +194,7 @@ def min_norm_product(X: np.ndarray, Y: np.ndarray) -> np.ndarray:
 
     References
     ----------
-    Seed 003, "2-layer linear networks": A*_min = YXᵀ(XXᵀ)⁺.
+    docs/science.md §F6b: A*_min = YXᵀ(XXᵀ)⁺.
     """
     Xt = np.swapaxes(X, -1, -2)
     return Y @ Xt @ np.linalg.pinv(X @ Xt, hermitian=True)
@@ -218,7 +220,7 @@ def linear_net_limit(
 ) -> np.ndarray:
     """``A_min + W₂(∞)·W₁(0)·P⊥``: the product GD/SGD converge to from ``W₁(0)``.
 
-    The rows of W₁ keep their ``Null(Xᵀ)`` component ``W₁(0)P⊥`` (Lemma 4), and the
+    The rows of W₁ keep their ``Null(Xᵀ)`` component ``W₁(0)P⊥``, and the
     Col(X) part of the converged product interpolates with rows in Col(X), so it equals
     ``A_min``.
 
@@ -231,7 +233,7 @@ def linear_net_limit(
 
     References
     ----------
-    Seed 003, "2-layer linear networks", Theorem 2 and Lemma 4.
+    docs/science.md §F6b (W₁'s gradients W₂ᵀEXᵀ have rows in Col(X)); Zhang et al. (2017).
     """
     return min_norm_product(X, Y) + w2_final @ w1_init @ null_projector(X)
 
@@ -284,8 +286,8 @@ def linearized_outputs(
 
     References
     ----------
-    Seed 004, "Linearization": R̂_lin minimized by GF; Jacot et al. (2018); Lee et al.
-    (2019), eq. (9).
+    Jacot et al. (2018); Lee et al. (2019) (R̂_lin minimized by gradient flow, in closed
+    form); docs/science.md §F6c.
     """
     lam, V = np.linalg.eigh(kernel)  # (trials, n), (trials, n, n)
     lam = np.clip(lam, 0.0, None)
@@ -321,7 +323,8 @@ def pl_bound(loss0: np.ndarray, lam_min: np.ndarray, t: np.ndarray, n: int, rate
 
     References
     ----------
-    Seed 004 (PL ⇒ exponential convergence); Du, Zhai, Póczos, Singh (2019), Theorem 4.1.
+    Polyak (1963); Karimi, Nutini, Schmidt (2016) (PL ⇒ exponential convergence); Du, Zhai,
+    Póczos, Singh (2019), Theorem 4.1.
     """
     t = np.asarray(t, dtype=float)
     t = t[:, None] if t.ndim == 1 else t
@@ -364,6 +367,6 @@ def least_squares_gap(X: np.ndarray, y: np.ndarray, betas: np.ndarray) -> np.nda
     ndarray, shape (c, trials)
     """
     n = X.shape[1]
-    best = np.einsum("tdn,tn->td", np.linalg.pinv(X), y)
+    best = min_norm_solution(X, y)
     fit = np.einsum("tnd,ctd->ctn", X, betas - best[None])
     return 0.5 * np.sum(fit * fit, axis=2) / n

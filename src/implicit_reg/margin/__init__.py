@@ -1,4 +1,4 @@
-"""Margin family (SCIENCE.md §F2): GD on separable data finds the max-margin direction.
+"""Margin family (docs/science.md §F2): GD on separable data finds the max-margin direction.
 
 Experiments
 -----------

@@ -305,7 +305,7 @@ def perceptron(z: np.ndarray, max_updates: int) -> tuple[np.ndarray, np.ndarray,
 
     References
     ----------
-    Block (1962), Novikoff (1962); seed 003, "The Perceptron Algorithm", Theorem 1.
+    Block (1962), Novikoff (1962) (perceptron convergence theorem).
     """
     b, n, d = z.shape
     w = np.zeros((b, d))

@@ -377,7 +377,7 @@ def perceptron_claims(table: pd.DataFrame) -> list[Claim]:
             "perceptron_mistake_bound",
             "The perceptron from 0 makes at most (R/γ)² updates on every dataset, γ the "
             "margin of the planted unit separator (measured: largest updates/(R/γ)²).",
-            "Block (1962), Novikoff (1962); seed 003, Theorem 1",
+            "Block (1962), Novikoff (1962)",
             (table["updates"] / table["bound"]).max(),
             1.0,
             "<=",
@@ -387,7 +387,7 @@ def perceptron_claims(table: pd.DataFrame) -> list[Claim]:
             "perceptron_mistake_bound_svm_margin",
             "The bound holds with the largest margin γ̄ = 1/‖ŵ‖ (the tightest unit separator): "
             "largest updates/(R/γ̄)² over datasets.",
-            "Block (1962), Novikoff (1962); seed 003, Theorem 1",
+            "Block (1962), Novikoff (1962)",
             (table["updates"] / table["bound_svm"]).max(),
             1.0,
             "<=",
@@ -396,7 +396,7 @@ def perceptron_claims(table: pd.DataFrame) -> list[Claim]:
             FAMILY,
             "perceptron_converges",
             "The perceptron separates every training set (fraction of datasets converged).",
-            "Block (1962), Novikoff (1962); seed 003, Theorem 1",
+            "Block (1962), Novikoff (1962)",
             table["converged"].mean(),
             1.0,
             ">=",

@@ -183,7 +183,7 @@ def planted_separable(
 
     References
     ----------
-    Block (1962), Novikoff (1962); seed 003, "The Perceptron Algorithm".
+    Block (1962), Novikoff (1962) (perceptron convergence theorem).
     """
     w_star = rng.standard_normal((n_trials, dim))
     w_star /= np.linalg.norm(w_star, axis=1, keepdims=True)

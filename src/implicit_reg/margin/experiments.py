@@ -288,7 +288,7 @@ def simulate_perceptron(params: dict, rng: np.random.Generator):
 
     References
     ----------
-    Block (1962), Novikoff (1962); seed 003, Theorem 1 (without bias: k ≤ (R/γ)²).
+    Block (1962), Novikoff (1962) (without bias: k ≤ (R/γ)²).
     """
     frames = []
     margins = np.atleast_1d(params["planted_margin"]).astype(float)

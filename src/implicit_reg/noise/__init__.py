@@ -1,4 +1,4 @@
-"""F5: what noise adds to gradient descent (SCIENCE.md §F5a–F5c).
+"""F5: what noise adds to gradient descent (docs/science.md §F5a–F5c).
 
 Experiments (keys of the ``noise`` config section)
 --------------------------------------------------
@@ -15,7 +15,8 @@ Experiments (keys of the ``noise`` config section)
     F5c: GD, clean SGD and label-noise SGD (then noiseless GD) on u⊙u − v⊙v from α = 1
     against the exact Q_α limit and the sparse θ*.
 
-References: seed 001 §9.5; seed 000 (stochastic approximation, dropout, stochastic SAM);
+References: Mandt, Hoffman & Blei (2017); Robbins & Monro (1951); Polyak & Juditsky (1992);
+Srivastava et al. (2014); Wager, Wang & Liang (2013); Bishop (1995); Hoff (2017);
 HaoChen, Kale, Lee & Ma (2021); Blanc, Gupta, Valiant & Valiant (2020).
 """
 

@@ -1,9 +1,10 @@
 """Stochastic approximation: dropout SGD, and GD/noise injection on a diagonal factorization.
 
-SCIENCE.md §F5b, seed 000: SGD, dropout and noise injection are instances of
+docs/science.md §F5b: SGD, dropout and noise injection are instances of
 w_{k+1} = w_k − α_k ∇L̃_k(w_k) with L̃_k a random function; with decaying steps they
 converge to critical points of E[L̃], which for dropout and noise injection is the loss
-plus an explicit regularizer. These loops never call `implicit_reg.noise.exact`.
+plus an explicit regularizer (Robbins & Monro 1951; Srivastava et al. 2014; Bishop 1995).
+These loops never call `implicit_reg.noise.exact`.
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ def dropout_sgd(
 
     References
     ----------
-    Srivastava et al. (2014); seed 000 ("Example: Dropout"); Polyak & Juditsky (1992).
+    Srivastava et al. (2014); Wager, Wang & Liang (2013); Robbins & Monro (1951);
+    Polyak & Juditsky (1992).
     """
     n_trials, n, d = X.shape
     p = np.asarray(keep_probs, float)[None, :, None]
@@ -146,7 +148,7 @@ def factorization_gd(
     w1, w2 : ndarray, shape (T, d)
         Initialization.
     step, penalty : float
-        α and λ (λ = η² for the loss seed 000 derives from noise injection).
+        α and λ (λ = η² for the expected loss of noise injection, Bishop 1995).
     checkpoints : ndarray of int, shape (c,)
     factor : callable, optional
         ``factor(r)`` is multiplied into a tracked copy of the imbalance every step
@@ -158,7 +160,8 @@ def factorization_gd(
 
     References
     ----------
-    Seed 000, "Diagonal linear networks with ℓ2-penalty" (the penalized iterates).
+    Hoff (2017) (ℓ2 penalty on the factors = ℓ1 penalty on the product); imbalance
+    recursion: docs/science.md §F5b.
     """
     w1, w2 = np.array(w1, float), np.array(w2, float)
     shape = (len(checkpoints), *w1.shape)
@@ -215,8 +218,8 @@ def noise_injection(
 
     References
     ----------
-    Seed 000, "Stochastic sharpness-aware minimization"; Robbins & Monro (1951);
-    Polyak & Juditsky (1992).
+    Bishop (1995) (noise injection = penalty in expectation); Robbins & Monro (1951);
+    Polyak & Juditsky (1992); docs/science.md §F5b.
     """
     w1, w2 = np.array(w1, float), np.array(w2, float)
     shape = (len(checkpoints), *w1.shape)

@@ -1,9 +1,9 @@
-"""Claims of the noise family, computed from its tables (SCIENCE.md §F5, docs/science.md §F5).
+"""Claims of the noise family, computed from its tables (docs/science.md §F5).
 
 Thresholds are the ones §F5 states. Tolerances on simulated moments (3% on variances,
 0.02 on an autocorrelation) sit several standard errors above the Monte Carlo error of
 the default sizes (docs/science.md gives the count); tolerances on deterministic
-iterations (1e-8, 1e-10) are the spec's.
+iterations (1e-8, 1e-10) are those §F5 states.
 """
 
 from __future__ import annotations
@@ -35,14 +35,29 @@ LIMIT_TOLERANCE = 1e-2
 LABEL_NOISE_TOLERANCE = 0.05
 GD_DISTANCE = 0.30
 
-SOURCE_OU = "Seed 001 §9.5 (SGD on a quadratic as an Ornstein–Uhlenbeck process)"
-SOURCE_QUADRATIC = "Seed 001 §9.5 (multi-dimensional quadratics; noise shape)"
-SOURCE_DROPOUT = "Srivastava et al. (2014); Wager, Wang & Liang (2013); seed 000 (dropout)"
-SOURCE_FACTOR = "Seed 000, diagonal linear networks with ℓ2 penalty (critical points theorem)"
-SOURCE_FLOW = "Seed 000, the ℓ2-penalized flow (theorem: D(t) = e^{−2η²t}D(0))"
-SOURCE_INJECTION = "Seed 000, stochastic sharpness-aware minimization; Robbins & Monro (1951)"
+SOURCE_OU = (
+    "Mandt, Hoffman & Blei (2017) (SGD on a quadratic as an Ornstein–Uhlenbeck process); "
+    "docs/science.md §F5a"
+)
+SOURCE_QUADRATIC = (
+    "Mandt, Hoffman & Blei (2017) (multi-dimensional quadratics; noise shape); "
+    "docs/science.md §F5a"
+)
+SOURCE_DROPOUT = (
+    "Srivastava et al. (2014); Wager, Wang & Liang (2013); Robbins & Monro (1951); "
+    "Polyak & Juditsky (1992)"
+)
+SOURCE_FACTOR = (
+    "Hoff (2017) (ℓ2 penalty on the factors = ℓ1 penalty on the product); "
+    "docs/science.md §F5b"
+)
+SOURCE_FLOW = "docs/science.md §F5b (imbalance under the ℓ2-penalized flow: D(t) = e^{−2η²t}D(0))"
+SOURCE_INJECTION = (
+    "Bishop (1995) (noise injection = penalty in expectation); Robbins & Monro (1951); "
+    "Hoff (2017)"
+)
 SOURCE_LABEL = "HaoChen, Kale, Lee & Ma (2021); Blanc, Gupta, Valiant & Valiant (2020)"
-SOURCE_WOODWORTH = "Woodworth et al. (2020) Thm 1; seed 001 Theorem 9.18"
+SOURCE_WOODWORTH = "Woodworth et al. (2020) Thm 1; docs/science.md §F3a"
 
 
 def _claim(cid, text, source, measured, threshold, comparison, kind="claim") -> Claim:

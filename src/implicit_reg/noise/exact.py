@@ -1,4 +1,4 @@
-"""Exact references of the noise family (SCIENCE.md §F5), never sharing the simulations' code.
+"""Exact references of the noise family (docs/science.md §F5), not sharing simulation code.
 
 - F5a: the 1-D OU recursion's mean, variance, stationary variance and autocorrelation in
   closed form; stationary covariances of noisy GD on a quadratic by the discrete
@@ -36,7 +36,8 @@ def ou_mean(x0: float, eta_a: np.ndarray, steps: np.ndarray) -> np.ndarray:
 
     References
     ----------
-    Seed 001 §9.5 (the contraction part of the 1-D recursion).
+    Mandt, Hoffman & Blei (2017) (SGD on a quadratic as an OU process); the discrete
+    recursion's contraction: docs/science.md §F5a.
     """
     return x0 * (1.0 - np.asarray(eta_a, float))[:, None] ** np.asarray(steps)[None, :]
 
@@ -46,7 +47,8 @@ def ou_stationary_variance(eta: np.ndarray, a: float, sigma: float) -> np.ndarra
 
     References
     ----------
-    Seed 001 §9.5: Var x_{k+1} = (1 − ηa)² Var x_k + η²σ² has the fixed point v_∞.
+    Mandt, Hoffman & Blei (2017); docs/science.md §F5a: Var x_{k+1} = (1 − ηa)² Var x_k
+    + η²σ² has the fixed point v_∞.
     """
     eta = np.asarray(eta, float)
     return eta * sigma**2 / (a * (2.0 - eta * a))
@@ -60,7 +62,7 @@ def ou_sde_variance(eta: np.ndarray, a: float, sigma: float) -> np.ndarray:
 
     References
     ----------
-    Seed 001 §9.5 (SDE approximation of SGD).
+    Mandt, Hoffman & Blei (2017) (SDE approximation of SGD); docs/science.md §F5a.
     """
     return np.asarray(eta, float) * sigma**2 / (2.0 * a)
 
@@ -109,7 +111,8 @@ def lyapunov_covariance(H: np.ndarray, eta: float, noise_cov: np.ndarray) -> np.
 
     References
     ----------
-    Seed 001 §9.5 (the multi-dimensional quadratic splits into OU processes).
+    Mandt, Hoffman & Blei (2017) (the multi-dimensional quadratic splits into OU
+    processes); docs/science.md §F5a.
     """
     import scipy.linalg  # imported on use: 0.3 s that most jobs skip
 
@@ -127,7 +130,7 @@ def second_moment_operator(H: np.ndarray, eta: float, streaming: bool) -> np.nda
 
     References
     ----------
-    SCIENCE.md §F5a; Bach & Moulines (2013), §3 (least-mean-squares recursions).
+    docs/science.md §F5a; Bach & Moulines (2013), §3 (least-mean-squares recursions).
     """
     d = len(H)
     A = np.eye(d) - eta * H
@@ -146,7 +149,7 @@ def streaming_covariance(H: np.ndarray, eta: float, sigma: float) -> np.ndarray:
 
     References
     ----------
-    SCIENCE.md §F5a (gradient-noise covariance HΔΔᵀH + tr(HΔΔᵀ)H + σ²H).
+    docs/science.md §F5a (gradient-noise covariance HΔΔᵀH + tr(HΔΔᵀ)H + σ²H).
     """
     d = len(H)
     system = np.eye(d * d) - second_moment_operator(H, eta, streaming=True)
@@ -169,7 +172,7 @@ def streaming_step_limit(eigenvalues: np.ndarray) -> float:
 
     References
     ----------
-    SCIENCE.md §F5a; Bach & Moulines (2013) (step-size limit of averaged LMS).
+    docs/science.md §F5a; Bach & Moulines (2013) (step-size limit of averaged LMS).
     """
     import scipy.optimize  # imported on use: 0.3 s that most jobs skip
 
@@ -278,8 +281,9 @@ def dropout_minimizer(X: np.ndarray, y: np.ndarray, keep_prob: float) -> np.ndar
 
     References
     ----------
-    Srivastava et al. (2014), §9.1; Wager, Wang & Liang (2013), §2; seed 000 (dropout as
-    stochastic approximation of the expected randomized loss).
+    Srivastava et al. (2014), §9.1; Wager, Wang & Liang (2013), §2; dropout SGD as
+    stochastic approximation of the expected randomized loss: Robbins & Monro (1951),
+    docs/science.md §F5b.
     """
     gram = np.swapaxes(X, 1, 2) @ X
     diag = np.einsum("tii->ti", gram)
@@ -308,7 +312,8 @@ def soft_threshold(w_star: np.ndarray, threshold: float) -> np.ndarray:
 
     References
     ----------
-    Seed 000, "Diagonal linear networks with ℓ2-penalty" (theorem on critical points).
+    Hoff (2017) (ℓ2 penalty on the factors of w₂⊙w₁ = ℓ1 penalty on the product);
+    docs/science.md §F5b.
     """
     w_star = np.asarray(w_star, float)
     return np.sign(w_star) * np.maximum(np.abs(w_star) - threshold, 0.0)
@@ -325,7 +330,7 @@ def imbalance_flow(d0: np.ndarray, eta: float, t: np.ndarray) -> np.ndarray:
 
     References
     ----------
-    Seed 000, "The ℓ2-penalized flow" (theorem).
+    docs/science.md §F5b (imbalance identities).
     """
     t = np.asarray(t, float)
     return np.exp(-2.0 * eta**2 * t)[(...,) + (None,) * np.ndim(d0)] * d0
@@ -359,7 +364,7 @@ def product_factor(gradient: np.ndarray, eta, out: np.ndarray | None = None) -> 
 
     References
     ----------
-    SCIENCE.md §F5c; HaoChen, Kale, Lee & Ma (2021); Pesme, Pillaud-Vivien & Flammarion
+    docs/science.md §F5c; HaoChen, Kale, Lee & Ma (2021); Pesme, Pillaud-Vivien & Flammarion
     (2021).
     """
     out = np.square(gradient, out=out)
@@ -382,6 +387,6 @@ def trace_hessian(u: np.ndarray, v: np.ndarray, column_norms2: np.ndarray) -> np
 
     References
     ----------
-    Blanc, Gupta, Valiant & Valiant (2020); HaoChen et al. (2021), §4; seed 001 §9.5.
+    Blanc, Gupta, Valiant & Valiant (2020); HaoChen et al. (2021), §4; docs/science.md §F5c.
     """
     return 4.0 * ((u * u + v * v) * column_norms2).sum(-1)

@@ -1,4 +1,4 @@
-"""The three noise experiments (SCIENCE.md §F5a–F5c): one function each, tidy tables out.
+"""The three noise experiments (docs/science.md §F5a–F5c): one function each, tidy tables out.
 
 Each function runs every trial of its (single) grid point at once and returns
 ``(table, arrays)``: a long table whose ``section`` column names the kind of row (the

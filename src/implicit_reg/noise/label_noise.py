@@ -1,4 +1,4 @@
-"""(S)GD with and without label noise on the diagonal network θ = u⊙u − v⊙v (SCIENCE.md §F5c).
+"""(S)GD with and without label noise on the diagonal network θ = u⊙u − v⊙v (docs/science.md §F5c).
 
 The batch-1 loop is the expensive part of the family (10⁵–10⁶ sequential steps), so it
 runs every trial and every label-noise level in one array and does no Python work per
@@ -81,7 +81,8 @@ def sgd_uv(
 
     References
     ----------
-    Blanc, Gupta, Valiant & Valiant (2020); HaoChen, Kale, Lee & Ma (2021); SCIENCE.md §F5c.
+    Blanc, Gupta, Valiant & Valiant (2020); HaoChen, Kale, Lee & Ma (2021);
+    docs/science.md §F5c.
     """
     n_runs, n, d = X.shape
     # Flat row index r·n + i of sample i of run r: rows are gathered by np.take into
@@ -171,7 +172,7 @@ def gd_uv(
 
     References
     ----------
-    Woodworth et al. (2020), §2; seed 001 §9.3.
+    Woodworth et al. (2020), §2; docs/science.md §F3a.
     """
     n = X.shape[1]
     u, v = np.array(u, float), np.array(v, float)

@@ -1,4 +1,4 @@
-"""Noisy gradient descent on quadratics: many chains at once (SCIENCE.md §F5a).
+"""Noisy gradient descent on quadratics: many chains at once (docs/science.md §F5a).
 
 - `scalar_chains`: x_{k+1} = x_k − η(a x_k + σξ_k) for every ηa of a grid, all chains of
   all trials in one array; cross-chain moments at checkpoints, time-averaged stationary
@@ -85,7 +85,8 @@ def scalar_chains(
 
     References
     ----------
-    Seed 001 §9.5 (SGD on a 1-D quadratic is an Ornstein–Uhlenbeck recursion).
+    Mandt, Hoffman & Blei (2017) (SGD on a 1-D quadratic is an Ornstein–Uhlenbeck
+    recursion); docs/science.md §F5a.
     """
     eta_a = np.asarray(eta_a, float)
     n_steps = int(checkpoints[-1])
@@ -204,8 +205,8 @@ def quadratic_chains(
 
     References
     ----------
-    Seed 001 §9.5 (multi-dimensional quadratics: the fluctuation follows the noise shape);
-    SCIENCE.md §F5a.
+    Mandt, Hoffman & Blei (2017) (multi-dimensional quadratics: the fluctuation follows
+    the noise shape); docs/science.md §F5a.
     """
     d = len(H)
     m = len(shapes)

@@ -104,8 +104,8 @@ def gd_path(
 
     References
     ----------
-    Seed 001 §9.1, seed 003: from ``β₀ = 0`` the iterates stay in the row space of X and
-    converge to ``X⁺y``.
+    Zhang et al. (2017), §5: from ``β₀ = 0`` the iterates stay in the row space of X and
+    converge to ``X⁺y``; docs/science.md §F1a.
     """
     return _iterate(lambda beta, k: beta - eta[:, None] * least_squares_gradient(X, y, beta),
                     beta0, y, checkpoints)
@@ -134,8 +134,8 @@ def sgd_path(
 
     References
     ----------
-    Seed 003 (SGD also converges to the minimum-norm interpolant: every update lies in
-    the row space of X).
+    Zhang et al. (2017), §5 (SGD also converges to the minimum-norm interpolant: every
+    update lies in the row space of X); docs/science.md §F1a.
     """
     n_trials, n, _ = X.shape
     rows = np.arange(n_trials)[:, None]
@@ -221,7 +221,7 @@ def gd_gram_path(
 
     References
     ----------
-    Seed 003 (early stopping); Ali, Kolter, Tibshirani (2019), §2 (GD on least squares).
+    Ali, Kolter, Tibshirani (2019), §2 (early-stopped GD on least squares).
     """
     checkpoints = np.asarray(checkpoints, dtype=np.int64)
     path = np.empty((len(checkpoints), *moment.shape))

@@ -1,4 +1,4 @@
-"""Claims of the risk family, computed from its tables (SCIENCE.md §F1)."""
+"""Claims of the risk family, computed from its tables (docs/science.md §F1)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from implicit_reg.claims import Claim, present_claims
 from implicit_reg.risk import theory
 
 FAMILY = "risk"
-#: Tolerances stated in SCIENCE.md §F1a for the final iterate.
+#: Tolerances stated in docs/science.md §F1a for the final iterate.
 GD_TOLERANCE = 1e-6
 SGD_TOLERANCE = 1e-4
 #: §F1b: simulated risk within 10% of theory away from the interpolation threshold.
@@ -44,8 +44,8 @@ def min_norm_claims(table: pd.DataFrame) -> list[Claim]:
     sgd = final[final.algorithm.str.startswith("sgd")]
     random = final[final.init == "random"]
     excess = random.norm - random.min_norm_norm - random.null_init_norm
-    source = "Seed 001 §9.1; seed 003 (GD/SGD from zero converge to X⁺y)"
-    lemma = "Seed 002 part 3, Lemma 1 (limit from a nonzero initialization)"
+    source = "Zhang et al. (2017), §5 (GD/SGD from zero converge to X⁺y)"
+    lemma = "docs/science.md §F1a (limit from a nonzero initialization)"
     return [
         Claim(FAMILY, "gd_zero_init_reaches_min_norm",
               f"GD from β₀ = 0 ends at X⁺y: max over trials of ‖β − X⁺y‖/‖X⁺y‖ ≤ {GD_TOLERANCE:g}.",

@@ -88,7 +88,7 @@ def simulate_min_norm(params: dict, rng: np.random.Generator):
 
     References
     ----------
-    Seed 001 §9.1, seed 003 (min-norm interpolant); seed 002 part 3 Lemma 1 (nonzero init).
+    Zhang et al. (2017), §5 (min-norm interpolant); docs/science.md §F1a (nonzero init).
     """
     n, d, trials = params["n_samples"], params["n_features"], params["n_trials"]
     X, y, _ = gaussian_regression(rng, trials, n, d, params["noise_std"])
@@ -373,7 +373,7 @@ def simulate_early_stopping(params: dict, rng: np.random.Generator):
 
     References
     ----------
-    Ali, Kolter, Tibshirani (2019), Theorem 1 and Lemma 2; seed 003 (early stopping).
+    Ali, Kolter, Tibshirani (2019), Theorem 1 and Lemma 2 (early stopping vs ridge).
     """
     d, trials, draws = params["n_features"], params["n_trials"], params["n_draws"]
     sigma, r = params["noise_std"], params["signal_norm"]

@@ -25,7 +25,8 @@ def min_norm_limit_from(X: np.ndarray, y: np.ndarray, beta0: np.ndarray) -> np.n
 
     References
     ----------
-    Seed 002, part 3, Lemma 1 (minimum distance to the initialization).
+    docs/science.md §F1a (minimum distance to the initialization: updates lie in the row
+    space of X).
     """
     residual = y - np.einsum("...nd,...d->...n", X, beta0)
     return beta0 + min_norm_solution(X, residual)
@@ -143,7 +144,7 @@ def gradient_flow_filter(eigenvalues: np.ndarray, t) -> np.ndarray:
 
     References
     ----------
-    Seed 003; Ali, Kolter, Tibshirani (2019), Lemma 1.
+    Ali, Kolter, Tibshirani (2019), Lemma 1.
     """
     return -np.expm1(-np.multiply(t, eigenvalues))
 
