@@ -246,6 +246,10 @@ def recovery_window(tables: Mapping[str, pd.DataFrame]):
         ],
         fontsize=7,
         loc="upper left",
+        # An opaque box: the horizon's vertical line passes under the legend.
+        frameon=True,
+        framealpha=0.95,
+        edgecolor="none",
     )
     return fig
 
