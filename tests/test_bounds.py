@@ -72,7 +72,8 @@ def test_gaussian_kl_closed_form_special_cases():
     rng = np.random.default_rng(2)
     r = 5
     mu0, mu1 = rng.standard_normal(r), rng.standard_normal(r)
-    # Isotropic, seed 002 Q2: KL = ½[r σ̄²/σ² + ‖Δ‖²/σ² − r + r ln(σ²/σ̄²)].
+    # Isotropic (Dziugaite & Roy 2017; docs/science.md §F4):
+    # KL = ½[r σ̄²/σ² + ‖Δ‖²/σ² − r + r ln(σ²/σ̄²)].
     v0, v1 = 0.3, 0.7
     expected = 0.5 * (r * v0 / v1 + np.sum((mu1 - mu0) ** 2) / v1 - r + r * np.log(v1 / v0))
     np.testing.assert_allclose(

@@ -93,8 +93,8 @@ def test_newton_limit_tends_to_l2_and_l1_endpoints():
     l1, l2 = min_l1_interpolator(X, y), min_norm_solution(X, y)
     theta = q_alpha_limit(X, y, np.array([1e-2, 1e-4, 1e-8, 1e-12, 1e4])).theta
     np.testing.assert_allclose(theta[:, -1], l2, rtol=1e-6, atol=1e-9)
-    # Small α: ‖θ_α‖₁ decreases to the ℓ1 optimum (Remark 9.19); the point itself can
-    # approach θ_ℓ1 slowly when the LP's dual certificate has a small margin.
+    # Small α: ‖θ_α‖₁ decreases to the ℓ1 optimum (Woodworth et al. 2020, Thm 2); the point
+    # itself can approach θ_ℓ1 slowly when the LP's dual certificate has a small margin.
     excess = np.abs(theta[:, :-1]).sum(-1) / np.abs(l1).sum(-1)[:, None] - 1
     assert np.all(np.diff(excess, axis=1) < 0) and excess[:, -1].max() < 1e-2
     assert excess.min() > -1e-9
@@ -230,7 +230,8 @@ def test_oracle_least_squares_and_lemma_rate_against_direct_formulas():
         gram = X[t].T @ X[t] / 15 - np.eye(12)
         four_delta = max(np.linalg.norm(gram[j, S]) for j in range(12))
         np.testing.assert_allclose(rate[t], 2 * np.sqrt(2) * four_delta, rtol=1e-12)
-        # 4δ is the smallest constant of Corollary 9.12 for vectors on S: attained by
+        # 4δ is the smallest constant in ‖(X̂ − I)v‖∞ ≤ 4δ‖v‖₂ for v on S (the RIP bound
+        # of docs/science.md §F3b): attained by
         # v = the worst row restricted to S.
         j = np.argmax([np.linalg.norm(gram[j, S]) for j in range(12)])
         v = np.zeros(12)

@@ -328,7 +328,7 @@ def test_gd_and_sgd_reach_the_exact_limit(batch_size):
                                        batch_size, rng)
     assert not path.diverged.any()
     projector = theory.null_projector(X)
-    # Lemma 4: the Null(Xᵀ) part of W₁ never changes.
+    # The Null(Xᵀ) part of W₁ never changes (docs/science.md §F6b).
     np.testing.assert_allclose(path.w1 @ projector,
                                np.broadcast_to(w1 @ projector, path.w1.shape), atol=1e-13)
     final = path.w2[-1] @ path.w1[-1]

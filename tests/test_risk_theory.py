@@ -25,7 +25,7 @@ def test_gd_from_nonzero_init_reaches_shifted_limit(problem):
     path = algorithms.gd_path(X, y, beta0, eta, np.array([0, 20000]))
     limit = theory.min_norm_limit_from(X, y, beta0)
     np.testing.assert_allclose(path.betas[-1], limit, rtol=1e-9, atol=1e-10)
-    # The limit is X⁺y plus the null-space part of β₀ (seed 002, part 3, Lemma 1).
+    # The limit is X⁺y plus the null-space part of β₀ (docs/science.md §F1a).
     null = theory.null_space_component(X, beta0)
     np.testing.assert_allclose(limit, theory.min_norm_solution(X, y) + null, atol=1e-10)
 

@@ -134,9 +134,9 @@ def _diagonal_problems(section: Mapping) -> list[str]:
       least two distinct fractions (the step-size claim compares the largest and the
       smallest);
     - sparse_recovery: r ≤ n < d (least squares on the true support needs r ≤ n; n < d
-      is the overparametrized setting), n ≥ r²·(ln d)² (Theorem 9.4's regime, which
-      the claims test), eta < 1 (GD on the population loss is stable at β = β* iff
-      |1 − 2η| < 1) and distinct α values (a slope in α needs two).
+      is the overparametrized setting), n ≥ r²·(ln d)² (the regime of Li, Ma & Zhang 2018,
+      Theorem 1.1, which the claims test), eta < 1 (GD on the population loss is stable
+      at β = β* iff |1 − 2η| < 1) and distinct α values (a slope in α needs two).
     """
     import math
 
@@ -195,8 +195,9 @@ def _diagonal_problems(section: Mapping) -> list[str]:
                 if n < regime:
                     found.append(
                         f"{at('n_samples')} ({n}) is below r²·(ln d)² = {regime:.0f} "
-                        f"({at('sparsity')} = {r}, {at('n_features')} = {d}): Theorem 9.4's "
-                        "regime n ≳ r² log² d, which the claims test"
+                        f"({at('sparsity')} = {r}, {at('n_features')} = {d}): the regime "
+                        "n ≳ r² log² d of Li, Ma & Zhang (2018), Theorem 1.1, which the "
+                        "claims test"
                     )
             if name == "sparse_recovery":
                 if params.get("eta", 0) >= 1:
@@ -344,7 +345,7 @@ COSTS["margin"] = {
 }
 
 def _noise_problems(section: Mapping) -> list[str]:
-    """Cross-key constraints of the noise family (SCIENCE.md §F5), every key by its path."""
+    """Cross-key constraints of the noise family (docs/science.md §F5), every key by its path."""
     problems = []
     ou = section.get("ou") or {}
     scalar = ou.get("scalar") or {}
@@ -490,7 +491,7 @@ def _dynamics_problems(section: Mapping) -> list[str]:
                 problems.append(
                     f"{prefix}: need {prefix}.hidden ({hidden}) >= {prefix}.n_features ({d}) "
                     f">= {prefix}.grid.n_samples ({n}) >= {prefix}.n_outputs ({d_out}) "
-                    "(N >= d >= n >= d', seed 003 Theorem 2)"
+                    "(N >= d >= n >= d', docs/science.md §F6b)"
                 )
             if batch > n:
                 problems.append(

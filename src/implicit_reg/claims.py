@@ -72,7 +72,7 @@ class Claim:
     statement : str
         The sentence being checked, with the quantities named.
     source : str
-        Paper, theorem or seed section the statement comes from.
+        Paper, theorem or docs/science.md section the statement comes from.
     measured : float
         The number computed from the simulation tables.
     threshold : float

@@ -20,6 +20,7 @@ def min_norm_solution(X: np.ndarray, y: np.ndarray) -> np.ndarray:
 
     References
     ----------
-    Seed 001 §9.1 and Corollary 9.2; seed 003 (GD from zero converges to it).
+    Zhang et al. (2017), "Understanding deep learning requires rethinking
+    generalization", §5 (GD and SGD from zero converge to it); docs/science.md §F1a.
     """
     return np.einsum("...dn,...n->...d", np.linalg.pinv(X), y)
