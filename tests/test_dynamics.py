@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 import yaml
 from scipy.linalg import expm
-from snakemake.utils import validate
 
 import implicit_reg.dynamics as dynamics
-from implicit_reg.checks import COSTS, ConfigError, check_config
+from implicit_reg.checks import COSTS, ConfigError
+from implicit_reg.configcheck import check_config_and_fill
 from implicit_reg.dynamics import factorization, linear_nets, network, theory
 from implicit_reg.dynamics.claims import crossing_time, loglog_fit
 from implicit_reg.dynamics.experiments import factorization_step
@@ -382,10 +382,7 @@ def test_loglog_fit():
 
 
 def _validated(config):
-    config = copy.deepcopy(config)
-    validate(config, str(SCHEMA))
-    check_config(config)
-    return config
+    return check_config_and_fill(copy.deepcopy(config))
 
 
 def _set(config, path, value):
