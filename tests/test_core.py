@@ -128,3 +128,27 @@ def test_plain_log_labels():
     assert power_label(1.0) == "10⁰"
     assert power_label(2000.0) == "2×10³"
     assert power_label(0.0) == ""
+    # A base-2 axis (widths 2⁶ … 2¹⁴) is labelled in powers of two, not 6.4×10¹.
+    assert power_label(64.0, base=2) == "2⁶"
+    assert power_label(16384.0, base=2) == "2¹⁴"
+
+
+def test_base2_log_axis_labels():
+    from implicit_reg.plotting import plain_log_labels, subplots
+
+    fig, ax = subplots()
+    ax.plot([64, 16384], [1, 2])
+    ax.set_xscale("log", base=2)
+    plain_log_labels(fig)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert "2¹⁰" in labels and not any("×" in text for text in labels)
+
+
+def test_sequential_colours_are_ordered_and_skip_the_ends():
+    from implicit_reg.plotting import sequential
+
+    colours = sequential(3)
+    assert len(colours) == 3 and len(set(colours)) == 3
+    # viridis runs from dark to light: the lightness of the samples increases.
+    assert sum(colours[0][:3]) < sum(colours[1][:3]) < sum(colours[2][:3])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
 
 PACKAGE = "implicit_reg"
@@ -35,8 +36,15 @@ def imported_names(path: Path) -> set[str]:
     """Names of the package's modules imported anywhere in the file at ``path``.
 
     ``from a.b import c`` yields ``a.b.c`` when that is a module, else ``a.b``; every
-    name comes with its parent packages.
+    name comes with its parent packages. Parsed once per version of the file: the
+    workflow asks for the closure of some thirty rules at parse time.
     """
+    stat = path.stat()
+    return set(_imported_names(path, stat.st_mtime_ns, stat.st_size))
+
+
+@cache
+def _imported_names(path: Path, _mtime_ns: int, _size: int) -> frozenset[str]:
     tree = ast.parse(path.read_text(), filename=str(path))
     names: set[str] = set()
     for node in ast.walk(tree):
@@ -50,7 +58,7 @@ def imported_names(path: Path) -> set[str]:
         for name in found:
             if name.split(".")[0] == PACKAGE:
                 names.update(_with_parents(name))
-    return names
+    return frozenset(names)
 
 
 def module_closure(src: str | Path, entries: Iterable[str], skip: Iterable[str] = ()) -> list[str]:

@@ -86,17 +86,18 @@ def subplots(ncols: int = 1, nrows: int = 1, width: float = 4.2, height: float =
 SUPERSCRIPT = str.maketrans("-0123456789.", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹·")
 
 
-def power_label(value: float, _position=None) -> str:
-    """Tick label of a log axis in plain text: ``10⁻²`` for 0.01, ``2×10³`` for 2000.
+def power_label(value: float, _position=None, base: int = 10) -> str:
+    """Tick label of a log axis in plain text: ``10⁻²`` for 0.01, ``2×10³`` for 2000;
+    on a base-2 axis ``2⁶`` for 64.
 
     The default log labels are TeX-like math text, whose parsing was a sixth of the time
     spent drawing a figure.
     """
     if value <= 0 or not math.isfinite(value):
         return ""
-    exponent = math.floor(math.log10(value) + 1e-9)
-    mantissa = value / 10**exponent
-    power = "10" + str(exponent).translate(SUPERSCRIPT)
+    exponent = math.floor(math.log(value, base) + 1e-9)
+    mantissa = value / base**exponent
+    power = str(base) + str(exponent).translate(SUPERSCRIPT)
     if abs(mantissa - 1) < 1e-6:
         return power
     return f"{mantissa:.3g}×{power}"
@@ -107,20 +108,24 @@ def plain_log_labels(fig) -> None:
 
     Minor ticks keep labels only where matplotlib would label them (few decades).
     """
+    from functools import partial
+
     from matplotlib.ticker import FuncFormatter, LogFormatterSciNotation, NullFormatter
 
     for ax in fig.axes:
         for axis in (ax.xaxis, ax.yaxis):
             if axis.get_scale() != "log":
                 continue
+            base = round(axis.get_transform().base)
+            label = FuncFormatter(partial(power_label, base=base))
             if isinstance(axis.get_major_formatter(), LogFormatterSciNotation):
-                axis.set_major_formatter(FuncFormatter(power_label))
+                axis.set_major_formatter(label)
             minor = axis.get_minor_formatter()
             if isinstance(minor, LogFormatterSciNotation):
                 low, high = sorted(axis.get_view_interval())
-                decades = math.log10(high / low) if low > 0 else math.inf
+                decades = math.log(high / low, base) if low > 0 else math.inf
                 keep = decades <= 1.0
-                axis.set_minor_formatter(FuncFormatter(power_label) if keep else NullFormatter())
+                axis.set_minor_formatter(label if keep else NullFormatter())
 
 
 def save_figure(fig, png_path: str | Path, pdf_path: str | Path) -> None:
@@ -131,6 +136,16 @@ def save_figure(fig, png_path: str | Path, pdf_path: str | Path) -> None:
     fig.savefig(png_path)
     fig.savefig(pdf_path, metadata={"CreationDate": None})
     plt.close(fig)
+
+
+def sequential(n: int, name: str = "viridis") -> list[tuple[float, ...]]:
+    """``n`` colours of an ordered matplotlib colormap, for a parameter that increases.
+
+    Sampled at the interior points ``(i + 1) / (n + 1)``, ``i = 0..n-1``, so neither
+    end of the map (near-white or near-black in most maps) is used.
+    """
+    cmap = matplotlib.colormaps[name]
+    return [tuple(cmap((i + 1) / (n + 1))) for i in range(n)]
 
 
 def palette(n: int) -> list[str]:

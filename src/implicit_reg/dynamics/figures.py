@@ -7,7 +7,6 @@ from collections.abc import Mapping
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.lines import Line2D
 
 from implicit_reg.dynamics.claims import (
@@ -17,7 +16,7 @@ from implicit_reg.dynamics.claims import (
     loglog_fit,
     transition_times,
 )
-from implicit_reg.plotting import palette, subplots
+from implicit_reg.plotting import palette, sequential, subplots
 
 EXACT = {"color": "k", "ls": "--", "lw": 0.9, "zorder": 5}
 
@@ -36,7 +35,7 @@ def singular_values(tables: Mapping[str, pd.DataFrame]):
     fig, axes = subplots(ncols=len(depths), nrows=len(scales), width=3.0, height=2.5,
                          squeeze=False, sharey=True)
     s_values = np.sort(table.s.unique())
-    colours = dict(zip(s_values, sns.color_palette("viridis", len(s_values)), strict=True))
+    colours = dict(zip(s_values, sequential(len(s_values)), strict=True))
     for i, eps in enumerate(scales):
         for j, depth in enumerate(depths):
             ax = axes[i, j]
@@ -187,7 +186,7 @@ def lazy_training(tables: Mapping[str, pd.DataFrame]):
              title="Lazy training: how far the network moves")
     left.set_xscale("log", base=2)
     left.legend(fontsize=6.5, loc="lower left")
-    colours = dict(zip(widths, sns.color_palette("viridis", len(widths)), strict=True))
+    colours = dict(zip(widths, sequential(len(widths)), strict=True))
     for m, rows in table[table.trial == 0].groupby("width"):
         rows = rows.sort_values("t")
         loss0 = rows.loss.iloc[0]
