@@ -33,9 +33,9 @@ import types  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
-import yaml  # noqa: E402
 
 import implicit_reg.diagonal as diagonal  # noqa: E402
+from implicit_reg.configcheck import load_config  # noqa: E402
 from implicit_reg.diagonal.dynamics import beta_gd_path, uv_gd_path  # noqa: E402
 from implicit_reg.diagonal.exact import kkt_residuals, q_alpha_limit  # noqa: E402
 from implicit_reg.diagonal.experiments import step_size_scale  # noqa: E402
@@ -173,7 +173,7 @@ def bench_gd() -> None:
 
 
 def bench_section(name: str) -> None:
-    section = yaml.safe_load((ROOT / "config" / f"{name}.yaml").read_text())["diagonal"]
+    section = load_config(ROOT / "config" / f"{name}.yaml")["diagonal"]
     start = time.perf_counter()
     tables = run_family("diagonal", diagonal, section, seed=0)
     elapsed = time.perf_counter() - start
@@ -182,7 +182,7 @@ def bench_section(name: str) -> None:
     print(f"{name} section via run_family: {elapsed:.1f} s, passed {passed}/{len(claims)}")
 
 
-if __name__ == "__main__":
+def main() -> None:
     print(f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}")
     quick = "--quick" in sys.argv
     bench_newton(100, 10 if not quick else 3, 20 if not quick else 8)
@@ -193,3 +193,7 @@ if __name__ == "__main__":
         print()
         bench_section("smoke")
         bench_section("config")
+
+
+if __name__ == "__main__":
+    main()

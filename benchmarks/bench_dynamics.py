@@ -29,21 +29,25 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
-import yaml  # noqa: E402
+
+from implicit_reg.configcheck import load_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_job(config: str, experiment: str, point: str, out: str) -> None:
-    """Child process: simulate one grid point, save its table, print time and peak memory."""
+def run_job(job: str, experiment: str, point: str, out: str) -> None:
+    """Child process: simulate one grid point, save its table, print time and peak memory.
+
+    ``job`` is a JSON file with the workflow seed and the grid point's parameters (as
+    checked and filled by the parent), so that the child imports what a workflow job does.
+    """
     start = time.perf_counter()
     import implicit_reg.dynamics as dynamics
-    from implicit_reg.grid import grid_points
     from implicit_reg.seeding import generator
 
     imported = time.perf_counter()
-    loaded = yaml.safe_load((ROOT / "config" / f"{config}.yaml").read_text())
-    spec = dict(grid_points(loaded["dynamics"][experiment]))[point]
+    loaded = json.loads(Path(job).read_text())
+    spec = loaded["params"]
     experiment_def = dynamics.EXPERIMENTS[experiment]
     rng = generator(loaded["seed"], "dynamics", experiment, point)
     begin = time.perf_counter()
@@ -59,7 +63,8 @@ def run_job(config: str, experiment: str, point: str, out: str) -> None:
 def bench_config(config: str) -> None:
     from implicit_reg.grid import grid_points
 
-    section = yaml.safe_load((ROOT / "config" / f"{config}.yaml").read_text())["dynamics"]
+    loaded = load_config(ROOT / "config" / f"{config}.yaml")
+    section = loaded["dynamics"]
     print(f"\n== {config}.yaml: one process per job ==")
     print(f"{'job':50s} {'simulate s':>10s} {'process s':>10s} {'peak MB':>8s}")
     totals = {"simulate_s": 0.0, "process_s": 0.0}
@@ -67,9 +72,11 @@ def bench_config(config: str) -> None:
         tables = {}
         for experiment, spec in section.items():
             parts = []
-            for point, _ in grid_points(spec):
+            for point, params in grid_points(spec):
                 out = f"{tmp}/{experiment}_{point}.parquet"
-                run = subprocess.run([sys.executable, __file__, "--job", config, experiment,
+                job = Path(f"{tmp}/{experiment}_{point}.json")
+                job.write_text(json.dumps({"seed": loaded["seed"], "params": params}))
+                run = subprocess.run([sys.executable, __file__, "--job", str(job), experiment,
                                       point, out], capture_output=True, text=True, check=True)
                 record = json.loads(run.stdout.strip().splitlines()[-1])
                 for key in totals:
@@ -123,8 +130,7 @@ def bench_widest_network() -> None:
     from implicit_reg.dynamics import network, theory
     from implicit_reg.dynamics.experiments import smooth_target, sphere_points
 
-    params = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["dynamics"][
-        "lazy_training"]
+    params = load_config(ROOT / "config" / "config.yaml")["dynamics"]["lazy_training"]
     m, trials = max(params["widths"]), params["n_trials"]
     n, d, n_test = params["grid"]["n_samples"][0], params["n_features"], params["n_test"]
     n_steps, n_points = params["n_steps"], params["n_checkpoints"]

@@ -22,10 +22,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-import yaml
 from scipy.special import expit
 
 import implicit_reg.margin as margin
+from implicit_reg.configcheck import load_config
 from implicit_reg.experiment import run_family
 from implicit_reg.margin.algorithms import descent_path, smoothness
 from implicit_reg.margin.experiments import soudry_data, soudry_rows
@@ -51,7 +51,7 @@ def seconds(fn, *args) -> float:
 
 
 def section(name: str) -> dict:
-    return yaml.safe_load((ROOT / "config" / f"{name}.yaml").read_text())["margin"]
+    return load_config(ROOT / "config" / f"{name}.yaml")["margin"]
 
 
 def job_batch(params: dict, dataset: str):

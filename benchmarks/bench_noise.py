@@ -33,6 +33,7 @@ import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
 import implicit_reg.noise as noise  # noqa: E402
+from implicit_reg.configcheck import load_config  # noqa: E402
 from implicit_reg.diagonal import sparse_regression  # noqa: E402
 from implicit_reg.experiment import run_experiment  # noqa: E402
 from implicit_reg.noise import approximation, exact, label_noise, ou  # noqa: E402
@@ -166,7 +167,7 @@ def bench_loops() -> None:
 def bench_sections() -> None:
     """Wall time of every experiment of the smoke and default sections, in this process."""
     for name in ("smoke", "config"):
-        section = yaml.safe_load((ROOT / "config" / f"{name}.yaml").read_text())["noise"]
+        section = load_config(ROOT / "config" / f"{name}.yaml")["noise"]
         total = 0.0
         parts = []
         for experiment, spec in section.items():
@@ -183,7 +184,7 @@ def bench_workflow(cores: int) -> None:
     from bench_workflow import job_table
 
     for name in ("smoke", "config"):
-        config = yaml.safe_load((ROOT / "config" / f"{name}.yaml").read_text())
+        config = load_config(ROOT / "config" / f"{name}.yaml")
         config = {"seed": config["seed"], "strict_claims": False, "noise": config["noise"]}
         with tempfile.TemporaryDirectory(prefix="implicit-reg-noise-") as tmp:
             work = Path(tmp)

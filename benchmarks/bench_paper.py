@@ -29,10 +29,8 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import yaml  # noqa: E402
-
 from implicit_reg.checks import COSTS, families  # noqa: E402
-from implicit_reg.configcheck import check_config_and_fill  # noqa: E402
+from implicit_reg.configcheck import load_config  # noqa: E402
 from implicit_reg.grid import grid_points  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,7 +75,7 @@ def main() -> None:
     parser.add_argument("--families", nargs="*")
     parser.add_argument("--max-seconds", type=float, default=1200.0)
     args = parser.parse_args()
-    config = check_config_and_fill(yaml.safe_load((ROOT / args.config).read_text()))
+    config = load_config(ROOT / args.config)
     rows, durations = [], []
     for family in families(config):
         if args.families and family not in args.families:

@@ -27,10 +27,9 @@ import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
-import yaml  # noqa: E402
 
 from implicit_reg.checks import COSTS, ConfigError, families  # noqa: E402
-from implicit_reg.configcheck import check_config_and_fill  # noqa: E402
+from implicit_reg.configcheck import check_config_and_fill, load_config  # noqa: E402
 from implicit_reg.grid import grid_points  # noqa: E402
 from implicit_reg.seeding import generator  # noqa: E402
 
@@ -69,7 +68,7 @@ def main() -> None:
     parser.add_argument("--factors", nargs="*", type=float, default=[1, 2, 4, 8])
     parser.add_argument("--max-seconds", type=float, default=60.0)
     args = parser.parse_args()
-    base = check_config_and_fill(yaml.safe_load((ROOT / args.config).read_text()))
+    base = load_config(ROOT / args.config)
     print(f"base config: {args.config}; factors {args.factors}")
     print(f"{'experiment':32} {'knob':22} {'seconds at each factor':36} {'exponent':>14}")
     for family in families(base):

@@ -230,6 +230,17 @@ def check_config_and_fill(config: dict, schema_path: str | Path = SCHEMA) -> dic
     return config
 
 
+def load_config(path: str | Path) -> dict:
+    """Read, check and fill the configuration file at ``path``: the values jobs run with.
+
+    Raises
+    ------
+    ConfigError
+        As `load_config_file` and `check_config_and_fill`.
+    """
+    return check_config_and_fill(load_config_file(path))
+
+
 def _format(problems: list[str]) -> str:
     return "invalid configuration:\n  - " + "\n  - ".join(problems)
 
@@ -243,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     status = 0
     for path in argv:
         try:
-            config = check_config_and_fill(load_config_file(path))
+            config = load_config(path)
         except ConfigError as error:
             message = str(error)
             print(message if message.startswith(str(path)) else f"{path}: {message}",
