@@ -117,15 +117,15 @@ def plain_log_labels(fig) -> None:
             if axis.get_scale() != "log":
                 continue
             base = round(axis.get_transform().base)
-            label = FuncFormatter(partial(power_label, base=base))
+            label = partial(power_label, base=base)
             if isinstance(axis.get_major_formatter(), LogFormatterSciNotation):
-                axis.set_major_formatter(label)
+                axis.set_major_formatter(FuncFormatter(label))
             minor = axis.get_minor_formatter()
             if isinstance(minor, LogFormatterSciNotation):
                 low, high = sorted(axis.get_view_interval())
                 decades = math.log(high / low, base) if low > 0 else math.inf
                 keep = decades <= 1.0
-                axis.set_minor_formatter(label if keep else NullFormatter())
+                axis.set_minor_formatter(FuncFormatter(label) if keep else NullFormatter())
 
 
 def save_figure(fig, png_path: str | Path, pdf_path: str | Path) -> None:
