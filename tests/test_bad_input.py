@@ -110,6 +110,13 @@ def test_unknown_key_is_one_line_with_the_allowed_keys(smoke):
     assert len(text) < 400
 
 
+@pytest.mark.parametrize("family", ["risk", "margin", "diagonal", "bounds", "noise", "dynamics"])
+def test_family_without_experiments_is_rejected(smoke, family):
+    smoke[family] = {}
+    text = _problems(smoke)
+    assert f"{family}: no experiment given; list at least one of" in text
+
+
 def test_unknown_family_is_named(smoke):
     smoke["colour"] = {"x": {"grid": {"a": [1]}}}
     assert "(top level): unknown key 'colour'" in _problems(smoke)

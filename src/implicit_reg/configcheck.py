@@ -136,6 +136,12 @@ def _schema_message(error) -> str:
     if error.validator == "anyOf" and all("required" in sub for sub in error.validator_value):
         names = [name for sub in error.validator_value for name in sub["required"]]
         return f"{where}: no figure family; give at least one of {', '.join(names)}"
+    if error.validator == "minProperties" and len(error.absolute_path) == 1:
+        experiments = ", ".join(sorted(error.schema.get("properties", {})))
+        return (
+            f"{where}: no experiment given; list at least one of {experiments}, "
+            "or leave the section out to skip the family"
+        )
     if error.validator in ("minItems", "maxItems", "minProperties", "uniqueItems"):
         return f"{where}: {error.message}"
     return f"{where}: {error.instance!r} is not allowed (expected {_describe_bounds(error.schema)})"
