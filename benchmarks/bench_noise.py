@@ -9,7 +9,7 @@ Prints
    process (`run_experiment`: the simulation a workflow job runs);
 3. with ``--workflow``, the job time of the noise family's rules when the workflow runs
    the smoke and the default configuration restricted to ``noise`` on ``--cores`` cores
-   (simulate, aggregate, figures, claims and the report), from Snakemake's benchmark files.
+   (simulate, summary and the report), from Snakemake's benchmark files.
 
 Timings on a shared machine vary from run to run: compare numbers of one run.
 

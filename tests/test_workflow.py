@@ -77,8 +77,10 @@ def test_report_and_every_claim(smoke_run):
     for family in families:
         captions = sorted((work / "workflow" / "report" / family).glob("*.rst"))
         for caption in captions:
-            for ext in ("png", "pdf"):
-                assert (work / "results" / "figures" / family / f"{caption.stem}.{ext}").exists()
+            assert (work / "results" / "figures" / family / f"{caption.stem}.png").exists()
+    # The smoke configuration writes no PDFs (test_partial_config_… writes them).
+    assert config["pdf_figures"] is False
+    assert not list((work / "results" / "figures").rglob("*.pdf"))
 
 
 def test_tables_carry_provenance_and_match_in_memory_run(smoke_run):
@@ -102,13 +104,14 @@ def test_nothing_reruns_without_changes(smoke_run):
     assert planned_jobs(work, "config/smoke.yaml", "--forcerun", "report")["report"] == 1
 
 
-def test_plot_edit_reruns_figures_only(smoke_run):
+def test_plot_edit_reruns_no_simulation(smoke_run):
     work, _ = smoke_run
     figures = work / "src" / "implicit_reg" / "risk" / "figures.py"
     figures.write_text(figures.read_text() + "\n# an edit of the plotting code\n")
     jobs = planned_jobs(work, "config/smoke.yaml")
-    assert jobs.get("risk_figures") == 1
-    assert not any(rule.endswith(("_simulate", "_aggregate", "_claims")) for rule in jobs)
+    assert jobs.get("risk_summary") == 1
+    assert not any(rule.endswith("_simulate") for rule in jobs), jobs
+    assert not any(rule.endswith("_summary") and rule != "risk_summary" for rule in jobs), jobs
     assert snakemake(work, "--cores", "2", "--configfile", "config/smoke.yaml").returncode == 0
 
 
@@ -216,8 +219,8 @@ def test_editing_a_shared_module_reruns_the_jobs_that_import_it(smoke_run):
         jobs = planned_jobs(work, "config/smoke.yaml")
     families = [k for k, v in yaml.safe_load((work / "config" / "smoke.yaml").read_text()).items()
                 if isinstance(v, dict) and k != "limits"]
-    assert {f"{f}_figures" for f in families} <= set(jobs), jobs
-    assert not any(r.endswith(("_simulate", "_aggregate", "_claims")) for r in jobs), jobs
+    assert {f"{f}_summary" for f in families} <= set(jobs), jobs
+    assert not any(r.endswith("_simulate") for r in jobs), jobs
     with _touched(src / "experiment.py"):
         jobs = planned_jobs(work, "config/smoke.yaml")
     assert all(jobs.get(f"{f}_simulate") for f in families), jobs
@@ -226,7 +229,10 @@ def test_editing_a_shared_module_reruns_the_jobs_that_import_it(smoke_run):
 
 
 def test_partial_config_skips_figures_it_cannot_draw(smoke_run, tmp_path):
-    """Any subset of a family's experiments runs; the report names what was skipped."""
+    """Any subset of a family's experiments runs; the report names what was skipped.
+
+    With ``pdf_figures: true`` (the default) every drawn figure is also a PDF.
+    """
     work, config = smoke_run
     partial = {
         "seed": config["seed"],
@@ -241,7 +247,11 @@ def test_partial_config_skips_figures_it_cannot_draw(smoke_run, tmp_path):
     assert not claims.claim_id.str.contains("peak|theory").any()
     report = (tmp_path / "results" / "report" / "index.html").read_text()
     assert "Figures skipped" in report and "double_descent" in report
-    assert not (tmp_path / "results" / "figures" / "risk" / "double_descent.png").exists()
+    figures = tmp_path / "results" / "figures" / "risk"
+    assert not (figures / "double_descent.png").exists()
+    drawn = sorted(p.stem for p in figures.glob("*.png"))
+    assert drawn and drawn == sorted(p.stem for p in figures.glob("*.pdf"))
+    assert all((figures / f"{name}.pdf").read_bytes().startswith(b"%PDF") for name in drawn)
 
 
 def test_killed_run_resumes_with_make_report_and_gives_the_same_tables(smoke_run, tmp_path):

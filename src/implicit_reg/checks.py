@@ -44,7 +44,7 @@ COSTS: dict[str, dict[str, Callable[[Mapping], Cost]]] = {}
 
 
 #: Top-level keys of a configuration that are not figure families.
-SETTINGS = ("seed", "strict_claims", "limits")
+SETTINGS = ("seed", "strict_claims", "pdf_figures", "limits")
 
 
 def families(config: Mapping) -> list[str]:

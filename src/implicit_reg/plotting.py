@@ -128,13 +128,15 @@ def plain_log_labels(fig) -> None:
                 axis.set_minor_formatter(FuncFormatter(label) if keep else NullFormatter())
 
 
-def save_figure(fig, png_path: str | Path, pdf_path: str | Path) -> None:
-    """Save ``fig`` as PNG and PDF (no timestamps in the PDF) and close it."""
+def save_figure(fig, png_path: str | Path, pdf_path: str | Path | None = None) -> None:
+    """Save ``fig`` as PNG and, given ``pdf_path``, as PDF (no timestamp), and close it."""
     plain_log_labels(fig)
     for path in (png_path, pdf_path):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if path is not None:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png_path)
-    fig.savefig(pdf_path, metadata={"CreationDate": None})
+    if pdf_path is not None:
+        fig.savefig(pdf_path, metadata={"CreationDate": None})
     plt.close(fig)
 
 

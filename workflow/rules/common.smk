@@ -133,14 +133,13 @@ def job_records():
                         f"results/logs/{key}.log",
                     )
                 )
-        for step in ("aggregate", "figures", "claims"):
-            records.append(
-                (
-                    f"{family}_{step}",
-                    f"results/benchmarks/{family}/{step}.tsv",
-                    f"results/logs/{family}/{step}.log",
-                )
+        records.append(
+            (
+                f"{family}_summary",
+                f"results/benchmarks/{family}/summary.tsv",
+                f"results/logs/{family}/summary.log",
             )
+        )
     return records
 
 

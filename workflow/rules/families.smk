@@ -1,11 +1,13 @@
-# The four rules of every figure family, generated from the configuration:
+# The two rules of every figure family, generated from the configuration:
 #   <family>_simulate   one job per grid point, all trials vectorized inside
-#   <family>_aggregate  run tables -> trial table + summary per experiment
-#   <family>_figures    tables -> every figure of the family (PNG + PDF)
-#   <family>_claims     tables -> results/claims/<family>.parquet
+#   <family>_summary    run tables -> trial table + summary per experiment,
+#                       -> results/claims/<family>.parquet, -> every figure (PNG + PDF)
+# The summary is one job, not three: each job pays an interpreter start, imports and
+# Snakemake's dispatch (about 0.5 s), while the three steps take a few seconds together;
+# rerunning the tables and claims when only a figure changed costs well under a second.
 # A family adds no rule code: its package `implicit_reg.<family>`, its config section,
 # schema and captions are all the workflow needs (README: "Adding an experiment").
-# Only the simulations go to a cluster: the other three take seconds, and run on the
+# Only the simulations go to a cluster: the summary takes seconds, and runs on the
 # submitting node (`localrule`) instead of waiting for a queue and status polls.
 
 for family in FAMILIES:
@@ -33,16 +35,26 @@ for family in FAMILIES:
 
     rule:
         name:
-            f"{family}_aggregate"
+            f"{family}_summary"
         input:
             runs=run_tables(family),
-            code=code("implicit_reg.experiment", "implicit_reg.tables"),
+            code=code(
+                f"implicit_reg.{family}",
+                f"implicit_reg.{family}.figures",
+                "implicit_reg.experiment",
+                "implicit_reg.claims",
+                "implicit_reg.plotting",
+                "implicit_reg.tables",
+            ),
         output:
-            family_tables(family),
+            tables=family_tables(family),
+            claims=f"results/claims/{family}.parquet",
+            png=reported_figures(family),
+            pdf=figure_files(family, "pdf") if config["pdf_figures"] else [],
         log:
-            f"results/logs/{family}/aggregate.log",
+            f"results/logs/{family}/summary.log",
         benchmark:
-            f"results/benchmarks/{family}/aggregate.tsv"
+            f"results/benchmarks/{family}/summary.tsv"
         localrule: True
         conda:
             ENVIRONMENT
@@ -50,54 +62,7 @@ for family in FAMILIES:
             family=family,
             experiments=experiments(family),
             provenance=family_config(family),
-        script:
-            "../scripts/aggregate.py"
-
-    rule:
-        name:
-            f"{family}_figures"
-        input:
-            tables=family_tables(family),
-            code=code(f"implicit_reg.{family}.figures", "implicit_reg.plotting"),
-        output:
-            png=reported_figures(family),
-            pdf=figure_files(family, "pdf"),
-        log:
-            f"results/logs/{family}/figures.log",
-        benchmark:
-            f"results/benchmarks/{family}/figures.tsv"
-        localrule: True
-        conda:
-            ENVIRONMENT
-        params:
-            family=family,
             figures=figure_names(family),
             captioned=sorted(captioned_figures(family)),
         script:
-            "../scripts/figures.py"
-
-    rule:
-        name:
-            f"{family}_claims"
-        input:
-            tables=family_tables(family),
-            code=code(
-                f"implicit_reg.{family}",
-                "implicit_reg.claims",
-                "implicit_reg.tables",
-                skip=(f"implicit_reg.{family}.figures",),
-            ),
-        output:
-            f"results/claims/{family}.parquet",
-        log:
-            f"results/logs/{family}/claims.log",
-        benchmark:
-            f"results/benchmarks/{family}/claims.tsv"
-        localrule: True
-        conda:
-            ENVIRONMENT
-        params:
-            family=family,
-            provenance=family_config(family),
-        script:
-            "../scripts/claims.py"
+            "../scripts/summary.py"
