@@ -32,6 +32,31 @@ def test_defaults_fill_missing_keys(root, smoke):
     assert _validated(smoke, root)["risk"]["min_norm"]["n_trials"] == 20
 
 
+@pytest.mark.parametrize("name", ["config.yaml", "smoke.yaml", "paper.yaml"])
+def test_defaults_filled_as_snakemake_fills_them(root, name):
+    """`fill_defaults` gives what ``snakemake.utils.validate(set_default=True)`` gives,
+    on the shipped configs and on sections reduced to one key (most keys from defaults)."""
+    from snakemake.utils import validate
+
+    from implicit_reg.configcheck import fill_defaults, load_schema
+
+    config = yaml.safe_load((root / "config" / name).read_text())
+    schema = load_schema(root / SCHEMA)
+    sparse = copy.deepcopy(config)
+    for family, section in sparse.items():
+        if isinstance(section, dict) and family != "limits":
+            for experiment, spec in section.items():
+                specs = schema["properties"][family]["properties"][experiment]
+                keep = {"grid", *specs.get("required", ())}
+                section[experiment] = {k: v for k, v in spec.items() if k in keep}
+    assert sparse != config
+    for original in (config, sparse):
+        ours, theirs = copy.deepcopy(original), copy.deepcopy(original)
+        fill_defaults(ours, load_schema(root / SCHEMA))
+        validate(theirs, str(root / SCHEMA), set_default=True)
+        assert ours == theirs
+
+
 def _set(config, path, value):
     *parents, last = path.split(".")
     node = config
