@@ -2,7 +2,7 @@
 from implicit_reg.grid import canonical, grid_points
 from implicit_reg.captions import caption_needs
 from implicit_reg.checks import families
-from implicit_reg.imports import module_closure
+from implicit_reg import imports
 from snakemake.io import report as report_flag  # `report(` would read as a directive
 
 SRC = ROOT / "src" / "implicit_reg"
@@ -14,6 +14,9 @@ FAMILIES = families(config)
 REPORT = "results/report/index.html"
 CLAIMS_CHECK = "results/claims/check.tsv"
 CLAIMS_TABLE = "results/claims/claims.html"
+# Import names parsed from the package's files, kept between Snakemake starts.
+IMPORTS_CACHE = ".snakemake/implicit_reg/imports.json"
+imports.read_cache(IMPORTS_CACHE)
 
 
 def experiments(family):
@@ -46,7 +49,9 @@ def family_tables(family):
 
 def code(*modules, skip=()):
     """Source files a job imports, from these modules on: editing one reruns the job."""
-    return module_closure(SRC.parent, modules, skip)
+    files = imports.module_closure(SRC.parent, modules, skip)
+    imports.write_cache(IMPORTS_CACHE)
+    return files
 
 
 def simulation_code(family):
