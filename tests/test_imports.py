@@ -58,7 +58,8 @@ def test_cache_reused_between_processes_until_a_file_changes(package, tmp_path, 
     imports.read_cache(cache)
     sim = package / "implicit_reg" / "fam" / "sim.py"
     sim.write_text(sim.read_text() + "import implicit_reg.plotting\n")
-    assert any(f.endswith("plotting.py") for f in imports.module_closure(package, ["implicit_reg.fam"]))
+    closure = imports.module_closure(package, ["implicit_reg.fam"])
+    assert any(f.endswith("plotting.py") for f in closure)
 
 
 def test_unreadable_cache_is_ignored(package, tmp_path):

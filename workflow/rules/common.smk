@@ -1,8 +1,12 @@
 # Helpers only: grid expansion, paths, seeds. Rules live in the other rule files.
+import shlex
+
+from snakemake_interface_executor_plugins.settings import DeploymentMethod
+
 from implicit_reg.grid import canonical, grid_points
 from implicit_reg.captions import caption_needs
 from implicit_reg.checks import families
-from implicit_reg import imports
+from implicit_reg import imports, jobargs
 from snakemake.io import report as report_flag  # `report(` would read as a directive
 
 SRC = ROOT / "src" / "implicit_reg"
@@ -14,6 +18,16 @@ FAMILIES = families(config)
 REPORT = "results/report/index.html"
 CLAIMS_CHECK = "results/claims/check.tsv"
 CLAIMS_TABLE = "results/claims/claims.html"
+SCRIPTS = ROOT / "workflow" / "scripts"
+# The interpreter of `shell:` jobs: Snakemake's own, unless jobs run in the rule's conda
+# environment (`--sdm conda`), whose `python` is first on PATH inside the job.
+JOB_PYTHON = (
+    "python"
+    if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+    else sys.executable
+)
+# Job documents too long for one shell argument (implicit_reg.jobargs).
+JOB_FILES = ".snakemake/implicit_reg/jobs"
 # Import names parsed from the package's files, kept between Snakemake starts.
 IMPORTS_CACHE = ".snakemake/implicit_reg/imports.json"
 imports.read_cache(IMPORTS_CACHE)
@@ -52,6 +66,49 @@ def code(*modules, skip=()):
     files = imports.module_closure(SRC.parent, modules, skip)
     imports.write_cache(IMPORTS_CACHE)
     return files
+
+
+def job_command(script):
+    """Shell command running ``workflow/scripts/<script>`` with one JSON argument
+    (`job_argument`, as ``params.job``) and stderr to the log. The script reads it with
+    ``jobsetup.read_job``; no Snakemake import in the job's process."""
+    return f"{shlex.quote(JOB_PYTHON)} {shlex.quote(str(SCRIPTS / script))} {{params.job:q}} 2> {{log:q}}"
+
+
+def script_code(script):
+    """The script files a `job_command` job runs: editing them reruns its jobs."""
+    return [str(SCRIPTS / script), str(SCRIPTS / "jobsetup.py")]
+
+
+def job_argument(**params):
+    """Params function: the job (params, wildcards, input, output, threads) as JSON, or
+    the path of a file holding it when too long for one argument (`jobargs.encode`).
+
+    A value of ``params`` that is callable is called with the wildcards (input functions
+    such as `point_params`).
+    """
+
+    def argument(wildcards, input, output, threads):
+        def paths(named):
+            return {
+                name: value if isinstance(value, str) else list(value)
+                for name, value in named.items()
+            }
+
+        values = {
+            name: value(wildcards) if callable(value) else value
+            for name, value in params.items()
+        }
+        document = {
+            "params": values,
+            "wildcards": dict(wildcards.items()),
+            "input": paths(input),
+            "output": paths(output),
+            "threads": threads,
+        }
+        return jobargs.encode(document, JOB_FILES)
+
+    return argument
 
 
 def simulation_code(family):

@@ -17,6 +17,7 @@ for family in FAMILIES:
             f"{family}_simulate"
         input:
             code=simulation_code(family),
+            scripts=script_code("simulate.py"),
         output:
             table=f"results/{family}/runs/{{experiment}}/{{point}}.parquet",
             arrays=f"results/{family}/runs/{{experiment}}/{{point}}.npz",
@@ -27,11 +28,11 @@ for family in FAMILIES:
         conda:
             ENVIRONMENT
         params:
-            family=family,
-            seed=config["seed"],
-            point=point_params(family),
-        script:
-            "../scripts/simulate.py"
+            job=job_argument(
+                family=family, seed=config["seed"], point=point_params(family)
+            ),
+        shell:
+            job_command("simulate.py")
 
     rule:
         name:
@@ -46,6 +47,7 @@ for family in FAMILIES:
                 "implicit_reg.plotting",
                 "implicit_reg.tables",
             ),
+            scripts=script_code("summary.py"),
         output:
             tables=family_tables(family),
             claims=f"results/claims/{family}.parquet",
@@ -59,10 +61,12 @@ for family in FAMILIES:
         conda:
             ENVIRONMENT
         params:
-            family=family,
-            experiments=experiments(family),
-            provenance=family_config(family),
-            figures=figure_names(family),
-            captioned=sorted(captioned_figures(family)),
-        script:
-            "../scripts/summary.py"
+            job=job_argument(
+                family=family,
+                experiments=experiments(family),
+                provenance=family_config(family),
+                figures=figure_names(family),
+                captioned=sorted(captioned_figures(family)),
+            ),
+        shell:
+            job_command("summary.py")

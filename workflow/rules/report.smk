@@ -20,8 +20,9 @@ rule report:
         ],
         tables=trial_tables(),
         code=code("implicit_reg.report", "implicit_reg.tables"),
+        scripts=script_code("report.py"),
     output:
-        REPORT,
+        html=REPORT,
     log:
         "results/logs/report.log",
     benchmark:
@@ -29,19 +30,20 @@ rule report:
     conda:
         ENVIRONMENT
     params:
-        config=canonical(config),
-        jobs=job_records(),
-        skipped=skipped_figures(),
-    script:
-        "../scripts/report.py"
+        job=job_argument(
+            config=canonical(config), jobs=job_records(), skipped=skipped_figures()
+        ),
+    shell:
+        job_command("report.py")
 
 
 rule claims_table:
     input:
         claims=expand("results/claims/{family}.parquet", family=FAMILIES),
         code=code("implicit_reg.report", "implicit_reg.tables"),
+        scripts=script_code("claims_table.py"),
     output:
-        report_flag(
+        page=report_flag(
             CLAIMS_TABLE,
             caption=str(CAPTIONS / "claims.rst"),
             category="claims",
@@ -50,24 +52,27 @@ rule claims_table:
         "results/logs/claims_table.log",
     conda:
         ENVIRONMENT
-    script:
-        "../scripts/claims_table.py"
+    params:
+        job=job_argument(),
+    shell:
+        job_command("claims_table.py")
 
 
 rule claims_check:
     input:
         claims=expand("results/claims/{family}.parquet", family=FAMILIES),
         report=REPORT,
+        scripts=script_code("claims_check.py"),
     output:
-        CLAIMS_CHECK,
+        tsv=CLAIMS_CHECK,
     log:
         "results/logs/claims_check.log",
     conda:
         ENVIRONMENT
     params:
-        strict=config["strict_claims"],
-    script:
-        "../scripts/claims_check.py"
+        job=job_argument(strict=config["strict_claims"]),
+    shell:
+        job_command("claims_check.py")
 
 
 # `snakemake --report` packs the results on disk: say so when they were made with another

@@ -1,8 +1,8 @@
 """List every claim; with strict_claims, fail the workflow when any claim fails."""
 
-from jobsetup import log_work_seconds, setup
+from jobsetup import log_work_seconds, read_job
 
-setup(snakemake)  # noqa: F821 (injected by Snakemake; before numpy is imported)
+sm = read_job()  # before numpy is imported: it sets the BLAS threads
 
 import sys
 import time
@@ -13,8 +13,6 @@ from implicit_reg.claims import recompute_passed
 from implicit_reg.tables import read_table
 
 START = time.perf_counter()
-
-sm = snakemake  # noqa: F821 (injected by Snakemake)
 
 claims = pd.concat([read_table(p) for p in sm.input.claims], ignore_index=True)
 claims["passed"] = recompute_passed(claims)
@@ -32,15 +30,16 @@ summary = (
     f"report: {sm.input.report}"
 )
 print(summary, file=sys.stderr)
-sys.__stderr__.write(summary + "\n")
+print(summary, flush=True)  # stdout: the console (stderr is the job's log)
 if sm.params.strict and len(failed):
     sys.stderr.flush()
-    sys.__stderr__.write(
+    print(
         f"strict_claims: {len(failed)} of {len(claims)} claims failed "
-        f"({', '.join(failed.family + '/' + failed.claim_id)}); see {sm.input.report}\n"
+        f"({', '.join(failed.family + '/' + failed.claim_id)}); see {sm.input.report}",
+        flush=True,
     )
     sys.exit(1)
 claims[["family", "claim_id", "kind", "measured", "comparison", "threshold", "passed"]].to_csv(
-    sm.output[0], sep="\t", index=False
+    sm.output.tsv, sep="\t", index=False
 )
 log_work_seconds(START)

@@ -1,8 +1,8 @@
 """Every family's claims as one HTML page: an item of `snakemake --report`."""
 
-from jobsetup import log_work_seconds, setup
+from jobsetup import log_work_seconds, read_job
 
-setup(snakemake)  # noqa: F821 (injected by Snakemake; before numpy is imported)
+sm = read_job()  # before numpy is imported: it sets the BLAS threads
 
 import sys
 import time
@@ -16,9 +16,7 @@ from implicit_reg.tables import read_table
 
 START = time.perf_counter()
 
-sm = snakemake  # noqa: F821 (injected by Snakemake)
-
 claims = pd.concat([read_table(p) for p in sm.input.claims], ignore_index=True)
-Path(sm.output[0]).write_text(claims_page(claims, __version__))
+Path(sm.output.page).write_text(claims_page(claims, __version__))
 print(f"claims page: {len(claims)} rows", file=sys.stderr)
 log_work_seconds(START)

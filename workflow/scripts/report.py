@@ -1,8 +1,8 @@
 """Write results/report/index.html from claims, figures, captions and provenance."""
 
-from jobsetup import log_work_seconds, setup
+from jobsetup import log_work_seconds, read_job
 
-setup(snakemake)  # noqa: F821 (injected by Snakemake; before numpy is imported)
+sm = read_job()  # before numpy is imported: it sets the BLAS threads
 
 import sys
 import time
@@ -15,8 +15,6 @@ from implicit_reg.report import FigureEntry, build_report, logged_seconds
 from implicit_reg.tables import library_versions, read_table
 
 START = time.perf_counter()
-
-sm = snakemake  # noqa: F821 (injected by Snakemake)
 
 claims = pd.concat([read_table(p) for p in sm.input.claims], ignore_index=True)
 figures = [
@@ -62,6 +60,6 @@ html = build_report(
     jobs if not jobs.empty else pd.DataFrame(columns=["rule", "s", "max_rss"]),
     [tuple(s) for s in sm.params.skipped],
 )
-Path(sm.output[0]).write_text(html)
+Path(sm.output.html).write_text(html)
 print(f"report: {len(claims)} claims, {len(figures)} figures", file=sys.stderr)
 log_work_seconds(START)

@@ -1,8 +1,8 @@
 """Simulate one grid point: implicit_reg.<family>.EXPERIMENTS[experiment].simulate."""
 
-from jobsetup import log_work_seconds, setup
+from jobsetup import log_work_seconds, read_job
 
-setup(snakemake)  # noqa: F821 (injected by Snakemake; before numpy is imported)
+sm = read_job()  # before numpy is imported: it sets the BLAS threads
 
 import importlib
 import sys
@@ -14,8 +14,6 @@ from implicit_reg.seeding import generator
 from implicit_reg.tables import provenance, write_table
 
 START = time.perf_counter()
-
-sm = snakemake  # noqa: F821 (injected by Snakemake)
 
 family, experiment, point = sm.params.family, sm.wildcards.experiment, sm.wildcards.point
 spec = importlib.import_module(f"implicit_reg.{family}").EXPERIMENTS[experiment]

@@ -7,9 +7,9 @@
    PDF unless ``pdf_figures: false``).
 """
 
-from jobsetup import log_work_seconds, setup
+from jobsetup import log_work_seconds, read_job
 
-setup(snakemake)  # noqa: F821 (injected by Snakemake; before numpy is imported)
+sm = read_job()  # before numpy is imported: it sets the BLAS threads
 
 import importlib
 import sys
@@ -22,8 +22,6 @@ from implicit_reg.plotting import save_figure
 from implicit_reg.tables import concat_tables, provenance, read_table, write_table
 
 START = time.perf_counter()
-
-sm = snakemake  # noqa: F821 (injected by Snakemake)
 
 family = sm.params.family
 module = importlib.import_module(f"implicit_reg.{family}")
