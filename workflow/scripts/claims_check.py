@@ -1,6 +1,6 @@
 """List every claim; with strict_claims, fail the workflow when any claim fails."""
 
-from jobsetup import log_work_seconds, read_job
+from jobsetup import finish, read_job
 
 sm = read_job()  # before numpy is imported: it sets the BLAS threads
 
@@ -42,4 +42,4 @@ if sm.params.strict and len(failed):
 claims[["family", "claim_id", "kind", "measured", "comparison", "threshold", "passed"]].to_csv(
     sm.output.tsv, sep="\t", index=False
 )
-log_work_seconds(START)
+finish(START)

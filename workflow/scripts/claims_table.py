@@ -1,6 +1,6 @@
 """Every family's claims as one HTML page: an item of `snakemake --report`."""
 
-from jobsetup import log_work_seconds, read_job
+from jobsetup import finish, read_job
 
 sm = read_job()  # before numpy is imported: it sets the BLAS threads
 
@@ -19,4 +19,4 @@ START = time.perf_counter()
 claims = pd.concat([read_table(p) for p in sm.input.claims], ignore_index=True)
 Path(sm.output.page).write_text(claims_page(claims, __version__))
 print(f"claims page: {len(claims)} rows", file=sys.stderr)
-log_work_seconds(START)
+finish(START)

@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 from types import SimpleNamespace
+from typing import NoReturn
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
@@ -85,3 +86,22 @@ def log_work_seconds(start: float) -> None:
         f"process_seconds={process_seconds():.3f}",
         file=sys.stderr,
     )
+
+
+def finish(start: float) -> NoReturn:
+    """End a job that has written and closed all its outputs: log the timing fields
+    (`log_work_seconds`), flush the log and the console, and leave without the
+    interpreter's teardown.
+
+    Freeing the modules and objects of numpy, pandas, pyarrow, scipy and matplotlib at
+    exit took 0.13–0.15 s of every job's wall time (a simulation job measured at 0.69 s
+    with it, 0.54 s without). A job that fails raises before this point and exits the
+    ordinary way, with its traceback and a non-zero status.
+    """
+    import logging
+
+    log_work_seconds(start)
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)

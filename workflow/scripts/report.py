@@ -1,6 +1,6 @@
 """Write results/report/index.html from claims, figures, captions and provenance."""
 
-from jobsetup import log_work_seconds, read_job
+from jobsetup import finish, read_job
 
 sm = read_job()  # before numpy is imported: it sets the BLAS threads
 
@@ -62,4 +62,4 @@ html = build_report(
 )
 Path(sm.output.html).write_text(html)
 print(f"report: {len(claims)} claims, {len(figures)} figures", file=sys.stderr)
-log_work_seconds(START)
+finish(START)

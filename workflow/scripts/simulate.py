@@ -1,6 +1,6 @@
 """Simulate one grid point: implicit_reg.<family>.EXPERIMENTS[experiment].simulate."""
 
-from jobsetup import log_work_seconds, read_job
+from jobsetup import finish, read_job
 
 sm = read_job()  # before numpy is imported: it sets the BLAS threads
 
@@ -33,4 +33,4 @@ print(
     f"simulation_seconds={seconds:.3f}",
     file=sys.stderr,
 )
-log_work_seconds(START)
+finish(START)

@@ -7,7 +7,7 @@
    PDF unless ``pdf_figures: false``).
 """
 
-from jobsetup import log_work_seconds, read_job
+from jobsetup import finish, read_job
 
 sm = read_job()  # before numpy is imported: it sets the BLAS threads
 
@@ -61,4 +61,4 @@ pdfs = sm.output.pdf or [None] * len(sm.output.png)  # none with `pdf_figures: f
 for name, png, pdf in zip(sm.params.figures, sm.output.png, pdfs, strict=True):
     save_figure(figures[name](tables), png, pdf)
     print(f"{family}/{name}: written", file=sys.stderr)
-log_work_seconds(START)
+finish(START)
