@@ -21,3 +21,22 @@ def test_only_scheduler_timers_are_cancelled():
     finally:
         other.cancel()
         ours.cancel()
+
+
+def test_process_exits_without_waiting_for_a_scheduler_timer(root):
+    """With `cancel_at_exit`, a pending 60 s scheduler timer does not delay the exit."""
+    import subprocess
+    import sys
+    import time
+
+    code = (
+        "import sys, threading; sys.path.insert(0, sys.argv[1]);"
+        "from implicit_reg import schedulerexit;"
+        "f = eval(compile('lambda: None', '/x/snakemake/scheduling/job_scheduler.py', 'eval'));"
+        "threading.Timer(60, f).start();"
+        "assert schedulerexit.cancel_at_exit()"
+    )
+    start = time.monotonic()
+    run = subprocess.run([sys.executable, "-c", code, str(root / "src")], timeout=50)
+    assert run.returncode == 0
+    assert time.monotonic() - start < 20

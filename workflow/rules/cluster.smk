@@ -7,10 +7,8 @@
 #             seen as failed instead of running forever;
 #   onerror   the SLURM jobs of the run that did not complete (state, time limit, rule
 #   onsuccess or group, retry, SLURM log), which Snakemake does not show for group jobs.
-# The functions are in src/implicit_reg/slurm.py. Both end hooks, under any executor, also
-# cancel the scheduler's pending wake-up timers, which kept every finished run alive for
-# up to a second (src/implicit_reg/schedulerexit.py).
-from implicit_reg import schedulerexit, slurm
+# The functions are in src/implicit_reg/slurm.py.
+from implicit_reg import slurm
 from snakemake.exceptions import WorkflowError
 
 
@@ -26,10 +24,8 @@ onstart:
 onsuccess:
     if slurm.active(workflow):
         slurm.print_summary(workflow, log)
-    schedulerexit.cancel_scheduler_timers()
 
 
 onerror:
     if slurm.active(workflow):
         slurm.print_summary(workflow, log)
-    schedulerexit.cancel_scheduler_timers()
