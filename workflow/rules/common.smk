@@ -85,7 +85,8 @@ def job_argument(**params):
     the path of a file holding it when too long for one argument (`jobargs.encode`).
 
     A value of ``params`` that is callable is called with the wildcards (input functions
-    such as `point_params`).
+    such as `point_params`). The ``code`` and ``scripts`` inputs, there only to rerun the
+    job when its source changes, are left out.
     """
 
     def argument(wildcards, input, output, threads):
@@ -93,6 +94,7 @@ def job_argument(**params):
             return {
                 name: value if isinstance(value, str) else list(value)
                 for name, value in named.items()
+                if name not in ("code", "scripts")
             }
 
         values = {
