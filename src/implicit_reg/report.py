@@ -173,7 +173,7 @@ def timing_html(benchmarks: pd.DataFrame) -> str:
         f"<p>Job processes ran {total:.1f} s in all: {sim:.1f} s inside simulation code, "
         f"{work - sim:.1f} s of other script work (writing tables, aggregating, plotting, "
         f"reporting) and {total - work:.1f} s ({100 * (1 - work / total):.1f}%) of "
-        "interpreter start and imports (and Snakemake's preamble in `script:` jobs).</p>"
+        "interpreter start and imports.</p>"
         if total > 0
         else ""
     )
