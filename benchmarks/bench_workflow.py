@@ -83,7 +83,7 @@ def main() -> None:
     print(f"\nwall time: {wall:.1f} s   jobs: {len(jobs)}   job time: {jobs.s.sum():.1f} s")
     print(f"simulation code: {simulation:.1f} s; all script work after imports: {work:.1f} s")
     process = jobs.process_s.sum()
-    print(f"interpreter start + preamble + imports: {process - work:.1f} s = "
+    print(f"interpreter start + imports: {process - work:.1f} s = "
           f"{100 * (1 - work / process):.1f}% of the job processes' time ({process:.1f} s)")
     idle = args.cores * wall - job_time
     print(f"scheduling and idle cores: {idle:.1f} core-s; overhead (starts, imports, "

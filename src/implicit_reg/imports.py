@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import ast
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+
+from implicit_reg.jobargs import write_text_atomically
 
 PACKAGE = "implicit_reg"
 #: File path -> (modification time in ns, size, names it imports), for `imported_names`.
@@ -100,12 +100,8 @@ def write_cache(file: str | Path) -> None:
     if not _UNSAVED[0]:
         return
     entries = {path: [m, s, sorted(n)] for path, (m, s, n) in sorted(_PARSED.items())}
-    file = Path(file)
     try:
-        file.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=file.parent, delete=False) as out:
-            json.dump(entries, out)
-        os.replace(out.name, file)
+        write_text_atomically(file, json.dumps(entries))
     except OSError:
         return
     _UNSAVED[0] = False

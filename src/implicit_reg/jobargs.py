@@ -20,6 +20,17 @@ from pathlib import Path
 MAX_INLINE = 64 * 1024
 
 
+def write_text_atomically(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and an atomic
+    rename: a process reading ``path`` meanwhile (another Snakemake process, a cluster
+    job) sees the old file or the whole new one, never a part."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as out:
+        out.write(text)
+    os.replace(out.name, path)
+
+
 def encode(document: dict, spill_dir: str | Path, max_inline: int = MAX_INLINE) -> str:
     """``document`` as JSON text, or ``@<file>`` holding it if longer than ``max_inline``.
 
@@ -29,13 +40,9 @@ def encode(document: dict, spill_dir: str | Path, max_inline: int = MAX_INLINE) 
     text = json.dumps(document, default=str)
     if len(text.encode()) <= max_inline:
         return text
-    spill_dir = Path(spill_dir)
-    path = spill_dir / f"{hashlib.sha256(text.encode()).hexdigest()}.json"
+    path = Path(spill_dir) / f"{hashlib.sha256(text.encode()).hexdigest()}.json"
     if not path.is_file():
-        spill_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", dir=spill_dir, delete=False) as out:
-            out.write(text)
-        os.replace(out.name, path)
+        write_text_atomically(path, text)
     return f"@{path}"
 
 

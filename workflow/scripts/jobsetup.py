@@ -23,30 +23,11 @@ THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"
 def read_job(argv: list[str] | None = None) -> SimpleNamespace:
     """The job that a ``shell:`` rule passes as its one argument, and the process set up.
 
-    The JSON document (``job_argument`` in ``workflow/rules/common.smk``; inline or in a
-    file, `implicit_reg.jobargs`) has
-    the mappings ``params``, ``wildcards``, ``input`` and ``output`` (each value a path or
-    a list of paths) and ``threads``; they are returned as attributes, like Snakemake's
-    object: ``job.params.family``, ``job.output.table``. stderr is the log already
-    (``2> LOG`` in the rule).
-    """
-    if str(SRC) not in sys.path:
-        sys.path.insert(0, str(SRC))
-    from implicit_reg.jobargs import decode
-
-    document = decode((sys.argv if argv is None else argv)[1])
-    _prepare(document["threads"])
-    return SimpleNamespace(
-        threads=document["threads"],
-        **{
-            part: SimpleNamespace(**document[part])
-            for part in ("params", "wildcards", "input", "output")
-        },
-    )
-
-
-def _prepare(threads: int) -> None:
-    """Package importable, BLAS threads capped at ``threads``, logging to stderr.
+    The JSON document (``job_argument`` in ``workflow/rules/common.smk``, inline or in a
+    file: `implicit_reg.jobargs`) has the mappings ``params``, ``wildcards``, ``input``
+    and ``output`` (each value a path or a list of paths) and ``threads``; they are
+    returned as attributes, like Snakemake's object: ``job.params.family``,
+    ``job.output.table``. stderr is the log already (``2> LOG`` in the rule).
 
     Several jobs run side by side: a BLAS spawning one thread per core in each of them
     oversubscribes the machine (batched small solves were measured ~10x slower), so the
@@ -54,13 +35,23 @@ def _prepare(threads: int) -> None:
     """
     if str(SRC) not in sys.path:
         sys.path.insert(0, str(SRC))
+    from implicit_reg.jobargs import decode
+
+    document = decode((sys.argv if argv is None else argv)[1])
     for name in THREAD_VARIABLES:
-        os.environ.setdefault(name, str(max(1, int(threads))))
+        os.environ.setdefault(name, str(max(1, int(document["threads"]))))
     # Progress of long loops (implicit_reg.progress) goes to the log as it happens.
     import logging
 
     logging.basicConfig(
         stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s", force=True
+    )
+    return SimpleNamespace(
+        threads=document["threads"],
+        **{
+            part: SimpleNamespace(**document[part])
+            for part in ("params", "wildcards", "input", "output")
+        },
     )
 
 
@@ -79,7 +70,7 @@ def log_work_seconds(start: float) -> None:
     ``process_seconds=`` (since the interpreter started).
 
     Their difference is the job's fixed cost: interpreter start, Snakemake's script
-    preamble and imports.
+    imports.
     """
     print(
         f"work_seconds={time.perf_counter() - start:.3f} "
