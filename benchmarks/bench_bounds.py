@@ -14,6 +14,9 @@ Printed:
 2. the SGD training loop (``mlp.train``, all trials batched) at p = 1 until every network
    meets the stopping rule, same seeds: the weights must be identical;
 3. the optimized-posterior loop (``pacbayes.optimized_bound``): time per Adam step;
+   then the floors of 2. and 3. on this machine: the same float32 matmuls timed alone
+   (and, for the posterior, the normal draws and the Adam update), which bound the
+   speedup any implementation of the same arithmetic can reach on one core;
 4. the Monte Carlo σ grid (``pacbayes.sigma_grid_bounds``);
 5. the compression bound's truncation distances;
 6. one whole paper-scale job (``simulate_corruption`` at p = 0 with the posterior's steps
@@ -46,6 +49,7 @@ import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
 from implicit_reg.bounds import compression, data, experiments, mlp, pacbayes  # noqa: E402
+from implicit_reg.bounds.sampling import standard_normal  # noqa: E402
 from implicit_reg.schedule import log_checkpoints  # noqa: E402
 from implicit_reg.seeding import generator  # noqa: E402
 
@@ -134,6 +138,8 @@ def bench_training(base, params: dict, repeats: int) -> None:
     report(f"2. SGD training, p = 1, {n} networks until stopped ({epochs} epochs)", t_old, t_new)
     same = np.array_equal(a.w1, b.w1) and np.array_equal(a.train_loss, b.train_loss)
     print(f"   same seeds, same numbers: weights and histories identical = {same}")
+    trial_steps = int(b.epochs_trained.sum()) * (params["n_train"] // params["batch_size"])
+    return t_old, trial_steps
 
 
 def _trained(params: dict):
@@ -197,6 +203,94 @@ def bench_posterior(base, params, trained, repeats: int, steps: int) -> dict[str
         f"{a.kl.mean():.1f} new {b.kl.mean():.1f}"
     )
     return {"old": per_old, "new": per_new}
+
+
+def layer_products(n_trials: int, batch: int, d: int, width: int, k: int, rng) -> list:
+    """The five stacked float32 matmuls of one backpropagation step, as ``(a, b, out)``.
+
+    Shapes and transposed views are those of `mlp.gradients`: ``x W₁ᵀ``, ``relu(z) W₂ᵀ``,
+    ``gᵀ relu(z)``, ``g W₂`` and ``(∂z)ᵀ x``. `pacbayes.stochastic_gradients` runs each
+    of them twice (means and variances).
+    """
+
+    def array(*shape):
+        return rng.standard_normal((n_trials, *shape)).astype(np.float32)
+
+    x, hidden, g = array(batch, d), array(batch, width), array(batch, k)
+    w1, w2 = array(width, d), array(k, width)
+    pairs = [
+        (x, w1.transpose(0, 2, 1)),
+        (hidden, w2.transpose(0, 2, 1)),
+        (g.transpose(0, 2, 1), hidden),
+        (g, w2),
+        (hidden.transpose(0, 2, 1), x),
+    ]
+    return [(a, b, np.empty((n_trials, a.shape[1], b.shape[2]), np.float32)) for a, b in pairs]
+
+
+def seconds_per_call(fn, calls: int, repeats: int = 3) -> float:
+    """Best over ``repeats`` of the mean wall time of ``calls`` calls of ``fn()``."""
+    best = np.inf
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        best = min(best, (time.perf_counter() - start) / calls)
+    return best
+
+
+def matmul_seconds(products: list, calls: int = 300) -> tuple[float, float]:
+    """Seconds for one round of ``products`` and the rate it runs at (GFLOP/s)."""
+
+    def round_():
+        for a, b, out in products:
+            np.matmul(a, b, out=out)
+
+    seconds = seconds_per_call(round_, calls)
+    flops = sum(2 * a.shape[0] * a.shape[1] * a.shape[2] * b.shape[2] for a, b, _ in products)
+    return seconds, flops / seconds / 1e9
+
+
+def bench_floor(params: dict, train: tuple[float, int], per_step: dict[str, float]) -> None:
+    """Lower limits of the training and posterior time on one core, from this machine's BLAS.
+
+    Both loops are float32 matmuls plus elementwise work. Timing the matmuls alone (same
+    shapes, same layouts, nothing else) gives the time no implementation of the same
+    arithmetic can beat on one core, hence the largest speedup over the base code that
+    any rewrite can reach. For the posterior, each Adam step also needs its normal draws
+    (`sampling.standard_normal`) and one Adam update (`pacbayes._Adam`), timed as well.
+    """
+    rng = np.random.default_rng(3)
+    n, d, width, k = params["n_trials"], 64, params["width"], data.N_CLASSES
+    big = rng.standard_normal((2, 1024, 1024)).astype(np.float32)
+    _, peak = matmul_seconds([(big[:1], big[1:], np.empty((1, 1024, 1024), np.float32))], 10)
+    print(f"   this core's float32 GEMM rate, 1024 x 1024 x 1024: {peak:.0f} GFLOP/s")
+
+    t_old, trial_steps = train
+    one, rate = matmul_seconds(layer_products(n, params["batch_size"], d, width, k, rng))
+    floor = one / n * trial_steps
+    print(
+        f"   floor of 2.: the {trial_steps} trial-steps' matmuls alone take {floor:.2f} s "
+        f"({rate:.0f} GFLOP/s) -> at most {t_old / floor:.2f}x over the old code"
+    )
+
+    batch = params["posterior"]["batch_size"]
+    post_matmuls, rate = matmul_seconds(2 * layer_products(n, batch, d, width, k, rng))
+    noise = np.empty((n, batch, width + k), np.float32)
+    normals = seconds_per_call(
+        lambda: standard_normal(rng, noise.shape, out=noise, exact_tails=False), 300
+    )
+    theta = np.zeros((n, 2 * (width * d + k * width)), np.float32)  # [μ | ρ]
+    grad = rng.standard_normal(theta.shape).astype(np.float32)
+    adam = pacbayes._Adam(theta.shape, 1e-3)
+    update = seconds_per_call(lambda: adam.step(theta, grad), 300)
+    floor = post_matmuls + normals + update
+    print(
+        f"   floor of 3.: matmuls {post_matmuls * 1e3:.2f} ms ({rate:.0f} GFLOP/s) + normals "
+        f"{normals * 1e3:.2f} ms + Adam {update * 1e3:.2f} ms = {floor * 1e3:.2f} ms per step "
+        f"-> at most {per_step['old'] / floor:.2f}x over the old code "
+        f"({per_step['old'] / post_matmuls:.2f}x if only the matmuls cost anything)"
+    )
 
 
 def bench_sigma_grid(base, params, trained, repeats: int, samples: int) -> None:
@@ -313,9 +407,10 @@ def main() -> None:
             f"{params['width']}; BLAS threads {os.environ['OPENBLAS_NUM_THREADS']}"
         )
         bench_loading(args.repeats)
-        bench_training(base, params, args.repeats)
+        train = bench_training(base, params, args.repeats)
         trained = _trained(params)
         per_step = bench_posterior(base, params, trained, args.repeats, args.steps)
+        bench_floor(params, train, per_step)
         bench_sigma_grid(base, params, trained, args.repeats, args.samples)
         bench_compression(base, params, trained, args.repeats)
         bench_job(base, params, args.steps, per_step)
