@@ -84,10 +84,20 @@ def test_may_stop_rules_out_only_trials_that_cannot_stop():
     y_fit = logits.argmax(-1)
     for labels, stop_loss in ((y, 0.02), (y_fit, 0.02), (y_fit, 10.0), (y, 10.0)):
         err, loss = mlp.evaluate(w1, w2, x, labels)
-        maybe = mlp.may_stop(w1, w2, x, labels, stop_loss, chunk=7)
+        maybe = mlp.may_stop(w1, w2, x, labels, stop_loss, first=2, chunk=7)
         assert np.all(maybe[(err == 0) & (loss <= stop_loss)])
     assert not mlp.may_stop(w1, w2, x, y, 0.02, chunk=7).any()  # misclassified examples
     assert mlp.may_stop(w1, w2, x, y_fit, 10.0, chunk=7).all()
+
+
+def test_chunk_bounds_grow_and_cover_every_example_once():
+    assert mlp.chunk_bounds(100, 16, 64) == [(0, 16), (16, 48), (48, 100)]
+    assert mlp.chunk_bounds(5, 16, 64) == [(0, 5)]
+    for n, first, largest in ((1, 1, 1), (37, 3, 8), (1500, 16, 128)):
+        bounds = mlp.chunk_bounds(n, first, largest)
+        starts, stops = zip(*bounds, strict=True)
+        assert starts[0] == 0 and stops[-1] == n and list(starts[1:]) == list(stops[:-1])
+        assert max(b - a for a, b in bounds) <= largest
 
 
 def test_training_with_the_screen_equals_evaluating_every_epoch(monkeypatch):
@@ -222,8 +232,8 @@ def _run_smoke():
 def test_gradient_ascent_fails_the_training_claims(monkeypatch):
     original = mlp.gradients
 
-    def ascent(w1, w2, x, y, work=None):
-        loss, g1, g2 = original(w1, w2, x, y, work)
+    def ascent(w1, w2, x, y, work=None, scale=1.0):
+        loss, g1, g2 = original(w1, w2, x, y, work, scale)
         return loss, -g1, -g2
 
     monkeypatch.setattr(mlp, "gradients", ascent)

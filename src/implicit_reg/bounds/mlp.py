@@ -88,15 +88,24 @@ def subtract_one_hot(probs: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def gradients(
-    w1: np.ndarray, w2: np.ndarray, x: np.ndarray, y: np.ndarray, work: dict | None = None
+    w1: np.ndarray,
+    w2: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    work: dict | None = None,
+    scale: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cross-entropy and its gradients by backpropagation.
+    """Cross-entropy and the gradients of ``scale`` times it, by backpropagation.
 
-    With ``g = (softmax(f) − e_y)/n``: ``∇W₂ = gᵀ relu(z)`` and
+    With ``g = scale·(softmax(f) − e_y)/n``: ``∇W₂ = gᵀ relu(z)`` and
     ``∇W₁ = ((g W₂) ⊙ 1[z > 0])ᵀ x``, summed over the examples of each trial.
 
     Parameters
     ----------
+    scale : float
+        The step size of SGD, so that the step ``η∇L`` comes out of the matmuls without
+        two more passes over the weights. A power of two, such as the configs' η = 2,
+        scales exactly: the step is then bit for bit ``η·∇L``.
     work : dict, optional
         Workspace (`workspace`) holding the (T, n, h) temporaries and the
         gradient of ``W₁`` across calls: the returned ``grad_w1`` is then overwritten by
@@ -120,6 +129,8 @@ def gradients(
     loss, g = softmax_cross_entropy(logits, y)
     subtract_one_hot(g, y)
     g /= logits.shape[1]
+    if scale != 1.0:
+        g *= np.float32(scale)
     grad_w2 = g.transpose(0, 2, 1) @ hidden
     back = np.matmul(g, w2, out=hidden)
     np.greater(z, 0, out=mask)
@@ -251,16 +262,18 @@ def evaluate(w1, w2, x, y) -> tuple[np.ndarray, np.ndarray]:
     return error, loss
 
 
-def may_stop(w1, w2, x, y, stop_loss: float, chunk: int = 128) -> np.ndarray:
+def may_stop(w1, w2, x, y, stop_loss: float, first: int = 16, chunk: int = 128) -> np.ndarray:
     """Trials that may meet the stopping rule (0 training errors, mean loss ≤ ``stop_loss``).
 
     A screen before `evaluate`: the examples are visited in chunks (all undecided trials
-    at once), and a trial is ruled out as soon as one example is misclassified by more
-    than the rounding of a float32 forward pass (its margin below ``−10⁻³·(1 + max|f|)``)
-    or the cross-entropy summed so far exceeds ``stop_loss·n`` by more than ``10⁻³`` per
-    example. Both can only happen if the full evaluation also fails the rule, so the
-    decisions of `train` are those of evaluating every example; a trial that is not
-    ruled out (or whose outputs are not finite) is evaluated in full.
+    at once) of ``first`` examples, then twice as many each time up to ``chunk`` (a
+    network still far from the rule misclassifies one of the first few examples, so the
+    first chunks are small). A trial is ruled out as soon as one example is misclassified
+    by more than the rounding of a float32 forward pass (its margin below
+    ``−10⁻³·(1 + max|f|)``) or the cross-entropy summed so far exceeds ``stop_loss·n`` by
+    more than ``10⁻³`` per example. Both can only happen if the full evaluation also
+    fails the rule, so the decisions of `train` are those of evaluating every example; a
+    trial that is not ruled out (or whose outputs are not finite) is evaluated in full.
 
     Returns
     -------
@@ -273,8 +286,8 @@ def may_stop(w1, w2, x, y, stop_loss: float, chunk: int = 128) -> np.ndarray:
     maybe = np.ones(n_trials, dtype=bool)
     open_ = np.arange(n_trials)
     total = np.zeros(n_trials)
-    for start in range(0, n, chunk):
-        rows = slice(start, start + chunk)
+    for start, stop in chunk_bounds(n, first, chunk):
+        rows = slice(start, stop)
         _, logits = forward(w1[open_], w2[open_], x[open_, rows])
         labels = y[open_, rows]
         finite = np.isfinite(logits).all(axis=(1, 2))
@@ -282,13 +295,26 @@ def may_stop(w1, w2, x, y, stop_loss: float, chunk: int = 128) -> np.ndarray:
         wrong = (margins(logits, labels) < -tol[:, None]).any(axis=1)
         loss, _ = softmax_cross_entropy(logits, labels)
         total[open_] += loss * logits.shape[1]
-        over = total[open_] > stop_loss * n + 1e-3 * min(start + chunk, n)
+        over = total[open_] > stop_loss * n + 1e-3 * stop
         ruled_out = finite & (wrong | over)
         maybe[open_[ruled_out]] = False
         open_ = open_[finite & ~ruled_out]
         if not open_.size:
             break
     return maybe
+
+
+def chunk_bounds(n: int, first: int, largest: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` of consecutive chunks covering ``range(n)``.
+
+    Sizes ``first, 2·first, 4·first, …`` up to ``largest``, then ``largest`` (the last
+    chunk is cut at ``n``).
+    """
+    bounds, start, size = [], 0, max(1, min(first, largest))
+    while start < n:
+        bounds.append((start, min(start + size, n)))
+        start, size = start + size, min(2 * size, largest)
+    return bounds
 
 
 def train(
@@ -357,9 +383,7 @@ def train(
                 work: dict = {}
                 for b in range(n_batches):
                     idx = order[act, b * batch : (b + 1) * batch]
-                    _, g1, g2 = gradients(a1, a2, xa[rows, idx], ya[rows, idx], work)
-                    g1 *= np.float32(lr)
-                    g2 *= np.float32(lr)
+                    _, g1, g2 = gradients(a1, a2, xa[rows, idx], ya[rows, idx], work, lr)
                     a1 -= g1
                     a2 -= g2
                 w1[act], w2[act] = a1, a2
