@@ -8,6 +8,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 from scipy.linalg import expm
@@ -498,3 +499,30 @@ def test_network_gd_records_divergence(tiny_network):
         path = network.gd_path(W, a, X, y, X[:, :2], np.array([1e300, 1e-3]),
                                np.array([0, 5, 50]))
     assert path.diverged.tolist() == [True, False]
+
+
+def _pl_table(ratios: np.ndarray, decay: float) -> pd.DataFrame:
+    """A ``pl_rate`` table of one run: bound ``decay^k``, gap ``ratio_k`` times the bound."""
+    steps = np.arange(len(ratios))
+    bound = decay ** steps.astype(float)
+    return pd.DataFrame({"n_features": 20, "n_samples": 100, "trial": 0, "step": steps,
+                         "gap": ratios * bound, "bound": bound})
+
+
+def test_pl_rate_claim_fails_above_the_float64_resolution_only():
+    from implicit_reg.dynamics.claims import PL_RESOLVED_GAP, pl_rate_claims
+
+    decay = 0.5  # the bound passes ε·gap_0 ≈ 2.2e-16 between k = 52 and k = 53
+    ratios = np.full(80, 0.5)
+    ratios[0] = 1.0
+    assert pl_rate_claims(_pl_table(ratios, decay))[0].passed
+    slow = ratios.copy()
+    slow[40] = 1.5  # a gap above the bound where float64 resolves it: the claim fails
+    claim = pl_rate_claims(_pl_table(slow, decay))[0]
+    assert not claim.passed and claim.measured == pytest.approx(1.5)
+    floor = ratios.copy()
+    floor[60:] = 1e20  # the gap stalled at its rounding floor beneath ε·gap_0: not compared
+    table = _pl_table(floor, decay)
+    assert (table.bound[60:] < PL_RESOLVED_GAP).all()
+    claim = pl_rate_claims(table)[0]
+    assert claim.passed and "52 checkpoints" in claim.statement and "27 beneath" in claim.statement

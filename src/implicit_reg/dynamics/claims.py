@@ -366,16 +366,39 @@ def lazy_training_claims(table: pd.DataFrame) -> list[Claim]:
     ]
 
 
+#: The PL bound is compared where it is at least machine epsilon times the initial gap:
+#: there ``β_k − X⁺y`` is still ≥ √ε ≈ 1.5e-8 of its initial size, far above the
+#: rounding of the float64 iterate, whose gap bottoms out near 1e-30 of the initial one.
+PL_RESOLVED_GAP = float(np.finfo(float).eps)
+
+
+def resolved_pl_checkpoints(table: pd.DataFrame) -> pd.Series:
+    """Rows of the ``pl_rate`` table with k ≥ 1 and ``(1 − ημ)^k gap_0 ≥ ε·gap_0``.
+
+    Below that the bound asks for a gap under what float64 resolves (the computed gap
+    stalls at its rounding floor, 1e-31 to 1e-29 of ``gap_0`` in the paper configuration),
+    so the comparison would test rounding instead of the theorem.
+    """
+    run = ["n_features", "n_samples", "trial"]
+    initial = table[table.step == 0].set_index(run).gap.rename("gap_0")
+    gap_0 = table.join(initial, on=run).gap_0
+    return (table.step > 0) & (table.bound >= PL_RESOLVED_GAP * gap_0)
+
+
 def pl_rate_claims(table: pd.DataFrame) -> list[Claim]:
     """The PL-rate claim (Polyak 1963; Karimi et al. 2016) from the ``pl_rate`` table."""
-    moved = table[table.step > 0]
+    resolved = resolved_pl_checkpoints(table)
+    below = int(((table.step > 0) & ~resolved).sum())
     return [
         Claim(FAMILY, "pl_linear_rate_least_squares",
               "GD on least squares with η ≤ 1/λ_max and μ = λ_min⁺(XᵀX/n) (n > d and n < d): "
               "the loss gap after k steps is at most (1 − ημ)^k times the initial gap at "
-              "every checkpoint: max of gap_k/((1 − ημ)^k gap_0) ≤ 1.",
+              "every checkpoint where that bound is at least float64's ε times the initial "
+              f"gap ({int(resolved.sum())} checkpoints of all runs; {below} beneath it, where "
+              "the gap sits at its rounding floor, are not compared): "
+              "max of gap_k/((1 − ημ)^k gap_0) ≤ 1.",
               "Polyak (1963); Karimi, Nutini, Schmidt (2016) (PL ⇒ linear convergence of GD)",
-              _max_or_nan(moved.gap / moved.bound), 1.0, "<="),
+              _max_or_nan(table.gap[resolved] / table.bound[resolved]), 1.0, "<="),
     ]
 
 
