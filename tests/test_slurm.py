@@ -204,7 +204,7 @@ TINY_SNAKEFILE = textwrap.dedent(
         output: "prep.txt"
         shell: "echo hi > {{output}}"
 
-    rule risk_simulate:
+    rule margin_simulate:
         input: "prep.txt"
         output: "sim/{{i}}.txt"
         shell: "echo $SLURM_JOB_ID > {{output}}"
@@ -224,17 +224,19 @@ def test_status_script_reports_up() -> None:
 
 
 def test_tiny_workflow_runs_as_grouped_slurm_jobs(tmp_path: Path) -> None:
-    n_points = 21  # group-components 20 -> two simulate group jobs (20 + 1)
+    profile = yaml.safe_load((REPO / "profiles" / "slurm" / "profile.yaml").read_text())
+    size = profile["group-components"][profile["groups"]["margin_simulate"]]
+    n_points = size + 1  # two simulate group jobs: `size` members and 1
     (tmp_path / "Snakefile").write_text(TINY_SNAKEFILE.format(n=n_points))
 
     job_ids = run_with_slurm(tmp_path, ["--snakefile", str(tmp_path / "Snakefile")])
 
-    # prepare, two risk_simulate group jobs, aggregate; `all` runs no job.
+    # prepare, two margin_simulate group jobs, aggregate; `all` runs no job.
     assert len(job_ids) == 4, job_ids
     sim_jobs = [(tmp_path / "sim" / f"{i}.txt").read_text().strip() for i in range(n_points)]
     assert set(sim_jobs) <= set(job_ids), (sim_jobs, job_ids)
     counts = sorted(sim_jobs.count(j) for j in set(sim_jobs))
-    assert counts == [1, 20], counts
+    assert counts == [1, size], counts
     assert (tmp_path / "aggregate_jobid.txt").read_text().strip() in job_ids
     assert (tmp_path / "summary.txt").read_text().split() == sim_jobs
 
