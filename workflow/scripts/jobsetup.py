@@ -69,7 +69,7 @@ def log_work_seconds(start: float) -> None:
     """Log ``work_seconds=`` (since ``start``, taken after the imports) and
     ``process_seconds=`` (since the interpreter started).
 
-    Their difference is the job's fixed cost: interpreter start, Snakemake's script
+    Their difference is the job's fixed cost: interpreter start and
     imports.
     """
     print(
