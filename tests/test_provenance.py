@@ -25,12 +25,17 @@ def test_stale_tables_reads_each_tables_provenance(tmp_path):
     write_table(pd.DataFrame({"x": [1]}), tmp_path / "a.parquet", provenance(config, 1))
     pd.DataFrame({"x": [1]}).to_parquet(tmp_path / "foreign.parquet")
     edited = {"seed": 2, "risk": {"a": {"n": 4}}}
-    lines = stale_tables({str(tmp_path / "a.parquet"): edited,
-                          str(tmp_path / "foreign.parquet"): edited,
-                          str(tmp_path / "missing.parquet"): edited})
-    assert lines == [f"  {tmp_path / 'a.parquet'}: seed is 1 there, 2 here",
-                     f"  {tmp_path / 'foreign.parquet'}: no configuration stored (not "
-                     "written by this workflow)"]
+    lines = stale_tables(
+        {
+            str(tmp_path / "a.parquet"): edited,
+            str(tmp_path / "foreign.parquet"): edited,
+            str(tmp_path / "missing.parquet"): edited,
+        }
+    )
+    assert lines == [
+        f"  {tmp_path / 'a.parquet'}: seed is 1 there, 2 here",
+        f"  {tmp_path / 'foreign.parquet'}: no configuration stored (not written by this workflow)",
+    ]
     assert stale_tables({str(tmp_path / "a.parquet"): config}) == []
 
 

@@ -42,5 +42,10 @@ class Progress:
         left = (self.total - done) / rate if rate > 0 else float("inf")
         LOGGER.info(
             "%s: %d/%d steps (%.0f%%), %.3g steps/s, about %.0f s left",
-            self.label, done, self.total, 100.0 * done / self.total, rate, left,
+            self.label,
+            done,
+            self.total,
+            100.0 * done / self.total,
+            rate,
+            left,
         )

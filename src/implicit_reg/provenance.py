@@ -37,8 +37,9 @@ def differences(stored, current, prefix: str = "") -> list[str]:
                 found += differences(stored[key], current[key], name)
         return found
     if stored != current:
-        return [f"{prefix or 'configuration'} is {json.dumps(stored)} there, "
-                f"{json.dumps(current)} here"]
+        return [
+            f"{prefix or 'configuration'} is {json.dumps(stored)} there, {json.dumps(current)} here"
+        ]
     return []
 
 
