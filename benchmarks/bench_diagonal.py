@@ -35,11 +35,11 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 import implicit_reg.diagonal as diagonal  # noqa: E402
-from implicit_reg.configcheck import load_config  # noqa: E402
-from implicit_reg.diagonal.dynamics import beta_gd_path, uv_gd_path  # noqa: E402
+from implicit_reg.diagonal.algorithms import beta_gd_path, uv_gd_path  # noqa: E402
 from implicit_reg.diagonal.exact import kkt_residuals, q_alpha_limit  # noqa: E402
 from implicit_reg.diagonal.experiments import step_size_scale  # noqa: E402
 from implicit_reg.experiment import run_family  # noqa: E402
+from implicit_reg.workflow.configcheck import load_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The last commit whose Newton solver used eigh for every system (before Cholesky).

@@ -30,7 +30,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from implicit_reg.configcheck import load_config  # noqa: E402
+from implicit_reg.workflow.configcheck import load_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -142,7 +142,7 @@ def _timed(fn, repeat: int = 1) -> float:
 
 def bench_widest_network() -> None:
     """Where the time of the widest ``lazy_training`` network goes (default config)."""
-    from implicit_reg.dynamics import network, theory
+    from implicit_reg.dynamics import exact, network
     from implicit_reg.dynamics.experiments import smooth_target, sphere_points
 
     params = load_config(ROOT / "config" / "config.yaml")["dynamics"]["lazy_training"]
@@ -182,7 +182,7 @@ def bench_widest_network() -> None:
     f0 = network.forward(W, a, X)
     steps = np.arange(n_points + 1)
     once["linearized outputs (3 calls)"] = 3 * _timed(
-        lambda: theory.linearized_outputs(K0, K0, f0, f0 - y, steps, n, np.ones(trials))
+        lambda: exact.linearized_outputs(K0, K0, f0, f0 - y, steps, n, np.ones(trials))
     )
     once["outputs at the checkpoints"] = (n_points + 1) * _timed(
         lambda: (network.forward(W, a, X), network.forward(W, a, X_test))

@@ -1,7 +1,7 @@
 """Predict the paper configuration's run time from one measured job of each kind.
 
 For every experiment of a configuration (default ``config/paper.yaml``) the grid point
-with the largest estimated work (`implicit_reg.checks.COSTS`) is run once, in this
+with the largest estimated work (`implicit_reg.workflow.checks.COSTS`) is run once, in this
 process, with its workflow seed; every other grid point's time is extrapolated from it
 in proportion to its estimated work. The table lists per experiment the jobs, the
 measured job, the predicted job time, and the predicted wall time on ``--cores`` cores
@@ -38,9 +38,9 @@ from pathlib import Path  # noqa: E402
 
 import yaml  # noqa: E402
 
-from implicit_reg.checks import COSTS, families  # noqa: E402
-from implicit_reg.configcheck import load_config  # noqa: E402
 from implicit_reg.grid import grid_points  # noqa: E402
+from implicit_reg.workflow.checks import COSTS, families  # noqa: E402
+from implicit_reg.workflow.configcheck import load_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Fixed cost of one job outside its simulation (interpreter, imports, writing, dispatch),

@@ -1,7 +1,7 @@
 """How each experiment's job time grows with its main size knobs, with fitted exponents.
 
 For every experiment of a base configuration (default ``config/smoke.yaml``), each knob
-its cost estimate names as a driver (`implicit_reg.checks.Cost.drivers`, scalar keys
+its cost estimate names as a driver (`implicit_reg.workflow.checks.Cost.drivers`, scalar keys
 only) is multiplied by 1, 2, 4 and 8 in turn, the other keys held at the base values; one
 grid point (the first) is run per setting and timed. The printed exponent is the slope of
 log time against log factor fitted over the four points, so that a user can predict a
@@ -28,10 +28,10 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from implicit_reg.checks import COSTS, ConfigError, families  # noqa: E402
-from implicit_reg.configcheck import check_config_and_fill, load_config  # noqa: E402
 from implicit_reg.grid import grid_points  # noqa: E402
 from implicit_reg.seeding import generator  # noqa: E402
+from implicit_reg.workflow.checks import COSTS, ConfigError, families  # noqa: E402
+from implicit_reg.workflow.configcheck import check_config_and_fill, load_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

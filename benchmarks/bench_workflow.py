@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from implicit_reg.report import logged_seconds
+from implicit_reg.workflow.report import logged_seconds
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,8 +12,8 @@ import copy
 import pytest
 import yaml
 
-from implicit_reg.checks import COSTS, ConfigError
-from implicit_reg.configcheck import (
+from implicit_reg.workflow.checks import COSTS, ConfigError
+from implicit_reg.workflow.configcheck import (
     check_config_and_fill,
     cost_problems,
     load_config_file,

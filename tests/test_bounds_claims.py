@@ -13,7 +13,7 @@ import yaml
 from scipy import stats
 
 from implicit_reg.bounds import data, experiments, mlp, pacbayes, sampling
-from implicit_reg.checks import COSTS, _bounds_problems
+from implicit_reg.workflow.checks import COSTS, _bounds_problems
 
 # The package re-exports the function `claims`, which hides the module of the same name.
 claims = importlib.import_module("implicit_reg.bounds.claims")

@@ -7,8 +7,8 @@ import sys
 import pytest
 import yaml
 
-from implicit_reg.checks import ConfigError
-from implicit_reg.configcheck import check_config_and_fill
+from implicit_reg.workflow.checks import ConfigError
+from implicit_reg.workflow.configcheck import check_config_and_fill
 
 SCHEMA = "workflow/schemas/config.schema.yaml"
 
@@ -38,7 +38,7 @@ def test_defaults_filled_as_snakemake_fills_them(root, name):
     on the shipped configs and on sections reduced to one key (most keys from defaults)."""
     from snakemake.utils import validate
 
-    from implicit_reg.configcheck import fill_defaults, load_schema
+    from implicit_reg.workflow.configcheck import fill_defaults, load_schema
 
     config = yaml.safe_load((root / "config" / name).read_text())
     schema = load_schema(root / SCHEMA)
@@ -148,7 +148,7 @@ def test_bad_config_fails_before_any_job_and_keeps_results(root, smoke, tmp_path
 
 
 def test_config_readme_is_generated_from_the_schema(root):
-    from implicit_reg.configdoc import render
+    from implicit_reg.workflow.configdoc import render
 
     schema = yaml.safe_load((root / SCHEMA).read_text())
     assert (root / "config" / "README.md").read_text() == render(schema), (

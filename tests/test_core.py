@@ -101,7 +101,7 @@ def test_claim_kind_is_claim_or_check():
 
 
 def test_caption_needs_names_experiments():
-    from implicit_reg.captions import caption_body, caption_needs
+    from implicit_reg.workflow.captions import caption_body, caption_needs
 
     text = ".. needs: a, b_c\n\nThe caption.\n"
     assert caption_needs(text) == ("a", "b_c")
@@ -129,7 +129,7 @@ def test_grid_points_are_canonical_whatever_the_key_order():
 
 
 def test_caption_literals_keep_their_stars():
-    from implicit_reg.report import rst_to_html
+    from implicit_reg.workflow.report import rst_to_html
 
     html = rst_to_html("risk ``‖β̂ − β*‖²`` is *small*, **bold**; β* stays")
     assert "<code>‖β̂ − β*‖²</code>" in html

@@ -11,10 +11,9 @@ import pytest
 import yaml
 
 import implicit_reg.diagonal as diagonal
-from implicit_reg.checks import COSTS, _diagonal_problems, config_problems
-from implicit_reg.diagonal import dynamics, experiments
+from implicit_reg.diagonal import algorithms, experiments
+from implicit_reg.diagonal.algorithms import beta_gd_path, beta_population_gd_path, uv_gd_path
 from implicit_reg.diagonal.claims import fitted_slope
-from implicit_reg.diagonal.dynamics import beta_gd_path, beta_population_gd_path, uv_gd_path
 from implicit_reg.diagonal.exact import (
     _newton_solve,
     _pseudo_solve,
@@ -31,6 +30,7 @@ from implicit_reg.diagonal.figures import FIGURES
 from implicit_reg.experiment import run_experiment, run_family
 from implicit_reg.grid import grid_points
 from implicit_reg.linalg import min_norm_solution
+from implicit_reg.workflow.checks import COSTS, _diagonal_problems, config_problems
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -338,13 +338,13 @@ def test_claims_fail_when_the_step_is_four_times_too_large(monkeypatch):
 
 def test_gd_claim_fails_with_a_wrong_v_update(monkeypatch):
     """Injected bug: ∇_v L computed with u in place of v (u⊙v is no longer conserved)."""
-    real = dynamics.uv_gradient
+    real = algorithms.uv_gradient
 
     def wrong(u, v, X, y):
         gu, _, residual = real(u, v, X, y)
         return gu, -gu, residual
 
-    monkeypatch.setattr(dynamics, "uv_gradient", wrong)
+    monkeypatch.setattr(algorithms, "uv_gradient", wrong)
     spec = _smoke_section()["trajectories"]
     trials, _ = run_experiment(
         "diagonal", "trajectories", diagonal.EXPERIMENTS["trajectories"], spec, 0

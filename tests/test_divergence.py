@@ -6,8 +6,8 @@ import numpy as np
 
 from implicit_reg import risk
 from implicit_reg.experiment import run_family
-from implicit_reg.report import divergence_html
 from implicit_reg.risk.figures import FIGURES
+from implicit_reg.workflow.report import divergence_html
 
 SECTION = {
     "min_norm": {

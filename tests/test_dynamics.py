@@ -14,14 +14,14 @@ import yaml
 from scipy.linalg import expm
 
 import implicit_reg.dynamics as dynamics
-from implicit_reg.checks import COSTS, ConfigError
-from implicit_reg.configcheck import check_config_and_fill
-from implicit_reg.dynamics import factorization, linear_nets, network, theory
+from implicit_reg.dynamics import exact, factorization, linear_nets, network
 from implicit_reg.dynamics.claims import crossing_time, loglog_fit
 from implicit_reg.dynamics.experiments import factorization_step
 from implicit_reg.dynamics.figures import FIGURES
 from implicit_reg.experiment import run_family
 from implicit_reg.grid import grid_points
+from implicit_reg.workflow.checks import COSTS, ConfigError
+from implicit_reg.workflow.configcheck import check_config_and_fill
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
@@ -113,13 +113,13 @@ def test_linearized_outputs_match_the_linear_model_trained_directly(tiny_network
             direct_test.append(f0_test + np.einsum("tnp,tp->tn", J_test, delta))
         residual = f0 + np.einsum("tnp,tp->tn", J, delta) - y
         delta = delta - eta[:, None] * np.einsum("tnp,tn->tp", J, residual) / n
-    train = theory.linearized_outputs(K, K, f0, f0 - y, steps, n, eta)
-    test = theory.linearized_outputs(K, cross, f0_test, f0 - y, steps, n, eta)
+    train = exact.linearized_outputs(K, K, f0, f0 - y, steps, n, eta)
+    test = exact.linearized_outputs(K, cross, f0_test, f0 - y, steps, n, eta)
     np.testing.assert_allclose(train, np.array(direct_train), rtol=1e-9, atol=1e-11)
     np.testing.assert_allclose(test, np.array(direct_test), rtol=1e-9, atol=1e-11)
     # Gradient flow: the training residual is e^{−Kt/n} e₀ (matrix exponential).
     times = np.array([0.0, 0.7, 3.0])
-    flow = theory.linearized_outputs(K, K, f0, f0 - y, times, n)
+    flow = exact.linearized_outputs(K, K, f0, f0 - y, times, n)
     for i, t in enumerate(times):
         for trial in range(W.shape[0]):
             expected = y[trial] + expm(-K[trial] * t / n) @ (f0 - y)[trial]
@@ -138,7 +138,7 @@ def test_network_gd_follows_its_linearization_when_wide():
     eta = 0.5 * n / np.linalg.eigvalsh(K)[:, -1]
     steps = np.array([0, 10, 100])
     path = network.gd_path(W, a, X, y, X[:, :2], eta, steps)
-    linear = theory.linearized_outputs(K, K, path.train[0], path.train[0] - y, steps, n, eta)
+    linear = exact.linearized_outputs(K, K, path.train[0], path.train[0] - y, steps, n, eta)
     assert np.max(np.abs(path.train - linear)) < 5e-3
     assert np.sum((path.train[-1] - y) ** 2) < 0.5 * np.sum((path.train[0] - y) ** 2)
 
@@ -199,17 +199,17 @@ def test_random_orthogonal_is_orthogonal():
 def test_closed_forms_match_solve_ivp(depth, eps):
     s, dd = np.array([5.0, 2.0, 0.7]), 12.0
     t = np.linspace(0, 120, 50)
-    closed = theory.closed_form_singular_values(t, s, eps, depth, dd)
-    np.testing.assert_allclose(theory.ode_singular_values(t, s, eps, depth, dd), closed, rtol=1e-7)
+    closed = exact.closed_form_singular_values(t, s, eps, depth, dd)
+    np.testing.assert_allclose(exact.ode_singular_values(t, s, eps, depth, dd), closed, rtol=1e-7)
     # The closed form solves the ODE (central differences in t) and starts at ε.
     h = 1e-4
     rate = (
-        theory.closed_form_singular_values(t + h, s, eps, depth, dd)
-        - theory.closed_form_singular_values(t - h, s, eps, depth, dd)
+        exact.closed_form_singular_values(t + h, s, eps, depth, dd)
+        - exact.closed_form_singular_values(t - h, s, eps, depth, dd)
     ) / (2 * h)
     # (differences of values near s carry rounding of order 1e-16·s/h ≈ 1e-11)
     np.testing.assert_allclose(
-        rate, theory.singular_value_rate(closed, s, depth, dd), rtol=1e-5, atol=1e-9
+        rate, exact.singular_value_rate(closed, s, depth, dd), rtol=1e-5, atol=1e-9
     )
     np.testing.assert_allclose(closed[0], eps)
 
@@ -218,25 +218,25 @@ def test_closed_forms_match_solve_ivp(depth, eps):
 def test_crossing_times_are_consistent_with_the_curves(depth):
     s, dd, eps = np.array([4.0, 1.5]), 20.0, 1e-3
     for f in (0.1, 0.5, 0.9):
-        times = theory.quadrature_crossing_time(f, s, eps, depth, dd)
+        times = exact.quadrature_crossing_time(f, s, eps, depth, dd)
         if depth <= 2:
             np.testing.assert_allclose(
-                times, theory.closed_form_crossing_time(f, s, eps, depth, dd), rtol=1e-10
+                times, exact.closed_form_crossing_time(f, s, eps, depth, dd), rtol=1e-10
             )
         for r in range(len(s)):
-            value = theory.exact_singular_values(np.array([0.0, times[r]]), s, eps, depth, dd)
+            value = exact.exact_singular_values(np.array([0.0, times[r]]), s, eps, depth, dd)
             np.testing.assert_allclose(value[-1, r], f * s[r], rtol=1e-7)
 
 
 def test_half_times_follow_the_stated_formulas():
     s, dd, eps = np.array([10.0, 1.0]), 100.0, 1e-2
     np.testing.assert_allclose(
-        theory.crossing_time(0.5, s, eps, 1, dd), dd * np.log(2 * (s - eps) / s)
+        exact.crossing_time(0.5, s, eps, 1, dd), dd * np.log(2 * (s - eps) / s)
     )
     np.testing.assert_allclose(
-        theory.crossing_time(0.5, s, eps, 2, dd), dd / (2 * s) * np.log(s / eps - 1)
+        exact.crossing_time(0.5, s, eps, 2, dd), dd / (2 * s) * np.log(s / eps - 1)
     )
-    width = theory.crossing_time(0.9, s, eps, 1, dd) - theory.crossing_time(0.1, s, eps, 1, dd)
+    width = exact.crossing_time(0.9, s, eps, 1, dd) - exact.crossing_time(0.1, s, eps, 1, dd)
     np.testing.assert_allclose(width, dd * np.log(9.0))
 
 
@@ -248,16 +248,16 @@ def test_gd_on_factors_follows_gradient_flow_and_keeps_singular_vectors():
     V = factorization.random_orthogonal(rng, 1, dp)
     target = U * s @ np.swapaxes(V, 1, 2)
     factors = factorization.balanced_aligned_init(U, V, eps, depth, rng)
-    horizon = 1.2 * theory.crossing_time(0.9, s, eps, depth, dd).max()
+    horizon = 1.2 * exact.crossing_time(0.9, s, eps, depth, dd).max()
     errors = []
     for c in (0.04, 0.01):
         eta = factorization_step(c, s[0], depth, dd)
         steps = np.unique(np.rint(np.linspace(0, horizon / eta, 60)).astype(int))
         products, diverged = factorization.factor_gd_path(factors, target, eta, 1 / dd, steps)
         assert not diverged.any()
-        exact = theory.exact_singular_values(steps * eta, s, eps, depth, dd)
+        reference = exact.exact_singular_values(steps * eta, s, eps, depth, dd)
         sigma = np.linalg.svd(products[:, 0], compute_uv=False)
-        errors.append(np.max(np.abs(sigma - exact) / s))
+        errors.append(np.max(np.abs(sigma - reference) / s))
         # Singular vectors stay those of W*: Uᵀ W(t) V is diagonal.
         inner = np.swapaxes(U, 1, 2)[None] @ products @ V[None]
         off = inner - inner * np.eye(3)
@@ -269,11 +269,11 @@ def test_gd_on_factors_follows_gradient_flow_and_keeps_singular_vectors():
 def test_crossing_time_interpolation_is_exact_for_the_logistic_curve():
     s, dd, eps = np.array([2.0]), 10.0, 1e-3
     t = np.linspace(0.0, 40.0, 9)  # coarse on purpose
-    ratio = theory.closed_form_singular_values(t, s, eps, 2, dd)[:, 0] / s[0]
+    ratio = exact.closed_form_singular_values(t, s, eps, 2, dd)[:, 0] / s[0]
     for f in (0.1, 0.5, 0.9):
         np.testing.assert_allclose(
             crossing_time(t, ratio, f),
-            theory.closed_form_crossing_time(f, s, eps, 2, dd)[0],
+            exact.closed_form_crossing_time(f, s, eps, 2, dd)[0],
             rtol=1e-10,
         )
     assert np.isnan(crossing_time(t, ratio * 0.01, 0.5))
@@ -324,9 +324,9 @@ def test_linear_net_gradients_match_finite_differences():
 
 
 def test_exact_limit_matches_a_direct_computation():
-    """A_min from least squares on Xᵀ and P⊥ from the SVD: no pseudoinverse of the theory."""
+    """A_min from least squares on Xᵀ and P⊥ from the SVD: no pseudoinverse of the exact."""
     X, Y, w1, w2 = tiny_linear_problem(seed=1)
-    limit = theory.linear_net_limit(X, Y, w1, w2)
+    limit = exact.linear_net_limit(X, Y, w1, w2)
     for t in range(X.shape[0]):
         a_min = np.linalg.lstsq(X[t].T, Y[t].T, rcond=None)[0].T  # least-norm solution
         left = np.linalg.svd(X[t])[0]
@@ -344,15 +344,15 @@ def test_gd_and_sgd_reach_the_exact_limit(batch_size):
         X, Y, w1, w2, eta, np.array([0, 100, 20000]), batch_size, rng
     )
     assert not path.diverged.any()
-    projector = theory.null_projector(X)
+    projector = exact.null_projector(X)
     # The Null(Xᵀ) part of W₁ never changes (docs/science.md §F6b).
     np.testing.assert_allclose(
         path.w1 @ projector, np.broadcast_to(w1 @ projector, path.w1.shape), atol=1e-13
     )
     final = path.w2[-1] @ path.w1[-1]
-    limit = theory.linear_net_limit(X, Y, w1, path.w2[-1])
+    limit = exact.linear_net_limit(X, Y, w1, path.w2[-1])
     np.testing.assert_allclose(final, limit, atol=1e-9)
-    assert np.linalg.norm(final - theory.min_norm_product(X, Y)) > 1e-2  # generic init
+    assert np.linalg.norm(final - exact.min_norm_product(X, Y)) > 1e-2  # generic init
 
 
 def test_linear_net_path_records_divergence():
@@ -377,9 +377,9 @@ def test_least_squares_gap_and_constants():
         loss = 0.5 * np.sum((y[None] - np.einsum("tnd,ctd->ctn", X, betas)) ** 2, axis=2) / n
         best_loss = 0.5 * np.sum((y - np.einsum("tnd,td->tn", X, best)) ** 2, axis=1) / n
         np.testing.assert_allclose(
-            theory.least_squares_gap(X, y, betas), loss - best_loss, rtol=1e-9
+            exact.least_squares_gap(X, y, betas), loss - best_loss, rtol=1e-9
         )
-        mu, top = theory.least_squares_constants(X)
+        mu, top = exact.least_squares_constants(X)
         eig = np.linalg.eigvalsh(np.swapaxes(X, 1, 2) @ X / n)
         np.testing.assert_allclose(top, eig[:, -1])
         np.testing.assert_allclose(mu, eig[:, -min(n, d)])

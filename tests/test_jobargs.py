@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-from implicit_reg import jobargs
+from implicit_reg.workflow import jobargs
 
 
 def test_short_document_is_inline_json(tmp_path):

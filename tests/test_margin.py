@@ -11,7 +11,6 @@ import yaml
 from scipy.special import expit
 
 import implicit_reg.margin as margin
-from implicit_reg.checks import COSTS, config_problems
 from implicit_reg.experiment import run_experiment, run_family
 from implicit_reg.grid import grid_points
 from implicit_reg.margin import algorithms
@@ -30,15 +29,16 @@ from implicit_reg.margin.data import (
     planted_separable,
     soudry_2d,
 )
-from implicit_reg.margin.figures import FIGURES
-from implicit_reg.margin.svm import (
+from implicit_reg.margin.exact import (
     hard_margin_svm,
     kkt_residual,
     residual_rate,
     soudry_offset,
     symmetric_duals,
 )
+from implicit_reg.margin.figures import FIGURES
 from implicit_reg.schedule import log_checkpoints
+from implicit_reg.workflow.checks import COSTS, config_problems
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -17,15 +17,15 @@ import scipy.optimize
 import yaml
 
 import implicit_reg.noise as noise
-from implicit_reg.checks import COSTS, config_problems
 from implicit_reg.claims import claims_table
-from implicit_reg.diagonal.dynamics import uv_gd_path
+from implicit_reg.diagonal.algorithms import uv_gd_path
 from implicit_reg.experiment import run_family
 from implicit_reg.noise import approximation, exact, label_noise, ou
 from implicit_reg.noise.claims import decade_ratio
 from implicit_reg.noise.experiments import random_rotation
 from implicit_reg.noise.figures import FIGURES
 from implicit_reg.schedule import log_checkpoints
+from implicit_reg.workflow.checks import COSTS, config_problems
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -474,8 +474,8 @@ def test_cross_key_checks_name_the_key(path, value, named):
     ],
 )
 def test_schema_rejects_out_of_range_values_naming_the_key(path, value, named):
-    from implicit_reg.checks import ConfigError
-    from implicit_reg.configcheck import check_config_and_fill
+    from implicit_reg.workflow.checks import ConfigError
+    from implicit_reg.workflow.configcheck import check_config_and_fill
 
     config = yaml.safe_load((ROOT / "config" / "smoke.yaml").read_text())
     node = config["noise"]
@@ -489,7 +489,7 @@ def test_schema_rejects_out_of_range_values_naming_the_key(path, value, named):
 
 def test_shipped_sections_pass_the_checks_and_have_costs():
     for name in ("config", "smoke", "paper"):
-        from implicit_reg.configcheck import check_config_and_fill
+        from implicit_reg.workflow.configcheck import check_config_and_fill
 
         config = check_config_and_fill(
             yaml.safe_load((ROOT / "config" / f"{name}.yaml").read_text())

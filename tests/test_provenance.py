@@ -3,8 +3,8 @@ workflow test is tests/test_workflow.py::test_native_report_with_another_configu
 
 import pandas as pd
 
-from implicit_reg.provenance import differences, report_requested, stale_tables
 from implicit_reg.tables import provenance, write_table
+from implicit_reg.workflow.provenance import differences, report_requested, stale_tables
 
 
 def test_differences_name_dotted_keys_both_values_and_absent_keys():

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from implicit_reg import slurm
+from implicit_reg.workflow import slurm
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -4,9 +4,9 @@ import shlex
 from snakemake_interface_executor_plugins.settings import DeploymentMethod
 
 from implicit_reg.grid import canonical, grid_points
-from implicit_reg.captions import caption_needs
-from implicit_reg.checks import families
-from implicit_reg import imports, jobargs
+from implicit_reg.workflow.captions import caption_needs
+from implicit_reg.workflow.checks import families
+from implicit_reg.workflow import imports, jobargs
 from snakemake.io import report as report_flag  # `report(` would read as a directive
 
 SRC = ROOT / "src" / "implicit_reg"
@@ -26,7 +26,7 @@ JOB_PYTHON = (
     if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
     else sys.executable
 )
-# Job documents too long for one shell argument (implicit_reg.jobargs).
+# Job documents too long for one shell argument (implicit_reg.workflow.jobargs).
 JOB_FILES = ".snakemake/implicit_reg/jobs"
 # Import names parsed from the package's files, kept between Snakemake starts.
 IMPORTS_CACHE = ".snakemake/implicit_reg/imports.json"

@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from implicit_reg.report import FigureEntry, build_report, logged_seconds
 from implicit_reg.tables import library_versions, read_table
+from implicit_reg.workflow.report import FigureEntry, build_report, logged_seconds
 
 START = time.perf_counter()
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from implicit_reg.diagonal.dynamics import beta_gd_path, beta_population_gd_path, uv_gd_path
+from implicit_reg.diagonal.algorithms import beta_gd_path, beta_population_gd_path, uv_gd_path
 from implicit_reg.diagonal.exact import (
     kkt_residuals,
     lemma_growth_rate,

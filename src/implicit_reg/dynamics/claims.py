@@ -8,7 +8,12 @@ import numpy as np
 import pandas as pd
 
 from implicit_reg.claims import Claim, present_claims
-from implicit_reg.dynamics import theory
+from implicit_reg.dynamics.exact import (
+    closed_form_crossing_time,
+    closed_form_singular_values,
+    ode_singular_values,
+    quadrature_crossing_time,
+)
 
 FAMILY = "dynamics"
 
@@ -282,12 +287,12 @@ def reference_checks(table: pd.DataFrame) -> list[Claim]:
     for eps in table.init_scale.unique():
         t = np.linspace(0.0, horizon, 200)
         for depth in (1, 2):
-            closed = theory.closed_form_singular_values(t, s, eps, depth, dd)
-            solved = theory.ode_singular_values(t, s, eps, depth, dd)
+            closed = closed_form_singular_values(t, s, eps, depth, dd)
+            solved = ode_singular_values(t, s, eps, depth, dd)
             curve.append(np.max(np.abs(solved - closed) / closed))
             for f in (0.1, 0.5, 0.9):
-                exact = theory.closed_form_crossing_time(f, s, eps, depth, dd)
-                quad = theory.quadrature_crossing_time(f, s, eps, depth, dd)
+                exact = closed_form_crossing_time(f, s, eps, depth, dd)
+                quad = quadrature_crossing_time(f, s, eps, depth, dd)
                 times.append(np.max(np.abs(quad - exact) / exact))
     return [
         Claim(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from implicit_reg.dynamics import factorization, linear_nets, network, theory
+from implicit_reg.dynamics import exact, factorization, linear_nets, network
 from implicit_reg.schedule import log_checkpoints
 
 # ---------------------------------------------------------------------------------------
@@ -125,9 +125,9 @@ def _factorization_run(params, U, V, s, depth, eps, fraction, rng):
     trials, d, r = U.shape[0], U.shape[1], len(s)
     dd = float(d * V.shape[1])
     target = U * s[None, None, :] @ np.swapaxes(V, 1, 2)
-    times = {f: theory.crossing_time(f, s, eps, depth, dd) for f in (0.1, 0.5, 0.9)}
+    times = {f: exact.crossing_time(f, s, eps, depth, dd) for f in (0.1, 0.5, 0.9)}
     transitions = np.concatenate(
-        [theory.crossing_time(f, s, eps, depth, dd) for f in TRANSITION_FRACTIONS]
+        [exact.crossing_time(f, s, eps, depth, dd) for f in TRANSITION_FRACTIONS]
     )
     horizon = float(params["horizon"]) * float(times[0.9].max())
     # Every (ε, step) run starts from its own balanced aligned factors.
@@ -136,7 +136,7 @@ def _factorization_run(params, U, V, s, depth, eps, fraction, rng):
     steps = time_grid(horizon, eta, int(params["n_checkpoints"]), transitions)
     products, diverged = factorization.factor_gd_path(factors, target, eta, 1.0 / dd, steps)
     t = steps * eta
-    exact = theory.exact_singular_values(t, s, eps, depth, dd)  # (c, r)
+    reference = exact.exact_singular_values(t, s, eps, depth, dd)  # (c, r)
     left, sigma, right_t = np.linalg.svd(np.nan_to_num(products), full_matrices=False)
     sigma = np.where(diverged[..., None], np.nan, sigma[..., :r])
     align_u = alignment_error(left[..., :r], U[None])
@@ -155,7 +155,7 @@ def _factorization_run(params, U, V, s, depth, eps, fraction, rng):
             "index": np.tile(np.arange(r), c * trials),
             "s": np.tile(s, c * trials),
             "sigma": sigma.ravel(),
-            "sigma_exact": np.repeat(exact, trials, axis=0).ravel(),
+            "sigma_exact": np.repeat(reference, trials, axis=0).ravel(),
             "align_u": np.repeat(align_u.ravel(), r),
             "align_v": np.repeat(align_v.ravel(), r),
             "t10_exact": np.tile(times[0.1], c * trials),
@@ -217,9 +217,9 @@ def simulate_linear_nets(params: dict, rng: np.random.Generator) -> tuple[pd.Dat
     # Rows projected on Col(X) through an orthonormal basis Q of it (QR, not P⊥).
     basis = np.linalg.qr(X)[0]  # (trials, d, n)
     inits = {"row_space": generic @ basis @ np.swapaxes(basis, 1, 2), "generic": generic}
-    a_min = theory.min_norm_product(X, Y)
+    a_min = exact.min_norm_product(X, Y)
     a_norm = _frobenius(a_min)
-    projector = theory.null_projector(X)
+    projector = exact.null_projector(X)
     arrays = {"X": X, "Y": Y, "w2_init": w2, "a_min": a_min}
     frames = []
     for init, w1 in inits.items():
@@ -298,7 +298,7 @@ def simulate_lazy_training(params: dict, rng: np.random.Generator) -> tuple[pd.D
     labels from `smooth_target` (unit u, v drawn per trial), shared by every width. Per
     width m: ``w_j ~ N(0, I_d)``, ``a_j = ±1``, both layers trained by GD with
     ``η = step_fraction·n/λ_max(K₀)`` for ``n_steps`` steps. The linearized model's
-    outputs come from the eigendecomposition of K₀ (`theory.linearized_outputs`), for
+    outputs come from the eigendecomposition of K₀ (`exact.linearized_outputs`), for
     GD with the same step (``e_k = (I − ηK₀/n)^k e₀``, the Euler scheme of its gradient
     flow) and for the gradient flow itself (``e(t) = e^{−K₀t/n} e₀``).
 
@@ -343,11 +343,11 @@ def simulate_lazy_training(params: dict, rng: np.random.Generator) -> tuple[pd.D
         eta = float(params["step_fraction"]) * n / lam[:, -1]
         path = network.gd_path(W0, a0, X, y, X_test, eta, steps)
         e0 = path.train[0] - y
-        lin_train = theory.linearized_outputs(K0, K0, path.train[0], e0, steps, n, eta)
+        lin_train = exact.linearized_outputs(K0, K0, path.train[0], e0, steps, n, eta)
         cross = network.tangent_kernel(W0, a0, X_test, X)
-        lin_test = theory.linearized_outputs(K0, cross, path.test[0], e0, steps, n, eta)
+        lin_test = exact.linearized_outputs(K0, cross, path.test[0], e0, steps, n, eta)
         t = steps[:, None] * eta[None, :]
-        flow_train = theory.linearized_outputs(K0, K0, path.train[0], e0, t, n)
+        flow_train = exact.linearized_outputs(K0, K0, path.train[0], e0, t, n)
         KT = network.tangent_kernel(path.W, path.a, X, X)
         theta0 = np.concatenate([W0.reshape(trials, -1), a0], axis=1)
         thetaT = np.concatenate([path.W.reshape(trials, -1), path.a], axis=1)
@@ -365,8 +365,8 @@ def simulate_lazy_training(params: dict, rng: np.random.Generator) -> tuple[pd.D
                     "step": np.repeat(steps, trials),
                     "t": t.ravel(),
                     "loss": loss.ravel(),
-                    "pl_bound": theory.pl_bound(loss[0], lam[:, 0], t, n).ravel(),
-                    "pl_bound_half": theory.pl_bound(loss[0], lam[:, 0], t, n, 1.0).ravel(),
+                    "pl_bound": exact.pl_bound(loss[0], lam[:, 0], t, n).ravel(),
+                    "pl_bound_half": exact.pl_bound(loss[0], lam[:, 0], t, n, 1.0).ravel(),
                     "lin_gap_train": _rms(path.train - lin_train).ravel(),
                     "lin_gap_test": _rms(path.test - lin_test).ravel(),
                     "lin_gap_flow_train": _rms(path.train - flow_train).ravel(),
@@ -439,8 +439,8 @@ def simulate_pl_rate(params: dict, rng: np.random.Generator) -> tuple[pd.DataFra
         # η = fraction/λ_max: half of the 2/λ_max scale of `stable_step_size`.
         eta = stable_step_size(X, 0.5 * float(params["step_fraction"]))
         path = gd_path(X, y, np.zeros((trials, d)), eta, steps)
-        mu, _ = theory.least_squares_constants(X)
-        gap = theory.least_squares_gap(X, y, path.betas)
+        mu, _ = exact.least_squares_constants(X)
+        gap = exact.least_squares_gap(X, y, path.betas)
         bound = (1.0 - eta * mu)[None, :] ** steps[:, None] * gap[0][None, :]
         arrays.update({f"X_n{n}": X, f"y_n{n}": y, f"beta_n{n}": path.betas[-1]})
         frames.append(

@@ -2,7 +2,7 @@
 
 The model is the end-to-end matrix ``W_{1:N} = W_N ⋯ W_1`` with loss
 ``L(W) = (1/(dd'))·½‖W_{1:N} − W*‖²_F``; gradient descent updates every factor.
-Nothing here calls the exact references of `implicit_reg.dynamics.theory`.
+Nothing here calls the exact references of `implicit_reg.dynamics.exact`.
 """
 
 from __future__ import annotations

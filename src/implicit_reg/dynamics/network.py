@@ -3,7 +3,7 @@
 ``f(x; θ) = (1/√m) Σ_j a_j tanh(w_jᵀx)`` with ``θ = (W, a)``, ``W ∈ R^{m×d}`` (rows
 ``w_j``) and ``a ∈ R^m``; loss ``R̂(θ) = (1/2n)‖f_n(θ) − y‖²``. Derivatives are written
 out by hand (no automatic differentiation); arrays carry a leading trial axis. Nothing
-here calls `implicit_reg.dynamics.theory`.
+here calls `implicit_reg.dynamics.exact`.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from implicit_reg.margin.data import (
     soudry_2d,
     soudry_labels,
 )
-from implicit_reg.margin.svm import (
+from implicit_reg.margin.exact import (
     hard_margin_svm,
     residual_rate,
     soudry_offset,

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from implicit_reg.claims import Claim, present_claims
-from implicit_reg.risk import theory
+from implicit_reg.risk.exact import gd_ridge_risk_bound, max_variance_ratio
 
 FAMILY = "risk"
 #: Tolerances stated in docs/science.md §F1a for the final iterate.
@@ -259,9 +259,9 @@ def gd_expected_risk_z(table: pd.DataFrame) -> tuple[float, int]:
 def early_stopping_claims(table: pd.DataFrame) -> list[Claim]:
     """F1c claims from the ``early_stopping`` table (GD run on draws) and closed forms."""
     akt = "Ali, Kolter, Tibshirani (2019), Theorem 1"
-    x_star, ratio_max = theory.max_variance_ratio()
+    x_star, ratio_max = max_variance_ratio()
     fraction = float(table.step_fraction.max())
-    bound = theory.gd_ridge_risk_bound(fraction)
+    bound = gd_ridge_risk_bound(fraction)
     z, n_points = gd_expected_risk_z(table)
     draws_note = f"{table.trial.nunique()} designs X per n, n > d and n < d"
     return [

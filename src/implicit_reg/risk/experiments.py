@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from implicit_reg.risk import algorithms, theory
+from implicit_reg.risk import algorithms, exact
 from implicit_reg.schedule import log_checkpoints
 
 
@@ -92,7 +92,7 @@ def simulate_min_norm(params: dict, rng: np.random.Generator):
     """
     n, d, trials = params["n_samples"], params["n_features"], params["n_trials"]
     X, y, _ = gaussian_regression(rng, trials, n, d, params["noise_std"])
-    beta_min_norm = theory.min_norm_solution(X, y)
+    beta_min_norm = exact.min_norm_solution(X, y)
     inits = {
         "zero": np.zeros((trials, d)),
         "random": params["init_scale"] / np.sqrt(d) * rng.standard_normal((trials, d)),
@@ -104,12 +104,12 @@ def simulate_min_norm(params: dict, rng: np.random.Generator):
     frames = []
     arrays = {"X": X, "y": y, "beta0_random": inits["random"]}
     for init, beta0 in inits.items():
-        limit = theory.min_norm_limit_from(X, y, beta0)
+        limit = exact.min_norm_limit_from(X, y, beta0)
         runs = {"gd": (algorithms.gd_path(X, y, beta0, eta_gd, gd_checkpoints), eta_gd)}
         for b in params["batch_sizes"]:
             path = algorithms.sgd_path(X, y, beta0, eta_sgd, b, sgd_checkpoints, rng)
             runs[f"sgd_b{b}"] = (path, eta_sgd)
-        null_norm = _norm(theory.null_space_component(X, beta0))
+        null_norm = _norm(exact.null_space_component(X, beta0))
         for name, (path, eta) in runs.items():
             arrays[f"final_{name}_{init}"] = path.betas[-1]
             rows = _path_rows(path, X, y, limit, beta_min_norm, eta, algorithm=name, init=init)
@@ -173,7 +173,7 @@ def filter_risks(
     In the right singular basis the estimator with penalty ``λ`` is ``β̂ = V c`` with
     ``c_i = s_i/(s_i² + nλ) · (Uᵀy)_i`` (``1/s_i`` for ``λ = 0``), so
     ``‖β̂ − β*‖² = ‖β*‖² − 2cᵀVᵀβ* + ‖c‖²``. The expected risk given X is
-    `theory.expected_filter_risk` with ``φ_i = s_i²/(s_i² + nλ)``.
+    `exact.expected_filter_risk` with ``φ_i = s_i²/(s_i² + nλ)``.
 
     Returns
     -------
@@ -189,7 +189,7 @@ def filter_risks(
         c = gain * uy
         risks.append(beta_norm2 - 2 * np.sum(c * vb, axis=1) + np.sum(c * c, axis=1))
         phi = np.ones_like(eig) if lam == 0 else eig / (eig + lam)
-        expected.append(theory.expected_filter_risk(eig, phi, n, signal_norm, noise_std))
+        expected.append(exact.expected_filter_risk(eig, phi, n, signal_norm, noise_std))
     return np.array(risks), np.array(expected)
 
 
@@ -296,7 +296,7 @@ def simulate_double_descent(params: dict, rng: np.random.Generator):
     for gamma_seeds, d in zip(seeds, dims, strict=True):
         g = d / n
         lambdas = [
-            [0.0, float(theory.optimal_ridge_lambda(g, r, sigma)), *fixed] for sigma in sigmas
+            [0.0, float(exact.optimal_ridge_lambda(g, r, sigma)), *fixed] for sigma in sigmas
         ]
         chunk = trial_chunk(n, d)
         batches = [
@@ -307,8 +307,8 @@ def simulate_double_descent(params: dict, rng: np.random.Generator):
             risk = np.concatenate([b[j][0] for b in batches], axis=1)
             expected = np.concatenate([b[j][1] for b in batches], axis=1)
             theories = [
-                float(theory.ridgeless_risk(g, r, sigma)),
-                *(float(theory.ridge_risk(lam, g, r, sigma)) for lam in lambdas[j][1:]),
+                float(exact.ridgeless_risk(g, r, sigma)),
+                *(float(exact.ridge_risk(lam, g, r, sigma)) for lam in lambdas[j][1:]),
             ]
             for i, (name, lam) in enumerate(zip(names, lambdas[j], strict=True)):
                 frames.append(
@@ -400,11 +400,11 @@ def simulate_early_stopping(params: dict, rng: np.random.Generator):
         risk_ridge = np.sum((coef[None] / (s[None, :, :, None] + lam) - target[None]) ** 2, axis=2)
         eig = s[None, :, :]  # (1, trials, d) against times (k, 1, 1)
         tt = times[:, None, None]
-        expected_gd = theory.expected_filter_risk(
-            eig, theory.gradient_descent_filter(eig, eta, steps[:, None, None]), n, r, sigma
+        expected_gd = exact.expected_filter_risk(
+            eig, exact.gradient_descent_filter(eig, eta, steps[:, None, None]), n, r, sigma
         )
-        gf = theory.expected_filter_risk(eig, theory.gradient_flow_filter(eig, tt), n, r, sigma)
-        ridge = theory.expected_filter_risk(eig, theory.ridge_filter(eig, 1.0 / tt), n, r, sigma)
+        gf = exact.expected_filter_risk(eig, exact.gradient_flow_filter(eig, tt), n, r, sigma)
+        ridge = exact.expected_filter_risk(eig, exact.ridge_filter(eig, 1.0 / tt), n, r, sigma)
         mean_gd, mean_ridge = risk_gd.mean(axis=2), risk_ridge.mean(axis=2)
         frames.append(
             pd.DataFrame(

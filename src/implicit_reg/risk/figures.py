@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from implicit_reg.plotting import palette, subplots
-from implicit_reg.risk import theory
 from implicit_reg.risk.claims import RATIO_BOUND
+from implicit_reg.risk.exact import gd_ridge_risk_bound
 
 
 def min_norm_convergence(tables: Mapping[str, pd.DataFrame]):
@@ -192,7 +192,7 @@ def early_stopping(tables: Mapping[str, pd.DataFrame]):
     table = tables["early_stopping"]
     summary = tables["early_stopping_summary"]
     fraction = float(table.step_fraction.max())
-    bound = theory.gd_ridge_risk_bound(fraction)
+    bound = gd_ridge_risk_bound(fraction)
     fig, (left, right) = subplots(ncols=2, width=4.8, height=4.2)
     groups = sorted(summary.n_samples.unique())
     for colour, n in zip(palette(len(groups)), groups, strict=True):

@@ -1,7 +1,7 @@
 """Everything a configuration must pass before any job runs, with one readable line per problem.
 
 The Snakefile calls `check_config_and_fill` on the loaded configuration; ``make report``
-first runs ``python -m implicit_reg.configcheck <file>``, which also reads the YAML file
+first runs ``python -m implicit_reg.workflow.configcheck <file>``, which also reads the YAML file
 itself so that a syntax error names the file, line and column and an empty file says it
 is empty (Snakemake's own loader reports neither). The order of the checks:
 
@@ -9,9 +9,9 @@ is empty (Snakemake's own loader reports neither). The order of the checks:
 2. every number finite (``.nan``/``.inf`` in YAML are floats that JSON Schema accepts);
 3. the JSON Schema (types, ranges, unknown keys), reported as one line per error naming
    the dotted key and, for an unknown key, the keys allowed in that mapping;
-4. cross-key consistency per family (`implicit_reg.checks.CHECKS`);
+4. cross-key consistency per family (`implicit_reg.workflow.checks.CHECKS`);
 5. cost: each grid point's estimated peak memory and work against ``limits``
-   (`implicit_reg.checks.COSTS`).
+   (`implicit_reg.workflow.checks.COSTS`).
 
 It imports the standard library, ``yaml`` and ``jsonschema``: it runs at parse time. The
 schema's defaults are filled as ``snakemake.utils.validate(config, schema,
@@ -31,10 +31,10 @@ from pathlib import Path
 
 import yaml
 
-from implicit_reg.checks import COSTS, ConfigError, config_problems, families
 from implicit_reg.grid import grid_points
+from implicit_reg.workflow.checks import COSTS, ConfigError, config_problems, families
 
-SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMA = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "config.schema.yaml"
 #: Default work cap per job (floating-point operations), documented in the schema.
 DEFAULT_MAX_JOB_WORK = 2e13
 #: libyaml's safe loader where PyYAML was built with it (ten times faster on the schema),
@@ -280,10 +280,12 @@ def _format(problems: list[str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m implicit_reg.configcheck FILE...``: check configuration files."""
+    """``python -m implicit_reg.workflow.configcheck FILE...``: check configuration files."""
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
-        print("usage: python -m implicit_reg.configcheck CONFIG.yaml [...]", file=sys.stderr)
+        print(
+            "usage: python -m implicit_reg.workflow.configcheck CONFIG.yaml [...]", file=sys.stderr
+        )
         return 2
     status = 0
     for path in argv:

@@ -1,6 +1,6 @@
 """Render ``config/README.md`` from the configuration schema (its single source).
 
-``python -m implicit_reg.configdoc workflow/schemas/config.schema.yaml > config/README.md``
+``python -m implicit_reg.workflow.configdoc workflow/schemas/config.schema.yaml > config/README.md``
 (``make config-docs``); a test checks the file is up to date.
 """
 
@@ -26,7 +26,7 @@ A family (`risk`, `margin`, `diagonal`, `bounds`, `noise`, `dynamics`) or an exp
 whose section is absent is not run (a figure that needs it is skipped and the report says
 so). Keys under an experiment's `grid` are lists: every combination of their values is one
 job. The other keys of the experiment are shared by its jobs and vectorized inside them.
-Everything is checked before any job runs: `python -m implicit_reg.configcheck FILE`.
+Everything is checked before any job runs: `python -m implicit_reg.workflow.configcheck FILE`.
 """
 
 

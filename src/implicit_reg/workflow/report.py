@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from implicit_reg.captions import caption_body
 from implicit_reg.claims import recompute_passed
+from implicit_reg.workflow.captions import caption_body
 
 FAMILY_TITLES = {
     "risk": "F1. Risk curves: minimum norm, double descent, early stopping",

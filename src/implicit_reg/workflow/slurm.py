@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 #: Directory whose ``sacct`` wraps the real one (see the module docstring).
-STATUS_WRAPPERS = Path(__file__).resolve().parents[2] / "workflow" / "bin"
+STATUS_WRAPPERS = Path(__file__).resolve().parents[3] / "workflow" / "bin"
 
 #: Where the account and partition are set, printed under the pre-flight problems.
 WHERE = (
