@@ -143,15 +143,16 @@ def _timed(fn, repeat: int = 1) -> float:
 def bench_widest_network() -> None:
     """Where the time of the widest ``lazy_training`` network goes (default config)."""
     from implicit_reg.dynamics import exact, network
-    from implicit_reg.dynamics.experiments import smooth_target, sphere_points
+    from implicit_reg.dynamics.data import smooth_target
+    from implicit_reg.problems import sphere
 
     params = load_config(ROOT / "config" / "config.yaml")["dynamics"]["lazy_training"]
     m, trials = max(params["widths"]), params["n_trials"]
     n, d, n_test = params["grid"]["n_samples"][0], params["n_features"], params["n_test"]
     n_steps, n_points = params["n_steps"], params["n_checkpoints"]
     rng = np.random.default_rng(0)
-    X, X_test = sphere_points(rng, trials, n, d), sphere_points(rng, trials, n_test, d)
-    u, v = sphere_points(rng, trials, 2, d).transpose(1, 0, 2)
+    X, X_test = sphere(rng, (trials, n, d)), sphere(rng, (trials, n_test, d))
+    u, v = sphere(rng, (trials, 2, d)).transpose(1, 0, 2)
     y = smooth_target(X, u, v)
     W, a = rng.standard_normal((trials, m, d)), rng.choice([-1.0, 1.0], size=(trials, m))
     print(

@@ -33,10 +33,9 @@ import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
 import implicit_reg.noise as noise  # noqa: E402
-from implicit_reg.diagonal import sparse_regression  # noqa: E402
 from implicit_reg.experiment import run_experiment  # noqa: E402
 from implicit_reg.noise import approximation, exact, label_noise, ou  # noqa: E402
-from implicit_reg.noise.experiments import random_rotation  # noqa: E402
+from implicit_reg.problems import random_rotation, sparse_regression  # noqa: E402
 from implicit_reg.workflow.configcheck import load_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

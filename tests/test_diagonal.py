@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import implicit_reg.diagonal as diagonal
-from implicit_reg.diagonal import algorithms, experiments
+from implicit_reg.diagonal import algorithms, data, experiments
 from implicit_reg.diagonal.algorithms import beta_gd_path, beta_population_gd_path, uv_gd_path
 from implicit_reg.diagonal.claims import fitted_slope
 from implicit_reg.diagonal.exact import (
@@ -129,7 +129,7 @@ def test_gd_approaches_newton_limit_as_step_shrinks():
     limit = q_alpha_limit(X, y, alphas).theta[:, 0]
     theta_star = np.zeros((2, 9))
     theta_star[:, :2] = [1.0, -0.5]
-    base = 0.5 / experiments.step_size_scale(X, theta_star, alphas)
+    base = 0.5 / algorithms.step_size_scale(X, theta_star, alphas)
     gaps = []
     for shrink in (1.0, 0.25):
         eta = base * shrink
@@ -217,7 +217,7 @@ def test_beta_gd_path_tracks_the_minimum_and_the_escape_over_every_step():
 
 def test_oracle_least_squares_and_lemma_rate_against_direct_formulas():
     rng = np.random.default_rng(10)
-    X, support, xi = experiments.support_recovery_data(rng, 3, 15, 12, 2)
+    X, support, xi = data.support_recovery_data(rng, 3, 15, 12, 2)
     assert (support.sum(-1) == 2).all()
     y = X @ np.ones(12) + xi
     oracle = oracle_least_squares(X, y, support)

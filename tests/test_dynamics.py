@@ -20,6 +20,7 @@ from implicit_reg.dynamics.experiments import factorization_step
 from implicit_reg.dynamics.figures import FIGURES
 from implicit_reg.experiment import run_family
 from implicit_reg.grid import grid_points
+from implicit_reg.problems import random_rotation
 from implicit_reg.workflow.checks import COSTS, ConfigError
 from implicit_reg.workflow.configcheck import check_config_and_fill
 
@@ -175,8 +176,8 @@ def test_factor_gradients_match_finite_differences(depth):
 @pytest.mark.parametrize("depth", [1, 2, 3])
 def test_balanced_aligned_init(depth):
     rng = np.random.default_rng(11)
-    U = factorization.random_orthogonal(rng, 2, 5)[:, :, :3]
-    V = factorization.random_orthogonal(rng, 2, 3)
+    U = random_rotation(rng, 5, 2)[:, :, :3]
+    V = random_rotation(rng, 3, 2)
     factors = factorization.balanced_aligned_init(U, V, 1e-2, depth, rng)
     np.testing.assert_allclose(
         factorization.end_to_end(factors), 1e-2 * U @ np.swapaxes(V, 1, 2), atol=1e-15
@@ -187,8 +188,8 @@ def test_balanced_aligned_init(depth):
         )
 
 
-def test_random_orthogonal_is_orthogonal():
-    Q = factorization.random_orthogonal(np.random.default_rng(0), 3, 6)
+def test_random_rotation_is_orthogonal():
+    Q = random_rotation(np.random.default_rng(0), 6, 3)
     np.testing.assert_allclose(
         np.swapaxes(Q, 1, 2) @ Q, np.broadcast_to(np.eye(6), Q.shape), atol=1e-14
     )
@@ -244,8 +245,8 @@ def test_gd_on_factors_follows_gradient_flow_and_keeps_singular_vectors():
     rng = np.random.default_rng(2)
     d, dp, depth, eps, dd = 4, 3, 3, 1e-2, 12.0
     s = np.array([3.0, 2.0, 1.0])
-    U = factorization.random_orthogonal(rng, 1, d)[:, :, :3]
-    V = factorization.random_orthogonal(rng, 1, dp)
+    U = random_rotation(rng, d, 1)[:, :, :3]
+    V = random_rotation(rng, dp, 1)
     target = U * s @ np.swapaxes(V, 1, 2)
     factors = factorization.balanced_aligned_init(U, V, eps, depth, rng)
     horizon = 1.2 * exact.crossing_time(0.9, s, eps, depth, dd).max()
@@ -281,7 +282,7 @@ def test_crossing_time_interpolation_is_exact_for_the_logistic_curve():
 
 def test_factor_gd_records_divergence():
     rng = np.random.default_rng(0)
-    U = factorization.random_orthogonal(rng, 2, 3)
+    U = random_rotation(rng, 3, 2)
     target = U * np.array([5.0, 2.0, 1.0]) @ np.swapaxes(U, 1, 2)
     factors = factorization.balanced_aligned_init(U, U, 0.5, 2, rng)
     with warnings.catch_warnings():

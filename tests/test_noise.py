@@ -22,8 +22,8 @@ from implicit_reg.diagonal.algorithms import uv_gd_path
 from implicit_reg.experiment import run_family
 from implicit_reg.noise import approximation, exact, label_noise, ou
 from implicit_reg.noise.claims import decade_ratio
-from implicit_reg.noise.experiments import random_rotation
 from implicit_reg.noise.figures import FIGURES
+from implicit_reg.problems import random_rotation
 from implicit_reg.schedule import log_checkpoints
 from implicit_reg.workflow.checks import COSTS, config_problems
 

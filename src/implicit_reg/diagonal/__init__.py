@@ -10,8 +10,8 @@ Experiments (keys of the ``diagonal`` config section):
   and noisy labels (and on the population loss), recovery error, on/off-support
   magnitudes, against least squares on the true support.
 
-Other families import the data generator `sparse_regression` from here and the exact
-references `implicit_reg.diagonal.exact.q_alpha_limit` and ``min_l1_interpolator``.
+The noise family imports the exact references `implicit_reg.diagonal.exact.q_alpha_limit`
+and ``min_l1_interpolator`` and the gradient of the (u, v) model.
 
 References: Woodworth et al. (2020); Li, Ma & Zhang (2018); Vaškevičius, Kanade &
 Rebeschini (2019); docs/science.md §F3.
@@ -22,7 +22,6 @@ from implicit_reg.diagonal.experiments import (
     simulate_crossover,
     simulate_sparse_recovery,
     simulate_trajectories,
-    sparse_regression,
 )
 from implicit_reg.experiment import Experiment
 
@@ -40,4 +39,4 @@ EXPERIMENTS = {
     ),
 }
 
-__all__ = ["EXPERIMENTS", "claims", "sparse_regression"]
+__all__ = ["EXPERIMENTS", "claims"]

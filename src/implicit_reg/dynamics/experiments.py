@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 
 from implicit_reg.dynamics import exact, factorization, linear_nets, network
+from implicit_reg.dynamics.data import smooth_target
+from implicit_reg.problems import gaussian_regression, random_rotation, sphere
 from implicit_reg.schedule import log_checkpoints
 
 # ---------------------------------------------------------------------------------------
@@ -102,8 +104,8 @@ def simulate_matrix_factorization(
     d, dp = int(params["n_rows"]), int(params["n_cols"])
     trials, r = int(params["n_trials"]), min(d, dp)
     s = np.geomspace(params["s_max"], params["s_min"], r)
-    U = factorization.random_orthogonal(rng, trials, d)[:, :, :r]
-    V = factorization.random_orthogonal(rng, trials, dp)[:, :, :r]
+    U = random_rotation(rng, d, trials)[:, :, :r]
+    V = random_rotation(rng, dp, trials)[:, :, :r]
     arrays = {"U": U, "V": V, "s": s}
     frames = []
     for depth in params["depths"]:
@@ -270,27 +272,6 @@ def simulate_linear_nets(params: dict, rng: np.random.Generator) -> tuple[pd.Dat
 # F6c
 
 
-def sphere_points(rng: np.random.Generator, n_trials: int, n: int, d: int) -> np.ndarray:
-    """Uniform points on the unit sphere of R^d, shape (trials, n, d)."""
-    v = rng.standard_normal((n_trials, n, d))
-    return v / np.linalg.norm(v, axis=2, keepdims=True)
-
-
-def smooth_target(X: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """``f*(x) = sin(2⟨u, x⟩) + ⟨v, x⟩²``: a smooth target with odd and even parts.
-
-    Parameters
-    ----------
-    X : ndarray, shape (trials, n, d)
-    u, v : ndarray, shape (trials, d)
-
-    Returns
-    -------
-    ndarray, shape (trials, n)
-    """
-    return np.sin(2.0 * np.einsum("tnd,td->tn", X, u)) + np.einsum("tnd,td->tn", X, v) ** 2
-
-
 def simulate_lazy_training(params: dict, rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
     """F6c: GD on the 1/√m two-layer tanh network against its linearization, per width.
 
@@ -328,8 +309,8 @@ def simulate_lazy_training(params: dict, rng: np.random.Generator) -> tuple[pd.D
     """
     n, d, n_test = int(params["n_samples"]), int(params["n_features"]), int(params["n_test"])
     trials = int(params["n_trials"])
-    X, X_test = sphere_points(rng, trials, n, d), sphere_points(rng, trials, n_test, d)
-    u, v = sphere_points(rng, trials, 2, d).transpose(1, 0, 2)
+    X, X_test = sphere(rng, (trials, n, d)), sphere(rng, (trials, n_test, d))
+    u, v = sphere(rng, (trials, 2, d)).transpose(1, 0, 2)
     y, y_test = smooth_target(X, u, v), smooth_target(X_test, u, v)
     steps = log_checkpoints(int(params["n_steps"]), int(params["n_checkpoints"]))
     arrays = {"X": X, "y": y, "X_test": X_test, "y_test": y_test, "steps": steps}
@@ -404,7 +385,7 @@ def simulate_pl_rate(params: dict, rng: np.random.Generator) -> tuple[pd.DataFra
     """F6c: GD on least squares converges at the PL rate ``(1 − ημ)^k``.
 
     ``L(β) = (1/2n)‖y − Xβ‖²`` with ``N(0, 1)`` design and ``y = Xβ* + σε``
-    (`implicit_reg.risk.experiments.gaussian_regression`), GD from ``β₀ = 0`` with
+    (`implicit_reg.problems.gaussian_regression`), GD from ``β₀ = 0`` with
     ``η = step_fraction/λ_max(XᵀX/n)``, for every n of ``n_samples`` (n > d: strongly
     convex; n < d: PL only, μ the smallest positive eigenvalue).
 
@@ -428,7 +409,6 @@ def simulate_pl_rate(params: dict, rng: np.random.Generator) -> tuple[pd.DataFra
     convergence).
     """
     from implicit_reg.risk.algorithms import gd_path, stable_step_size
-    from implicit_reg.risk.experiments import gaussian_regression
 
     d, trials = int(params["n_features"]), int(params["n_trials"])
     steps = log_checkpoints(int(params["n_steps"]), int(params["n_checkpoints"]))

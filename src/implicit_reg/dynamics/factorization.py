@@ -9,25 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def random_orthogonal(rng: np.random.Generator, n_trials: int, k: int) -> np.ndarray:
-    """Haar-distributed orthogonal matrices: ``Q`` of ``G = QR`` with ``diag(R) > 0``.
-
-    Parameters
-    ----------
-    rng : numpy.random.Generator
-    n_trials, k : int
-
-    Returns
-    -------
-    ndarray, shape (trials, k, k)
-
-    References
-    ----------
-    Mezzadri (2007), "How to generate random matrices from the classical compact groups".
-    """
-    q, r = np.linalg.qr(rng.standard_normal((n_trials, k, k)))
-    return q * np.sign(np.diagonal(r, axis1=1, axis2=2))[:, None, :]
+from implicit_reg.problems import random_rotation
 
 
 def balanced_aligned_init(
@@ -65,7 +47,7 @@ def balanced_aligned_init(
     if depth == 1:
         return [eps * U @ Vt]
     n_trials, _, r = U.shape
-    rotations = [random_orthogonal(rng, n_trials, r) for _ in range(depth - 1)]
+    rotations = [random_rotation(rng, r, n_trials) for _ in range(depth - 1)]
     factors = [scale * rotations[0] @ Vt]
     factors += [
         scale * rotations[j] @ np.swapaxes(rotations[j - 1], 1, 2) for j in range(1, depth - 1)

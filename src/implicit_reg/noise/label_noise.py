@@ -17,9 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from implicit_reg.diagonal.algorithms import uv_gradient
+from implicit_reg.problems import DIVERGENCE_LIMIT
 
-#: A coordinate beyond this magnitude marks a run as diverged (far before overflow).
-DIVERGENCE_LIMIT = 1e100
 #: Steps whose rows and labels are drawn at once: large enough to amortize the draws,
 #: small enough that the chunk's arrays stay in cache.
 CHUNK = 64

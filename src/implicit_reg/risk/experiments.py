@@ -8,35 +8,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from implicit_reg.problems import gaussian_regression
 from implicit_reg.risk import algorithms, exact
+from implicit_reg.risk.data import seeded_gaussian_design
 from implicit_reg.schedule import log_checkpoints
 
 
 def _norm(v: np.ndarray) -> np.ndarray:
     return np.sqrt(np.sum(v * v, axis=-1))
-
-
-def gaussian_regression(
-    rng: np.random.Generator, n_trials: int, n: int, d: int, noise_std: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``X ~ N(0, I_d)`` rows, ``β* ~ N(0, I/d)``, ``y = Xβ* + σε`` for each trial.
-
-    Returns
-    -------
-    X : ndarray, shape (trials, n, d)
-    y : ndarray, shape (trials, n)
-    beta_star : ndarray, shape (trials, d)
-    """
-    X = rng.standard_normal((n_trials, n, d))
-    beta_star = rng.standard_normal((n_trials, d)) / np.sqrt(d)
-    y = np.einsum("tnd,td->tn", X, beta_star) + noise_std * rng.standard_normal((n_trials, n))
-    return X, y, beta_star
-
-
-def sphere(rng: np.random.Generator, shape: tuple[int, ...], radius: float) -> np.ndarray:
-    """Uniform points on the sphere of the given radius in the last axis of ``shape``."""
-    v = rng.standard_normal(shape)
-    return radius * v / _norm(v)[..., None]
 
 
 # ---------------------------------------------------------------------------------------
@@ -191,27 +170,6 @@ def filter_risks(
         phi = np.ones_like(eig) if lam == 0 else eig / (eig + lam)
         expected.append(exact.expected_filter_risk(eig, phi, n, signal_norm, noise_std))
     return np.array(risks), np.array(expected)
-
-
-def seeded_gaussian_design(seed: int, n: int, d: int, signal_norm: float):
-    """One dataset of F1b from its own integer seed, in a documented order.
-
-    ``rng = numpy.random.default_rng(seed)``; ``X = rng.standard_normal((n, d))``;
-    ``b = rng.standard_normal(d)``, ``β* = r·b/‖b‖`` (uniform on the sphere of radius r);
-    ``ε = rng.standard_normal(n)``. The labels at noise level σ are ``y = Xβ* + σε``, so
-    anyone can rebuild the data from the seeds kept beside the table.
-
-    Returns
-    -------
-    X : ndarray, shape (n, d)
-    beta_star : ndarray, shape (d,)
-    eps : ndarray, shape (n,)
-    """
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, d))
-    b = rng.standard_normal(d)
-    eps = rng.standard_normal(n)
-    return X, signal_norm * b / np.linalg.norm(b), eps
 
 
 #: Largest design batch (trials × n × d floats) held at once by `simulate_double_descent`.
