@@ -1,9 +1,10 @@
-"""Shared fixtures: repository paths and a tiny seeded regression problem."""
+"""Shared fixtures: repository paths, a finished smoke run, a tiny regression problem."""
 
 from pathlib import Path
 
 import numpy as np
 import pytest
+from workflows import copy_repository, copy_run, load, snakemake
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,3 +22,24 @@ def problem(request):
     X = rng.standard_normal((3, n, d))
     y = rng.standard_normal((3, n))
     return X, y
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory):
+    """``(directory, config)``: a copy of the repository in which the smoke configuration
+    ran once, strictly. Never changed by a test: tests that change or rerun anything
+    work in their own copy (`fresh_run`)."""
+    work = tmp_path_factory.mktemp("smoke") / "repo"
+    copy_repository(ROOT, work)
+    config = load(ROOT / "config" / "smoke.yaml")
+    assert config["strict_claims"] is True
+    run = snakemake(work, "--cores", "2", "--configfile", "config/smoke.yaml")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return work, config
+
+
+@pytest.fixture
+def fresh_run(smoke_run, tmp_path):
+    """``(directory, config)``: this test's own copy of the finished smoke run."""
+    work, config = smoke_run
+    return copy_run(work, tmp_path / "repo"), config

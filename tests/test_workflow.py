@@ -2,7 +2,6 @@
 
 import html
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,66 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from workflows import copy_repository, environment, planned_jobs, snakemake
 
 from implicit_reg import experiment, risk
-from implicit_reg.tables import read_provenance, read_table
+from implicit_reg.tables import read_provenance, read_table, write_table
 
 pytestmark = pytest.mark.workflow
-TRACKED = [
-    "Snakefile",
-    "workflow",
-    "config",
-    "src",
-    "profiles",
-    "pyproject.toml",
-    "environment.yml",
-    "Makefile",
-]
-
-
-def snakemake(workdir, *args, timeout=900):
-    """Run Snakemake from ``workdir`` (a copy of the repository) and return the result."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", *args],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=env,
-    )
-
-
-def planned_jobs(workdir, config, *args) -> dict[str, int]:
-    """Rule name -> number of jobs a dry run would execute."""
-    run = snakemake(workdir, "-n", "--quiet", "rules", "--configfile", config, *args)
-    assert run.returncode == 0, run.stderr
-    counts = {}
-    for line in (run.stdout + run.stderr).splitlines():
-        parts = line.split()
-        if len(parts) == 2 and parts[1].isdigit() and parts[0] not in ("job", "total"):
-            counts[parts[0]] = int(parts[1])
-    return counts
-
-
-def copy_repository(root, work):
-    for name in TRACKED:
-        source = root / name
-        copy = shutil.copytree if source.is_dir() else shutil.copy2
-        copy(source, work / name)
-
-
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory, request):
-    """A copy of the repository in which the smoke config ran once, strictly."""
-    root = request.config.rootpath
-    work = tmp_path_factory.mktemp("workflow")
-    copy_repository(root, work)
-    config = yaml.safe_load((root / "config" / "smoke.yaml").read_text())
-    assert config["strict_claims"] is True
-    run = snakemake(work, "--cores", "2", "--configfile", "config/smoke.yaml")
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    return work, config
 
 
 def test_report_and_every_claim(smoke_run):
@@ -114,8 +59,8 @@ def test_nothing_reruns_without_changes(smoke_run):
     assert planned_jobs(work, "config/smoke.yaml", "--forcerun", "report")["report"] == 1
 
 
-def test_plot_edit_reruns_no_simulation(smoke_run):
-    work, _ = smoke_run
+def test_plot_edit_reruns_no_simulation(fresh_run):
+    work, _ = fresh_run
     figures = work / "src" / "implicit_reg" / "risk" / "figures.py"
     figures.write_text(figures.read_text() + "\n# an edit of the plotting code\n")
     jobs = planned_jobs(work, "config/smoke.yaml")
@@ -125,8 +70,8 @@ def test_plot_edit_reruns_no_simulation(smoke_run):
     assert snakemake(work, "--cores", "2", "--configfile", "config/smoke.yaml").returncode == 0
 
 
-def test_grid_edit_reruns_only_the_new_point(smoke_run):
-    work, config = smoke_run
+def test_grid_edit_reruns_only_the_new_point(fresh_run):
+    work, config = fresh_run
     edited = yaml.safe_load(yaml.safe_dump(config))
     edited["risk"]["double_descent"]["grid"]["n_samples"].append(150)
     (work / "config" / "edited.yaml").write_text(yaml.safe_dump(edited))
@@ -135,13 +80,13 @@ def test_grid_edit_reruns_only_the_new_point(smoke_run):
     assert not any(r.endswith("_simulate") for r in jobs if not r.startswith("risk"))
 
 
-def test_strict_claims_fail_the_run(smoke_run):
+def test_strict_claims_fail_the_run(fresh_run):
     """A failing claim makes a strict run exit non-zero after writing the report."""
-    work, _ = smoke_run
+    work, _ = fresh_run
     claims = work / "results" / "claims" / "risk.parquet"
     table = read_table(claims)
     table.loc[0, "measured"] = table.loc[0, "threshold"] * 10 + 1  # a failed claim
-    table.to_parquet(claims)
+    write_table(table, claims, read_provenance(claims))
     run = snakemake(
         work, "--cores", "1", "--configfile", "config/smoke.yaml", "--forcerun", "report"
     )
@@ -163,18 +108,19 @@ def test_snakemake_lint_and_snakefmt(request):
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
 
 
-def test_native_snakemake_report_has_the_captions_and_the_claims(smoke_run):
+def test_native_snakemake_report_has_the_captions_and_the_claims(smoke_run, tmp_path):
     import zipfile
 
     work, _ = smoke_run
-    run = snakemake(work, "--report", "results/native.zip", "--configfile", "config/smoke.yaml")
+    native_zip = tmp_path / "native.zip"
+    run = snakemake(work, "--report", str(native_zip), "--configfile", "config/smoke.yaml")
     assert run.returncode == 0, run.stderr[-2000:]
     assert "ERROR" not in run.stderr, run.stderr[-2000:]
-    # The tables were made with this configuration (other tests edit claims tables only).
+    # The tables were made with this configuration.
     for table in sorted((work / "results").glob("*/*.parquet")):
         if table.parent.name != "claims":
             assert f"{table.relative_to(work)}:" not in run.stderr
-    with zipfile.ZipFile(work / "results" / "native.zip") as native:
+    with zipfile.ZipFile(native_zip) as native:
         names = native.namelist()
         pages = [n for n in names if n.endswith("/claims.html")]
         assert len(pages) == 1 and any(n.endswith(".png") for n in names)
@@ -224,9 +170,9 @@ def _touched(path):
     return edit()
 
 
-def test_editing_a_shared_module_reruns_the_jobs_that_import_it(smoke_run):
+def test_editing_a_shared_module_reruns_the_jobs_that_import_it(fresh_run):
     """No stale results: a job reruns when any module it imports changes."""
-    work, _ = smoke_run
+    work, _ = fresh_run
     src = work / "src" / "implicit_reg"
     with _touched(src / "linalg.py"):
         jobs = planned_jobs(work, "config/smoke.yaml")
@@ -291,7 +237,7 @@ def test_killed_run_resumes_with_make_report_and_gives_the_same_tables(smoke_run
     work = tmp_path / "repo"
     work.mkdir()
     copy_repository(root, work)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
+    env = environment()
     run = subprocess.Popen(
         [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "config/smoke.yaml"],
         cwd=work,

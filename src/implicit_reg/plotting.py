@@ -16,6 +16,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import cycler  # noqa: E402
 
+from implicit_reg.atomic import replacing  # noqa: E402
+
 #: Ten colour-blind safe colours (the "colorblind" palette of Waskom's seaborn).
 PALETTE = (
     "#0173b2",
@@ -137,14 +139,14 @@ def plain_log_labels(fig) -> None:
 
 
 def save_figure(fig, png_path: str | Path, pdf_path: str | Path | None = None) -> None:
-    """Save ``fig`` as PNG and, given ``pdf_path``, as PDF (no timestamp), and close it."""
+    """Save ``fig`` as PNG and, given ``pdf_path``, as PDF (no timestamp), each file whole
+    or not at all (`implicit_reg.atomic.replacing`), and close it."""
     plain_log_labels(fig)
-    for path in (png_path, pdf_path):
-        if path is not None:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(png_path)
+    with replacing(png_path) as part:
+        fig.savefig(part)
     if pdf_path is not None:
-        fig.savefig(pdf_path, metadata={"CreationDate": None})
+        with replacing(pdf_path) as part:
+            fig.savefig(part, metadata={"CreationDate": None})
     plt.close(fig)
 
 

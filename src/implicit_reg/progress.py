@@ -25,11 +25,14 @@ class Progress:
         Steps the loop will take.
     label : str
         What is iterating (named in each line).
+    unit : str
+        What one step is, in the plural (``"steps"``, ``"aspect ratios"``).
     """
 
-    def __init__(self, total: int, label: str) -> None:
+    def __init__(self, total: int, label: str, unit: str = "steps") -> None:
         self.total = max(1, int(total))
         self.label = label
+        self.unit = unit
         self.start = self.last = time.perf_counter()
 
     def update(self, done: int) -> None:
@@ -41,11 +44,13 @@ class Progress:
         rate = done / max(now - self.start, 1e-12)
         left = (self.total - done) / rate if rate > 0 else float("inf")
         LOGGER.info(
-            "%s: %d/%d steps (%.0f%%), %.3g steps/s, about %.0f s left",
+            "%s: %d/%d %s (%.0f%%), %.3g %s/s, about %.0f s left",
             self.label,
             done,
             self.total,
+            self.unit,
             100.0 * done / self.total,
             rate,
+            self.unit,
             left,
         )

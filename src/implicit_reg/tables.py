@@ -17,6 +17,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from implicit_reg.atomic import replacing
+
 METADATA_KEY = b"implicit_reg"
 LIBRARIES = ("numpy", "scipy", "pandas", "pyarrow", "matplotlib", "snakemake")
 
@@ -58,8 +60,8 @@ def write_table(table: pd.DataFrame, path: str | Path, meta: dict) -> None:
     arrow = arrow.replace_schema_metadata(
         {**existing, METADATA_KEY: json.dumps(meta, sort_keys=True, default=str).encode()}
     )
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    pq.write_table(arrow, path)
+    with replacing(path) as part:  # whole or not at all
+        pq.write_table(arrow, part)
 
 
 def read_table(path: str | Path) -> pd.DataFrame:

@@ -1,12 +1,12 @@
 # Helpers only: grid expansion, paths, seeds. Rules live in the other rule files.
 import shlex
 
-from snakemake_interface_executor_plugins.settings import DeploymentMethod
+from snakemake_interface_executor_plugins.settings import DeploymentMethod, ExecMode
 
 from implicit_reg.grid import canonical, grid_points
 from implicit_reg.workflow.captions import caption_needs
 from implicit_reg.workflow.checks import families
-from implicit_reg.workflow import imports, jobargs
+from implicit_reg.workflow import imports, integrity, jobargs
 from snakemake.io import report as report_flag  # `report(` would read as a directive
 
 SRC = ROOT / "src" / "implicit_reg"
@@ -28,9 +28,25 @@ JOB_PYTHON = (
 )
 # Job documents too long for one shell argument (implicit_reg.workflow.jobargs).
 JOB_FILES = ".snakemake/implicit_reg/jobs"
+# Damaged outputs are moved here (`set_aside_damaged_outputs`).
+DAMAGED = ".snakemake/implicit_reg/damaged"
 # Import names parsed from the package's files, kept between Snakemake starts.
 IMPORTS_CACHE = ".snakemake/implicit_reg/imports.json"
 imports.read_cache(IMPORTS_CACHE)
+
+
+def from_workdir(path):
+    """``path`` relative to the working directory when it is inside it, else absolute.
+
+    Snakemake records the input paths of every job and compares them with the next
+    run's (the ``input`` rerun trigger), and the shell command's text (``code``):
+    relative paths keep a checkout that is moved or copied, results and all, up to date.
+    """
+    path = Path(path).absolute()
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def experiments(family):
@@ -43,13 +59,18 @@ def points(family, experiment):
     return dict(grid_points(config[family][experiment]))
 
 
-def run_tables(family):
-    """Every run table of a family (all experiments, all grid points)."""
+def run_files(family, suffix):
+    """Every run output of a family with this suffix (all experiments, all grid points)."""
     return [
-        f"results/{family}/runs/{experiment}/{point}.parquet"
+        f"results/{family}/runs/{experiment}/{point}.{suffix}"
         for experiment in experiments(family)
         for point in sorted(points(family, experiment))
     ]
+
+
+def run_tables(family):
+    """Every run table of a family (all experiments, all grid points)."""
+    return run_files(family, "parquet")
 
 
 def family_tables(family):
@@ -65,31 +86,50 @@ def code(*modules, skip=()):
     """Source files a job imports, from these modules on: editing one reruns the job."""
     files = imports.module_closure(SRC.parent, modules, skip)
     imports.write_cache(IMPORTS_CACHE)
-    return files
+    return [from_workdir(f) for f in files]
 
 
 def job_command(script):
     """Shell command running ``workflow/scripts/<script>`` with one JSON argument
     (`job_argument`, as ``params.job``) and stderr to the log. The script reads it with
     ``jobsetup.read_job``; no Snakemake import in the job's process."""
-    return f"{shlex.quote(JOB_PYTHON)} {shlex.quote(str(SCRIPTS / script))} {{params.job:q}} 2> {{log:q}}"
+    path = from_workdir(SCRIPTS / script)
+    return (
+        f"{shlex.quote(JOB_PYTHON)} {shlex.quote(path)} {{params.job:q}} 2> {{log:q}}"
+    )
 
 
 def script_code(script):
     """The script files a `job_command` job runs: editing them reruns its jobs."""
-    return [str(SCRIPTS / script), str(SCRIPTS / "jobsetup.py")]
+    return [from_workdir(SCRIPTS / script), from_workdir(SCRIPTS / "jobsetup.py")]
 
 
-def job_argument(**params):
-    """Params function: the job (params, wildcards, input, output, threads) as JSON, or
-    the path of a file holding it when too long for one argument (`jobargs.encode`).
+def job_params(**values):
+    """The ``params`` of a `job_command` rule, to unpack: ``params: **job_params(...)``.
 
-    A value of ``params`` that is callable is called with the wildcards (input functions
-    such as `point_params`). The ``code`` and ``scripts`` inputs, there only to rerun the
-    job when its source changes, are left out.
+    ``record``: what the job computes from (``values``, a callable one called with the
+    wildcards, as canonical JSON-like data). It is a function of the wildcards only, so
+    Snakemake records it in ``.snakemake/metadata`` and the ``params`` rerun trigger
+    reruns the job when it changes: a seed, a non-grid key, ``pdf_figures``. Snakemake
+    leaves parameters derived from ``input`` or ``output`` out of that trigger
+    (``Rule._is_deriving_function`` in ``snakemake/rules.py``, used by
+    ``Persistence._params``), which is why the job argument cannot carry it alone.
+
+    ``job``: the job (the record, wildcards, input, output, threads) as one JSON
+    argument, or the path of a file holding it when too long (`jobargs.encode`). The
+    ``code`` and ``scripts`` inputs, there only to rerun the job when its source changes,
+    are left out.
     """
 
-    def argument(wildcards, input, output, threads):
+    def record(wildcards):
+        return canonical(
+            {
+                name: value(wildcards) if callable(value) else value
+                for name, value in values.items()
+            }
+        )
+
+    def job(wildcards, input, output, threads):
         def paths(named):
             return {
                 name: value if isinstance(value, str) else list(value)
@@ -97,12 +137,8 @@ def job_argument(**params):
                 if name not in ("code", "scripts")
             }
 
-        values = {
-            name: value(wildcards) if callable(value) else value
-            for name, value in params.items()
-        }
         document = {
-            "params": values,
+            "params": record(wildcards),
             "wildcards": dict(wildcards.items()),
             "input": paths(input),
             "output": paths(output),
@@ -110,7 +146,7 @@ def job_argument(**params):
         }
         return jobargs.encode(document, JOB_FILES)
 
-    return argument
+    return {"record": record, "job": job}
 
 
 def simulation_code(family):
@@ -162,7 +198,7 @@ def reported_figures(family):
     return [
         report_flag(
             f"results/figures/{family}/{name}.png",
-            caption=str(CAPTIONS / family / f"{name}.rst"),
+            caption=from_workdir(CAPTIONS / family / f"{name}.rst"),
             category=family,
         )
         for name in figure_names(family)
@@ -205,6 +241,51 @@ def job_records():
             )
         )
     return records
+
+
+def configuration_files():
+    """The configuration files of this run, relative to the working directory where they
+    are inside it (the default ``config/config.yaml`` when no ``--configfile`` is given),
+    and the ``--config`` overrides."""
+    given = workflow.config_settings.configfiles or [ROOT / "config" / "config.yaml"]
+    names = []
+    for path in given:
+        path = Path(path).absolute()
+        try:
+            names.append(str(path.relative_to(Path.cwd())))
+        except ValueError:
+            names.append(str(path))
+    overrides = dict(workflow.config_settings.config or {})
+    return {"files": names, "overrides": canonical(overrides)}
+
+
+def set_aside_damaged_outputs():
+    """Move every output that is not whole (`implicit_reg.workflow.integrity`) out of the results:
+    a missing output, it is rebuilt by this run with everything downstream of it. Only
+    the process that plans the jobs does it (not the Snakemake processes of cluster or
+    subprocess jobs)."""
+    if workflow.exec_mode != ExecMode.DEFAULT:
+        return
+    for line in integrity.set_aside_damaged(every_output(), DAMAGED):
+        print(line, file=sys.stderr)
+
+
+def every_output():
+    """Every file the report stands on, as targets of the workflow's `all`: Snakemake rebuilds a
+    missing file only when something downstream that must run, or a target, asks for it
+    (a deleted ``.npz`` or PNG under an up-to-date report would stay missing)."""
+    return [
+        path
+        for family in FAMILIES
+        for path in (
+            *run_files(family, "parquet"),
+            *run_files(family, "npz"),
+            *family_tables(family),
+            f"results/claims/{family}.parquet",
+            *figure_files(family, "png"),
+            *(figure_files(family, "pdf") if config["pdf_figures"] else []),
+        )
+    ]
 
 
 def trial_tables():

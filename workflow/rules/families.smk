@@ -28,9 +28,7 @@ for family in FAMILIES:
         conda:
             ENVIRONMENT
         params:
-            job=job_argument(
-                family=family, seed=config["seed"], point=point_params(family)
-            ),
+            **job_params(family=family, seed=config["seed"], point=point_params(family)),
         shell:
             job_command("simulate.py")
 
@@ -61,12 +59,13 @@ for family in FAMILIES:
         conda:
             ENVIRONMENT
         params:
-            job=job_argument(
+            **job_params(
                 family=family,
                 experiments=experiments(family),
                 provenance=family_config(family),
                 figures=figure_names(family),
                 captioned=sorted(captioned_figures(family)),
+                pdf_figures=config["pdf_figures"],
             ),
         shell:
             job_command("summary.py")

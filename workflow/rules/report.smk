@@ -1,6 +1,7 @@
 # Claims of every family -> the HTML report, the claims page of `snakemake --report`
 # -> the strict-claims check. All light: they run on the submitting node on a cluster.
 from implicit_reg.workflow.provenance import (
+    expected,
     report_requested,
     stale_message,
     stale_tables,
@@ -18,7 +19,7 @@ rule report:
         claims=expand("results/claims/{family}.parquet", family=FAMILIES),
         figures=[png for family in FAMILIES for png in figure_files(family, "png")],
         captions=[
-            str(CAPTIONS / family / f"{name}.rst")
+            from_workdir(CAPTIONS / family / f"{name}.rst")
             for family in FAMILIES
             for name in figure_names(family)
         ],
@@ -34,8 +35,12 @@ rule report:
     conda:
         ENVIRONMENT
     params:
-        job=job_argument(
-            config=canonical(config), jobs=job_records(), skipped=skipped_figures()
+        **job_params(
+            config=canonical(config),
+            configfiles=configuration_files(),
+            families=FAMILIES,
+            jobs=job_records(),
+            skipped=skipped_figures(),
         ),
     shell:
         job_command("report.py")
@@ -49,7 +54,7 @@ rule claims_table:
     output:
         page=report_flag(
             CLAIMS_TABLE,
-            caption=str(CAPTIONS / "claims.rst"),
+            caption=from_workdir(CAPTIONS / "claims.rst"),
             category="claims",
         ),
     log:
@@ -57,7 +62,7 @@ rule claims_table:
     conda:
         ENVIRONMENT
     params:
-        job=job_argument(),
+        **job_params(families=FAMILIES),
     shell:
         job_command("claims_table.py")
 
@@ -74,7 +79,7 @@ rule claims_check:
     conda:
         ENVIRONMENT
     params:
-        job=job_argument(strict=config["strict_claims"]),
+        **job_params(strict=config["strict_claims"]),
     shell:
         job_command("claims_check.py")
 
@@ -84,7 +89,7 @@ rule claims_check:
 if report_requested(sys.argv):
     stale = stale_tables(
         {
-            table: family_config(family)
+            table: expected(family_config(family), config["seed"])
             for family in FAMILIES
             for table in [*family_tables(family), f"results/claims/{family}.parquet"]
         }

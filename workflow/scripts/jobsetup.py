@@ -9,15 +9,49 @@ installation needed, e.g. in a per-rule conda environment) and caps BLAS threads
 job's ``threads``; stderr is the job's log.
 """
 
+import contextlib
 import os
 import sys
 import time
+import traceback
 from pathlib import Path
 from types import SimpleNamespace
 from typing import NoReturn
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+class JobError(Exception):
+    """A job that cannot go on, for a reason its message states in full (no traceback)."""
+
+
+def job_label(document: dict, script: str) -> str:
+    """``<script> <family>/<wildcard values>`` (e.g. ``simulate noise/ou/all``)."""
+    parts = [document["params"].get("family"), *document["wildcards"].values()]
+    return f"{Path(script).stem} " + "/".join(str(p) for p in parts if p is not None)
+
+
+def report_failures(label: str) -> None:
+    """Make an uncaught exception name its cause on the console, not only in the log.
+
+    The traceback goes to stderr (the job's log); one line, ``<label> failed: <type>:
+    <message>``, goes to stdout as well, which Snakemake's console shows: where the
+    log cannot be written (a full disk), that line is still printed. A `JobError` is
+    written as its message only.
+    """
+
+    def hook(kind, error, trace):
+        expected = issubclass(kind, JobError)
+        line = f"{label} failed: " + (str(error) if expected else f"{kind.__name__}: {error}")
+        with contextlib.suppress(OSError):  # the log may be on a full disk
+            if not expected:
+                traceback.print_exception(kind, error, trace)
+            print(line, file=sys.stderr, flush=True)
+        with contextlib.suppress(OSError):
+            print(line, file=sys.stdout, flush=True)
+
+    sys.excepthook = hook
 
 
 def read_job(argv: list[str] | None = None) -> SimpleNamespace:
@@ -37,7 +71,9 @@ def read_job(argv: list[str] | None = None) -> SimpleNamespace:
         sys.path.insert(0, str(SRC))
     from implicit_reg.workflow.jobargs import decode
 
-    document = decode((sys.argv if argv is None else argv)[1])
+    argv = sys.argv if argv is None else argv
+    document = decode(argv[1])
+    report_failures(job_label(document, argv[0]))
     for name in THREAD_VARIABLES:
         os.environ.setdefault(name, str(max(1, int(document["threads"]))))
     # Progress of long loops (implicit_reg.progress) goes to the log as it happens.

@@ -1,20 +1,44 @@
 """Write results/report/index.html from claims, figures, captions and provenance."""
 
-from jobsetup import finish, read_job
+from jobsetup import JobError, finish, read_job
 
 sm = read_job()  # before numpy is imported: it sets the BLAS threads
 
+import platform
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 import yaml
 
 from implicit_reg.tables import library_versions, read_table
+from implicit_reg.workflow.provenance import (
+    expected,
+    mixed_message,
+    source_revision,
+    stale_tables,
+)
 from implicit_reg.workflow.report import FigureEntry, build_report, logged_seconds
 
 START = time.perf_counter()
+
+config = sm.params.config
+
+
+def family_slice(family: str) -> dict:
+    return expected({"seed": config["seed"], family: config[family]}, config["seed"])
+
+
+# Never a report of tables made with other configurations.
+wanted = {
+    **{p: family_slice(f) for p, f in zip(sm.input.claims, sm.params.families, strict=True)},
+    **{p: family_slice(Path(p).parent.name) for p in sm.input.tables},
+}
+mixed = stale_tables(wanted)
+if mixed:
+    raise JobError(mixed_message(mixed, "report"))
 
 claims = pd.concat([read_table(p) for p in sm.input.claims], ignore_index=True)
 figures = [
@@ -55,8 +79,14 @@ html = build_report(
     claims,
     figures,
     diverged,
-    yaml.safe_dump(dict(sm.params.config), sort_keys=False),
-    sm.params.config["seed"],
+    yaml.safe_dump(dict(config), sort_keys=False),
+    {
+        "seed": config["seed"],
+        **sm.params.configfiles,
+        **source_revision(Path(__file__).resolve().parents[2]),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "host": platform.node(),
+    },
     library_versions(),
     jobs if not jobs.empty else pd.DataFrame(columns=["rule", "s", "max_rss"]),
     [tuple(s) for s in sm.params.skipped],

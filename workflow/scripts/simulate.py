@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 
+from implicit_reg.atomic import replacing
 from implicit_reg.seeding import generator
 from implicit_reg.tables import provenance, write_table
 
@@ -26,7 +27,8 @@ table, arrays = result if spec.artifacts else (result, {})
 
 meta = provenance({family: {experiment: dict(sm.params.point)}}, sm.params.seed)
 write_table(table, sm.output.table, meta)
-np.savez_compressed(sm.output.arrays, **arrays)
+with replacing(sm.output.arrays) as part:  # whole or not at all
+    np.savez_compressed(part, **arrays)
 diverged = int(table["diverged"].sum()) if "diverged" in table else 0
 print(
     f"{family}/{experiment}/{point}: {len(table)} rows, {diverged} diverged, "

@@ -7,7 +7,7 @@
    PDF unless ``pdf_figures: false``).
 """
 
-from jobsetup import finish, read_job
+from jobsetup import JobError, finish, read_job
 
 sm = read_job()  # before numpy is imported: it sets the BLAS threads
 
@@ -20,6 +20,7 @@ from implicit_reg.claims import claims_table
 from implicit_reg.experiment import summarize
 from implicit_reg.plotting import save_figure
 from implicit_reg.tables import concat_tables, provenance, read_table, write_table
+from implicit_reg.workflow.provenance import mixed_message, run_table_provenance, stale_tables
 
 START = time.perf_counter()
 
@@ -29,11 +30,15 @@ figures = importlib.import_module(f"implicit_reg.{family}.figures").FIGURES
 missing = sorted(set(sm.params.captioned) - set(figures))
 uncaptioned = sorted(set(figures) - set(sm.params.captioned))
 if missing or uncaptioned:
-    raise SystemExit(
+    raise JobError(
         f"{family}: captions without a figure function {missing}; "
         f"figure functions without a caption in workflow/report/{family}/ {uncaptioned}"
     )
 meta = provenance(sm.params.provenance, sm.params.provenance["seed"])
+# Never a summary of run tables made with another configuration.
+mixed = stale_tables(run_table_provenance(sm.input.runs, family, sm.params.provenance))
+if mixed:
+    raise JobError(mixed_message(mixed, f"{family}_summary"))
 
 tables = {}
 outputs = zip(sm.params.experiments, sm.output.tables[0::2], sm.output.tables[1::2], strict=True)

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from implicit_reg.progress import Progress
+
 #: Neurons per block when evaluating many points: bounds the (trials, points, block)
 #: activations whatever the width.
 NEURON_BLOCK = 4096
@@ -209,9 +211,11 @@ def gd_path(
     test = np.empty((len(steps), X_test.shape[0], X_test.shape[1]))
     step_W, step_a = eta[:, None, None], eta[:, None]
     step = 0
+    progress = Progress(int(steps[-1]), f"gradient descent, width {W.shape[1]}")
     with np.errstate(over="ignore", invalid="ignore"):
         for c, stop in enumerate(steps):
-            for _ in range(step, int(stop)):
+            for k in range(step, int(stop)):
+                progress.update(k)
                 grad_W, grad_a, _ = loss_gradient(W, a, X, y)
                 W -= step_W * grad_W
                 a -= step_a * grad_a

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from implicit_reg.problems import gaussian_regression
+from implicit_reg.progress import Progress
 from implicit_reg.risk import algorithms, exact
 from implicit_reg.risk.data import seeded_gaussian_design
 from implicit_reg.schedule import log_checkpoints
@@ -251,7 +252,9 @@ def simulate_double_descent(params: dict, rng: np.random.Generator):
     fixed = [float(lam) for lam in params["ridge_lambdas"]]
     names = ["min_norm", "ridge_optimal", *["ridge_fixed"] * len(fixed)]
     frames = []
-    for gamma_seeds, d in zip(seeds, dims, strict=True):
+    progress = Progress(trials * len(dims), "double descent", "trials")
+    for done, (gamma_seeds, d) in enumerate(zip(seeds, dims, strict=True)):
+        progress.update(done * trials)
         g = d / n
         lambdas = [
             [0.0, float(exact.optimal_ridge_lambda(g, r, sigma)), *fixed] for sigma in sigmas

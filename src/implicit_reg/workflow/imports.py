@@ -20,7 +20,7 @@ import json
 from collections.abc import Iterable
 from pathlib import Path
 
-from implicit_reg.workflow.jobargs import write_text_atomically
+from implicit_reg.atomic import write_text_atomically
 
 PACKAGE = "implicit_reg"
 #: File path -> (modification time in ns, size, names it imports), for `imported_names`.

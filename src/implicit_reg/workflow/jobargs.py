@@ -12,23 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
+
+from implicit_reg.atomic import write_text_atomically
 
 #: Largest JSON document passed inline, in bytes (the whole command must stay < 128 KiB).
 MAX_INLINE = 64 * 1024
-
-
-def write_text_atomically(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder and an atomic
-    rename: a process reading ``path`` meanwhile (another Snakemake process, a cluster
-    job) sees the old file or the whole new one, never a part."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False) as out:
-        out.write(text)
-    os.replace(out.name, path)
 
 
 def encode(document: dict, spill_dir: str | Path, max_inline: int = MAX_INLINE) -> str:

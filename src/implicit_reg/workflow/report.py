@@ -202,20 +202,50 @@ def versions_html(versions: dict) -> str:
     return f"<table><tr><th>package</th><th>version</th></tr>{rows}</table>"
 
 
+def origin_html(origin: dict) -> str:
+    """What made this report: configuration file(s) and ``--config`` overrides, seed, the
+    workflow's git commit (and whether its tree had uncommitted changes), date and host.
+
+    ``origin`` has the keys ``files``, ``overrides``, ``seed``, ``commit``, ``dirty``,
+    ``date`` and ``host`` (``workflow/scripts/report.py``).
+    """
+    files = ", ".join(f"<code>{html.escape(str(f))}</code>" for f in origin.get("files", []))
+    overrides = origin.get("overrides") or {}
+    given = (
+        "; <code>--config</code> "
+        + ", ".join(f"<code>{html.escape(f'{k}={v}')}</code>" for k, v in overrides.items())
+        if overrides
+        else ""
+    )
+    commit = origin.get("commit")
+    if commit is None:
+        source = "not a git checkout"
+    else:
+        state = " with uncommitted changes" if origin.get("dirty") else ", clean tree"
+        source = f"git commit <code>{html.escape(commit[:12])}</code>{state}"
+    return (
+        f'<p class="origin">Configuration {files or "(none named)"}{given}; seed '
+        f"{html.escape(str(origin.get('seed')))}; {source}; made "
+        f"{html.escape(str(origin.get('date', '?')))} on "
+        f"{html.escape(str(origin.get('host', '?')))}.</p>"
+    )
+
+
 def build_report(
     claims: pd.DataFrame,
     figures: list[FigureEntry],
     diverged: pd.DataFrame,
     config_text: str,
-    seed: int,
+    origin: dict,
     versions: dict,
     benchmarks: pd.DataFrame,
     skipped: list[tuple[str, str, list[str]]] = (),
 ) -> str:
     """The whole report as one HTML document with every image embedded.
 
-    ``skipped`` lists ``(family, figure, missing experiments)`` of figures a partial
-    configuration left out; each family's section names them.
+    ``origin`` says what made the report (`origin_html`). ``skipped`` lists ``(family,
+    figure, missing experiments)`` of figures a partial configuration left out; each
+    family's section names them.
     """
     passed = recompute_passed(claims)
     claim_rows, check_rows = split_kinds(claims)
@@ -263,8 +293,9 @@ def build_report(
 <style>{STYLE}</style></head><body>
 <h1>Implicit regularization: the report</h1>
 <p class="summary">{n_claims_ok} of {len(claim_rows)} claims and {n_checks_ok} of
-{len(check_rows)} consistency checks pass: {status}.
-Seed {seed}. Each figure is drawn from Parquet tables under <code>results/</code>; each claim
+{len(check_rows)} consistency checks pass: {status}.</p>
+{origin_html(origin)}
+<p>Each figure is drawn from Parquet tables under <code>results/</code>; each claim
 is recomputed from them and checked against the threshold its source states. Each
 experiment's model, exact reference, claims and sources are in
 <a href="../../docs/science.md"><code>docs/science.md</code></a> of the repository.</p>
