@@ -34,7 +34,7 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-import implicit_reg.diagonal as diagonal  # noqa: E402
+from implicit_reg.claims import family_claims
 from implicit_reg.diagonal.algorithms import (  # noqa: E402
     beta_gd_path,
     step_size_scale,  # noqa: E402
@@ -179,9 +179,9 @@ def bench_gd() -> None:
 def bench_section(name: str) -> None:
     section = load_config(ROOT / "config" / f"{name}.yaml")["diagonal"]
     start = time.perf_counter()
-    tables = run_family("diagonal", diagonal, section, seed=0)
+    tables = run_family("diagonal", section, seed=0)
     elapsed = time.perf_counter() - start
-    claims = diagonal.claims(tables)
+    claims = family_claims("diagonal", tables)
     passed = sum(c.passed for c in claims)
     print(f"{name} section via run_family: {elapsed:.1f} s, passed {passed}/{len(claims)}")
 

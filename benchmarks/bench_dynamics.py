@@ -42,18 +42,18 @@ def run_job(job: str, experiment: str, point: str, out: str) -> None:
     checked and filled by the parent), so that the child imports what a workflow job does.
     """
     start = time.perf_counter()
-    import implicit_reg.dynamics as dynamics
+    from implicit_reg.dynamics.experiments import EXPERIMENTS as DYNAMICS_EXPERIMENTS
     from implicit_reg.seeding import generator
 
     imported = time.perf_counter()
     loaded = json.loads(Path(job).read_text())
     spec = loaded["params"]
-    experiment_def = dynamics.EXPERIMENTS[experiment]
+    experiment_def = DYNAMICS_EXPERIMENTS[experiment]
     rng = generator(loaded["seed"], "dynamics", experiment, point)
     begin = time.perf_counter()
     result = experiment_def.simulate(spec, rng)
     seconds = time.perf_counter() - begin
-    table = result[0] if experiment_def.artifacts else result
+    table = result[0]
     table.to_parquet(out)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB → MB
     print(
@@ -108,15 +108,16 @@ def bench_config(config: str) -> None:
 def bench_claims_and_figures(trials: dict) -> None:
     import matplotlib.pyplot as plt
 
-    import implicit_reg.dynamics as dynamics
+    from implicit_reg.claims import family_claims
+    from implicit_reg.dynamics.experiments import EXPERIMENTS as DYNAMICS_EXPERIMENTS
     from implicit_reg.dynamics.figures import FIGURES
     from implicit_reg.experiment import summarize
 
     tables = dict(trials)
     for name, table in trials.items():
-        tables[f"{name}_summary"] = summarize(table, dynamics.EXPERIMENTS[name].keys)
+        tables[f"{name}_summary"] = summarize(table, DYNAMICS_EXPERIMENTS[name].keys)
     start = time.perf_counter()
-    claims = dynamics.claims(tables)
+    claims = family_claims("dynamics", tables)
     elapsed = time.perf_counter() - start
     passed = sum(c.passed for c in claims)
     print(f"claims: {elapsed:.2f} s, passed {passed}/{len(claims)}")

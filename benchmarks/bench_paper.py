@@ -1,7 +1,7 @@
 """Predict the paper configuration's run time from one measured job of each kind.
 
 For every experiment of a configuration (default ``config/paper.yaml``) the grid point
-with the largest estimated work (`implicit_reg.workflow.checks.COSTS`) is run once, in this
+with the largest estimated work (``COSTS`` of `implicit_reg.<family>.config`) is run once, in this
 process, with its workflow seed; every other grid point's time is extrapolated from it
 in proportion to its estimated work. The table lists per experiment the jobs, the
 measured job, the predicted job time, and the predicted wall time on ``--cores`` cores
@@ -38,8 +38,9 @@ from pathlib import Path  # noqa: E402
 
 import yaml  # noqa: E402
 
+from implicit_reg.families import configured  # noqa: E402
 from implicit_reg.grid import grid_points  # noqa: E402
-from implicit_reg.workflow.checks import COSTS, families  # noqa: E402
+from implicit_reg.workflow.checks import cost_estimate  # noqa: E402
 from implicit_reg.workflow.configcheck import load_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -120,12 +121,12 @@ def main() -> None:
     args = parser.parse_args()
     config = load_config(ROOT / args.config)
     rows, durations, by_rule = [], [], {}
-    for family in families(config):
+    for family in configured(config):
         if args.families and family not in args.families:
             continue
         for name, spec in config[family].items():
             points = list(grid_points(spec))
-            cost = COSTS[family][name]
+            cost = cost_estimate(family, name)
             works = {point: cost(params).work for point, params in points}
             point, params = max(points, key=lambda item: works[item[0]])
             seconds, finished = timed_job(

@@ -28,9 +28,10 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from implicit_reg.families import configured  # noqa: E402
 from implicit_reg.grid import grid_points  # noqa: E402
 from implicit_reg.seeding import generator  # noqa: E402
-from implicit_reg.workflow.checks import COSTS, ConfigError, families  # noqa: E402
+from implicit_reg.workflow.checks import ConfigError, cost_estimate  # noqa: E402
 from implicit_reg.workflow.configcheck import check_config_and_fill, load_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,13 +72,13 @@ def main() -> None:
     base = load_config(ROOT / args.config)
     print(f"base config: {args.config}; factors {args.factors}")
     print(f"{'experiment':32} {'knob':22} {'seconds at each factor':36} {'exponent':>14}")
-    for family in families(base):
+    for family in configured(base):
         if args.families and family not in args.families:
             continue
         module = importlib.import_module(f"implicit_reg.{family}")
         for name, spec in base[family].items():
             first = dict(next(iter(grid_points(spec)))[1])
-            for knob in COSTS[family][name](first).drivers:
+            for knob in cost_estimate(family, name)(first).drivers:
                 if not isinstance(spec.get(knob), int | float) or isinstance(spec[knob], bool):
                     continue
                 factors, seconds = [], []

@@ -7,6 +7,8 @@ import sys
 import pytest
 import yaml
 
+from implicit_reg.families import FAMILIES
+
 pytest.importorskip("snakemake_executor_plugin_slurm")
 
 
@@ -72,8 +74,7 @@ def test_paper_config_builds_its_cluster_dag(root, tmp_path):
         f"config/paper.yaml: {sum(counts.values())} jobs, {simulate} simulate jobs, "
         f"{jobs} SLURM submissions"
     )
-    families = ("risk", "margin", "diagonal", "bounds", "noise", "dynamics")
-    assert all(f"{family}_simulate" in counts for family in families)
+    assert all(f"{family}_simulate" in counts for family in FAMILIES)
     groups = profile["group-components"]
     assert jobs == sum(
         math.ceil(n / groups[profile["groups"][rule]])

@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 
-from implicit_reg import risk
+from implicit_reg.claims import family_claims
 from implicit_reg.experiment import run_family
 from implicit_reg.risk.figures import FIGURES
 from implicit_reg.workflow.report import divergence_html
@@ -29,8 +29,8 @@ SECTION = {
 def test_unstable_gd_is_flagged_and_fails_its_claims_without_warnings():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        tables = run_family("risk", risk, SECTION, seed=0)
-        claims = {c.claim_id: c for c in risk.claims(tables)}
+        tables = run_family("risk", SECTION, seed=0)
+        claims = {c.claim_id: c for c in family_claims("risk", tables)}
         figure = FIGURES["min_norm_convergence"](tables)
     table = tables["min_norm"]
     gd = table[table.algorithm == "gd"]

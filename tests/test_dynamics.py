@@ -13,16 +13,18 @@ import pytest
 import yaml
 from scipy.linalg import expm
 
-import implicit_reg.dynamics as dynamics
+from implicit_reg.claims import family_claims
 from implicit_reg.dynamics import exact, factorization, linear_nets, network
 from implicit_reg.dynamics.claims import crossing_time, loglog_fit
+from implicit_reg.dynamics.config import COSTS
+from implicit_reg.dynamics.experiments import EXPERIMENTS as DYNAMICS_EXPERIMENTS
 from implicit_reg.dynamics.experiments import factorization_step
 from implicit_reg.dynamics.figures import FIGURES
 from implicit_reg.experiment import run_family
 from implicit_reg.grid import grid_points
 from implicit_reg.problems import random_rotation
-from implicit_reg.workflow.checks import COSTS, ConfigError
-from implicit_reg.workflow.configcheck import check_config_and_fill
+from implicit_reg.workflow.checks import ConfigError
+from implicit_reg.workflow.configcheck import check_config_and_fill, filled_section
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
@@ -465,13 +467,14 @@ def test_check_covers_every_grid_value():
 
 @pytest.mark.parametrize("name", ["config.yaml", "smoke.yaml", "paper.yaml"])
 def test_costs_cover_every_job(name):
-    section = load(name)["dynamics"]
+    section = filled_section("dynamics", load(name)["dynamics"])
     for experiment, spec in section.items():
         for _, params in grid_points(spec):
-            cost = COSTS["dynamics"][experiment](params)
+            cost = COSTS[experiment](params)
             assert 0 < cost.memory_bytes < 8 * 2**30 and 0 < cost.work < 1e16
-    widest = dict(next(grid_points(load("config.yaml")["dynamics"]["lazy_training"]))[1])
-    assert COSTS["dynamics"]["lazy_training"](widest).memory_bytes < 2 * 2**30
+    lazy = filled_section("dynamics", load("config.yaml")["dynamics"])["lazy_training"]
+    widest = dict(next(grid_points(lazy))[1])
+    assert COSTS["lazy_training"](widest).memory_bytes < 2 * 2**30
 
 
 # ---------------------------------------------------------------------------------------
@@ -484,11 +487,11 @@ def smoke_tables(request):
     seed = config["seed"] if request.param == "config" else request.param
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        return run_family("dynamics", dynamics, config["dynamics"], seed=seed)
+        return run_family("dynamics", config["dynamics"], seed=seed)
 
 
 def test_smoke_claims_all_pass(smoke_tables):
-    claims = dynamics.claims(smoke_tables)
+    claims = family_claims("dynamics", smoke_tables)
     failed = [(c.claim_id, c.measured, c.threshold) for c in claims if not c.passed]
     assert not failed
     ids = {c.claim_id for c in claims}
@@ -500,10 +503,10 @@ def test_smoke_claims_all_pass(smoke_tables):
 
 
 def test_smoke_tables_are_tidy(smoke_tables):
-    for name in dynamics.EXPERIMENTS:
+    for name in DYNAMICS_EXPERIMENTS:
         table = smoke_tables[name]
         assert "trial" in table and "diverged" in table and not table.diverged.any()
-        keys = [k for k in dynamics.EXPERIMENTS[name].keys if k in table] + ["trial"]
+        keys = [k for k in DYNAMICS_EXPERIMENTS[name].keys if k in table] + ["trial"]
         assert not table.duplicated(keys).any(), name
     mf = smoke_tables["matrix_factorization"]
     assert mf.sigma.notna().all() and mf.sigma_exact.notna().all()

@@ -11,7 +11,8 @@ import pytest
 import yaml
 from workflows import copy_repository, environment, planned_jobs, snakemake
 
-from implicit_reg import experiment, risk
+from implicit_reg import experiment
+from implicit_reg.risk.experiments import EXPERIMENTS as RISK_EXPERIMENTS
 from implicit_reg.tables import read_provenance, read_table, write_table
 
 pytestmark = pytest.mark.workflow
@@ -45,7 +46,7 @@ def test_tables_carry_provenance_and_match_in_memory_run(smoke_run):
     assert meta["seed"] == config["seed"] and meta["config"]["risk"] == config["risk"]
     for name, spec in config["risk"].items():
         expected, _ = experiment.run_experiment(
-            "risk", name, risk.EXPERIMENTS[name], spec, config["seed"]
+            "risk", name, RISK_EXPERIMENTS[name], spec, config["seed"]
         )
         got = read_table(work / "results" / "risk" / f"{name}.parquet")
         pd.testing.assert_frame_equal(got, expected, check_dtype=False)

@@ -66,7 +66,7 @@ class Claim:
     Attributes
     ----------
     family : str
-        Figure family (``risk``, ``margin``, ``diagonal``, ``bounds``, ``noise``, ``dynamics``).
+        Figure family, one of `implicit_reg.families.FAMILIES`.
     claim_id : str
         Stable snake_case identifier, unique within the family.
     statement : str
@@ -153,17 +153,35 @@ def recompute_passed(table: pd.DataFrame) -> pd.Series:
     )
 
 
-def present_claims(
-    tables: Mapping[str, pd.DataFrame],
-    makers: Mapping[str, Callable[[pd.DataFrame], list[Claim]]],
-) -> list[Claim]:
-    """Claims of the experiments present: ``makers[name](tables[name])`` for each table.
+#: ``CLAIMS`` of a family's ``claims`` module: a table's name (``<experiment>`` or
+#: ``<experiment>_summary``) → the claims computed from that table; or a tuple of names →
+#: claims pooled over those of the tables present, given as a mapping name → table.
+ClaimMakers = Mapping[
+    str | tuple[str, ...],
+    Callable[[pd.DataFrame], list[Claim]] | Callable[[Mapping[str, pd.DataFrame]], list[Claim]],
+]
+
+
+def present_claims(tables: Mapping[str, pd.DataFrame], makers: ClaimMakers) -> list[Claim]:
+    """Claims of the experiments present, in the order of ``makers``:
+    ``makers[name](tables[name])`` for each table present, and
+    ``makers[names]({name: tables[name]})`` over the tables present of a tuple of names.
 
     A partial configuration leaves experiments out; their claims are then not evaluated
     (the report lists what was skipped).
     """
     out: list[Claim] = []
-    for name, make in makers.items():
-        if name in tables:
-            out += make(tables[name])
+    for key, make in makers.items():
+        if isinstance(key, tuple):
+            present = {name: tables[name] for name in key if name in tables}
+            out += make(present) if present else []
+        elif key in tables:
+            out += make(tables[key])
     return out
+
+
+def family_claims(family: str, tables: Mapping[str, pd.DataFrame]) -> list[Claim]:
+    """Every claim of ``family`` on the tables present: its ``claims.CLAIMS`` (`present_claims`)."""
+    from implicit_reg.families import family_module
+
+    return present_claims(tables, family_module(family, "claims").CLAIMS)

@@ -94,8 +94,9 @@ def _postulate(final: pd.DataFrame, variant: str, column: str) -> float:
     return float(rows[column].mean()) if len(rows) else float("nan")
 
 
-def corruption_claims(corr: pd.DataFrame) -> list[Claim]:
+def corruption_claims(trials: pd.DataFrame) -> list[Claim]:
     """Postulates 1–2 of Zhang et al. (2017) on the label-corruption networks."""
+    corr = final_rows(trials)
     train_by_p = corr.groupby("p")["train_error"].mean()
     test_by_p = corr.groupby("p")["test_error"].mean()
     clean = float(test_by_p.get(0.0, np.nan))
@@ -135,8 +136,9 @@ def corruption_claims(corr: pd.DataFrame) -> list[Claim]:
     ]
 
 
-def postulate_claims(post: pd.DataFrame) -> list[Claim]:
+def postulate_claims(trials: pd.DataFrame) -> list[Claim]:
     """Postulates 2–4 of Zhang et al. (2017) on the four postulates' training sets."""
+    post = final_rows(trials)
     random_inputs = _postulate(post, "random_inputs", "train_error")
     half_random = _postulate(post, "half_random_inputs", "test_error")
     adversarial = _postulate(post, "half_adversarial", "test_error")
@@ -346,21 +348,22 @@ def measure_grows_with_p(corr: pd.DataFrame, name: str) -> Claim | None:
     )
 
 
-def claims(tables: Mapping[str, pd.DataFrame]) -> list[Claim]:
-    """Every F4 claim and consistency check (module docstring) of the experiments present."""
-    out: list[Claim] = []
-    finals = []
+def bound_claims(tables: Mapping[str, pd.DataFrame]) -> list[Claim]:
+    """The bounds' claims and consistency checks (module docstring): each bound above the
+    loss it bounds on every trained network of both experiments, and, across the
+    corruption levels, each bound and measure growing with p."""
+    both = pd.concat([final_rows(trials) for trials in tables.values()], ignore_index=True)
+    out = [bound_above_loss(both, bound) for bound in BOUNDS]
     if "corruption" in tables:
         corr = final_rows(tables["corruption"])
-        out += corruption_claims(corr)
-        finals.append(corr)
-    if "postulates" in tables:
-        post = final_rows(tables["postulates"])
-        out += postulate_claims(post)
-        finals.append(post)
-    both = pd.concat(finals, ignore_index=True)
-    out += [bound_above_loss(both, bound) for bound in BOUNDS]
-    if "corruption" in tables:
         out += [bound_grows_with_p(corr, bound) for bound in BOUNDS]
         out += [measure_grows_with_p(corr, name) for name in MEASURES]
     return [c for c in out if c is not None]
+
+
+#: The family's claims, by the tables they are computed from (`implicit_reg.claims.family_claims`).
+CLAIMS = {
+    "corruption": corruption_claims,
+    "postulates": postulate_claims,
+    ("corruption", "postulates"): bound_claims,
+}

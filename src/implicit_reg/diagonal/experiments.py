@@ -27,6 +27,7 @@ from implicit_reg.diagonal.exact import (
     oracle_least_squares,
     q_alpha_limit,
 )
+from implicit_reg.experiment import Experiment
 from implicit_reg.linalg import min_norm_solution
 from implicit_reg.problems import sparse_regression
 from implicit_reg.schedule import log_checkpoints
@@ -275,3 +276,18 @@ def simulate_sparse_recovery(params: dict, rng: np.random.Generator):
         "beta_at_min": path.beta_at_min.reshape(shape),
     }
     return table, arrays
+
+
+#: The family's experiments, one per key of its config section: the simulation of one grid
+#: point and the columns that identify a row of its table together with ``trial``.
+EXPERIMENTS = {
+    "crossover": Experiment(simulate_crossover, keys=("n_samples", "alpha")),
+    "trajectories": Experiment(
+        simulate_trajectories,
+        keys=("n_samples", "alpha", "step_fraction", "step"),
+    ),
+    "sparse_recovery": Experiment(
+        simulate_sparse_recovery,
+        keys=("n_samples", "alpha", "noise_std", "algorithm", "step"),
+    ),
+}

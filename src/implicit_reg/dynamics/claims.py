@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 import pandas as pd
 
-from implicit_reg.claims import Claim, present_claims
+from implicit_reg.claims import Claim
 from implicit_reg.dynamics.exact import (
     closed_form_crossing_time,
     closed_form_singular_values,
@@ -552,14 +550,10 @@ def pl_rate_claims(table: pd.DataFrame) -> list[Claim]:
     ]
 
 
-def claims(tables: Mapping[str, pd.DataFrame]) -> list[Claim]:
-    """Every F6 claim for the experiments present in ``tables``."""
-    return present_claims(
-        tables,
-        {
-            "matrix_factorization": matrix_factorization_claims,
-            "linear_nets": linear_nets_claims,
-            "lazy_training": lazy_training_claims,
-            "pl_rate": pl_rate_claims,
-        },
-    )
+#: The family's claims, by the table they are computed from (`implicit_reg.claims.family_claims`).
+CLAIMS = {
+    "matrix_factorization": matrix_factorization_claims,
+    "linear_nets": linear_nets_claims,
+    "lazy_training": lazy_training_claims,
+    "pl_rate": pl_rate_claims,
+}

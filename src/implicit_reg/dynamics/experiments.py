@@ -10,6 +10,7 @@ import pandas as pd
 
 from implicit_reg.dynamics import exact, factorization, linear_nets, network
 from implicit_reg.dynamics.data import smooth_target
+from implicit_reg.experiment import Experiment
 from implicit_reg.problems import gaussian_regression, random_rotation, sphere
 from implicit_reg.schedule import log_checkpoints
 
@@ -438,3 +439,18 @@ def simulate_pl_rate(params: dict, rng: np.random.Generator) -> tuple[pd.DataFra
             )
         )
     return pd.concat(frames, ignore_index=True).assign(n_features=d), arrays
+
+
+#: The family's experiments, one per key of its config section: the simulation of one grid
+#: point and the columns that identify a row of its table together with ``trial``.
+EXPERIMENTS = {
+    "matrix_factorization": Experiment(
+        simulate_matrix_factorization,
+        keys=("depth", "init_scale", "step_fraction", "step", "index"),
+    ),
+    "linear_nets": Experiment(
+        simulate_linear_nets, keys=("n_samples", "init", "algorithm", "step")
+    ),
+    "lazy_training": Experiment(simulate_lazy_training, keys=("n_samples", "width", "step")),
+    "pl_rate": Experiment(simulate_pl_rate, keys=("n_features", "n_samples", "step")),
+}

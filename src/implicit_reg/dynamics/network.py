@@ -12,11 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from implicit_reg.dynamics import NEURON_BLOCK
 from implicit_reg.progress import Progress
-
-#: Neurons per block when evaluating many points: bounds the (trials, points, block)
-#: activations whatever the width.
-NEURON_BLOCK = 4096
 
 
 def _blocks(m: int):

@@ -8,12 +8,10 @@ iterations (1e-8, 1e-10) are those §F5 states.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 import pandas as pd
 
-from implicit_reg.claims import Claim, present_claims
+from implicit_reg.claims import Claim
 
 FAMILY = "noise"
 #: §F5a: relative tolerance on every simulated variance and covariance.
@@ -443,13 +441,9 @@ def label_noise_claims(table: pd.DataFrame) -> list[Claim]:
     ]
 
 
-def claims(tables: Mapping[str, pd.DataFrame]) -> list[Claim]:
-    """Every F5 claim for the experiments present in ``tables``."""
-    return present_claims(
-        tables,
-        {
-            "ou": ou_claims,
-            "stochastic_approximation": approximation_claims,
-            "label_noise": label_noise_claims,
-        },
-    )
+#: The family's claims, by the table they are computed from (`implicit_reg.claims.family_claims`).
+CLAIMS = {
+    "ou": ou_claims,
+    "stochastic_approximation": approximation_claims,
+    "label_noise": label_noise_claims,
+}

@@ -14,6 +14,7 @@ import pandas as pd
 
 from implicit_reg.diagonal.algorithms import step_size_scale
 from implicit_reg.diagonal.exact import min_l1_interpolator, q_alpha_limit
+from implicit_reg.experiment import Experiment
 from implicit_reg.noise import approximation, exact, label_noise, ou
 from implicit_reg.problems import gaussian_regression, random_rotation, sparse_regression
 from implicit_reg.schedule import log_checkpoints
@@ -697,3 +698,21 @@ def simulate_label_noise(params: dict, rng: np.random.Generator):
         "theta_label_noise_then_gd": phase.u[-1, :, -1] ** 2 - phase.v[-1, :, -1] ** 2,
     }
     return table, arrays
+
+
+#: The family's experiments, one per key of its config section: the simulation of one grid
+#: point and the columns that identify a row of its table together with ``trial``.
+EXPERIMENTS = {
+    "ou": Experiment(
+        simulate_ou,
+        keys=("section", "noise_shape", "eta", "eta_a", "step", "lag", "eigen_index", "row", "col"),
+    ),
+    "stochastic_approximation": Experiment(
+        simulate_stochastic_approximation,
+        keys=("section", "algorithm", "estimator", "keep_prob", "step_size", "step", "coordinate"),
+    ),
+    "label_noise": Experiment(
+        simulate_label_noise,
+        keys=("section", "algorithm", "noise_steps", "gd_step", "step"),
+    ),
+}

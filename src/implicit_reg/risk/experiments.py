@@ -8,9 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from implicit_reg.experiment import Experiment
 from implicit_reg.problems import gaussian_regression
 from implicit_reg.progress import Progress
-from implicit_reg.risk import algorithms, exact
+from implicit_reg.risk import DESIGN_BATCH_FLOATS, algorithms, exact
 from implicit_reg.risk.data import seeded_gaussian_design
 from implicit_reg.schedule import log_checkpoints
 
@@ -171,10 +172,6 @@ def filter_risks(
         phi = np.ones_like(eig) if lam == 0 else eig / (eig + lam)
         expected.append(exact.expected_filter_risk(eig, phi, n, signal_norm, noise_std))
     return np.array(risks), np.array(expected)
-
-
-#: Largest design batch (trials × n × d floats) held at once by `simulate_double_descent`.
-DESIGN_BATCH_FLOATS = 2**24
 
 
 def trial_chunk(n: int, d: int) -> int:
@@ -399,3 +396,18 @@ def simulate_early_stopping(params: dict, rng: np.random.Generator):
             }
         )
     return pd.concat(frames, ignore_index=True), arrays
+
+
+#: The family's experiments, one per key of its config section: the simulation of one grid
+#: point and the columns that identify a row of its table together with ``trial``.
+EXPERIMENTS = {
+    "min_norm": Experiment(
+        simulate_min_norm,
+        keys=("n_samples", "n_features", "algorithm", "init", "step"),
+    ),
+    "double_descent": Experiment(
+        simulate_double_descent,
+        keys=("noise_std", "n_samples", "gamma", "n_features", "estimator", "ridge_lambda"),
+    ),
+    "early_stopping": Experiment(simulate_early_stopping, keys=("n_samples", "n_features", "step")),
+}

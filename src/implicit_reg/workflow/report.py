@@ -13,16 +13,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from implicit_reg.claims import recompute_passed
+from implicit_reg.families import FAMILIES
+from implicit_reg.families import title as family_title
 from implicit_reg.workflow.captions import caption_body
-
-FAMILY_TITLES = {
-    "risk": "F1. Risk curves: minimum norm, double descent, early stopping",
-    "margin": "F2. Margin convergence: gradient descent finds the max-margin direction",
-    "diagonal": "F3. The ℓ1 ↔ ℓ2 crossover: diagonal linear networks",
-    "bounds": "F4. Generalization bounds against measured gaps",
-    "noise": "F5. Noise: OU fluctuations, stochastic approximation, label noise",
-    "dynamics": "F6. Dynamics: how the trajectory picks the solution",
-}
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;
@@ -253,7 +246,7 @@ def build_report(
     n_checks_ok = int(recompute_passed(check_rows).sum())
     families = list(dict.fromkeys([f.family for f in figures] + list(claims.family)))
     # F1 … F6 in order, whatever the order of the configuration's sections.
-    order = list(FAMILY_TITLES)
+    order = list(FAMILIES)
     families.sort(key=lambda f: order.index(f) if f in order else len(order))
     toc = [
         "<li><a href='#claims'>Claims</a></li>",
@@ -261,7 +254,7 @@ def build_report(
     ]
     body = []
     for family in families:
-        title = FAMILY_TITLES.get(family, family)
+        title = family_title(family) if family in FAMILIES else family
         toc.append(f"<li><a href='#{anchor(family)}'>{html.escape(title)}</a><ul>")
         body.append(f"<h2 id='{anchor(family)}'>{html.escape(title)}</h2>")
         fam_claims, fam_checks = split_kinds(claims[claims.family == family])
