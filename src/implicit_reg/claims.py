@@ -110,6 +110,34 @@ class Claim:
         return passes(self.measured, self.comparison, self.threshold)
 
 
+def sci(value: float) -> str:
+    """``value`` as a statement writes a tolerance: ``1e-8``, ``2.5e-10`` (no padded
+    exponent, unlike ``f"{value:g}"``), so that the constant checked is the one stated."""
+    mantissa, exponent = f"{value:e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+
+
+def worst(values, how: str = "max", skipna: bool = False) -> float:
+    """The worst of ``values`` for a claim: their maximum (``how="max"``) or minimum.
+
+    A NaN among the values (a diverged trial, a number that could not be computed) makes
+    the result NaN, and a NaN never passes (`passes`); ``skipna=True`` leaves NaN out,
+    for values that are undefined by design on some rows. NaN when there are no values.
+    """
+    values = pd.Series(values, dtype=float)
+    if not len(values):
+        return float("nan")
+    if how not in ("max", "min"):
+        raise ValueError(f"how must be 'max' or 'min', got {how!r}")
+    return float(values.max(skipna=skipna) if how == "max" else values.min(skipna=skipna))
+
+
+def final_rows(table: pd.DataFrame, by, step: str = "step") -> pd.DataFrame:
+    """The rows at the last recorded ``step`` of each group of ``by`` (column names)."""
+    last = table.groupby(by)[step].transform("max")
+    return table[table[step] == last]
+
+
 def claims_table(claims: Iterable[Claim]) -> pd.DataFrame:
     """One row per claim with the columns of `CLAIM_COLUMNS`, ``passed`` computed.
 

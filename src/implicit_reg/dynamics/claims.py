@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from implicit_reg.claims import Claim
+from implicit_reg.claims import Claim, worst
 from implicit_reg.dynamics.exact import (
     closed_form_crossing_time,
     closed_form_singular_values,
@@ -42,17 +42,6 @@ PL = (
     "Polyak (1963); Karimi, Nutini, Schmidt (2016) (PL inequality ⇒ linear rate); "
     "Du, Zhai, Póczos, Singh (2019), Theorem 4.1"
 )
-
-
-def _max_or_nan(values) -> float:
-    # A diverged run carries NaN: the maximum is then NaN and the claim fails.
-    values = pd.Series(values, dtype=float)
-    return float(values.max(skipna=False)) if len(values) else float("nan")
-
-
-def _min_or_nan(values) -> float:
-    values = pd.Series(values, dtype=float)
-    return float(values.min(skipna=False)) if len(values) else float("nan")
 
 
 # ---------------------------------------------------------------------------------------
@@ -163,7 +152,7 @@ def matrix_factorization_claims(table: pd.DataFrame) -> list[Claim]:
             "depths, ε, trials, checkpoints and r of |σ_r^GD(t) − σ_r(t)|/s_r ≤ "
             f"{CURVE_TOLERANCE:g} (closed forms for N ≤ 2, solve_ivp for N ≥ 3).",
             SAXE,
-            _max_or_nan(fine.error),
+            worst(fine.error),
             CURVE_TOLERANCE,
             "<=",
         ),
@@ -185,7 +174,7 @@ def matrix_factorization_claims(table: pd.DataFrame) -> list[Claim]:
             "checkpoints t > 0 of ‖U_GDᵀU − I‖_F and ‖V_GDᵀV − I‖_F after sign alignment "
             f"≤ {ALIGNMENT_TOLERANCE:g}.",
             SAXE,
-            _max_or_nan(alignment),
+            worst(alignment),
             ALIGNMENT_TOLERANCE,
             "<=",
         ),
@@ -197,7 +186,7 @@ def matrix_factorization_claims(table: pd.DataFrame) -> list[Claim]:
             "N = 2: (dd'/(2s_r))·ln(s_r/ε − 1), inversely proportional to s_r; N ≥ 3: "
             "quadrature of dt = dσ/σ̇).",
             SAXE,
-            _max_or_nan(np.abs(fine_times.t50 - fine_times.t50_exact) / fine_times.t50_exact),
+            worst(np.abs(fine_times.t50 - fine_times.t50_exact) / fine_times.t50_exact),
             TIME_TOLERANCE,
             "<=",
         ),
@@ -224,7 +213,7 @@ def matrix_factorization_claims(table: pd.DataFrame) -> list[Claim]:
                 "ln 9/ln(2(s_r − ε)/s_r) ≈ 3.17 whatever ε: max relative deviation "
                 f"≤ {TIME_TOLERANCE:g}.",
                 SAXE,
-                _max_or_nan(np.abs(depth1.width - ln_ratio_1) / ln_ratio_1),
+                worst(np.abs(depth1.width - ln_ratio_1) / ln_ratio_1),
                 TIME_TOLERANCE,
                 "<=",
             )
@@ -237,7 +226,7 @@ def matrix_factorization_claims(table: pd.DataFrame) -> list[Claim]:
                 "N = 2: GD's relative transition width equals ln 81/ln(s_r/ε − 1): max relative "
                 f"deviation ≤ {TIME_TOLERANCE:g}.",
                 SAXE,
-                _max_or_nan(np.abs(depth2.width - ln_ratio_2) / ln_ratio_2),
+                worst(np.abs(depth2.width - ln_ratio_2) / ln_ratio_2),
                 TIME_TOLERANCE,
                 "<=",
             )
@@ -250,7 +239,7 @@ def matrix_factorization_claims(table: pd.DataFrame) -> list[Claim]:
                 "GD's relative transition width shrinks as N grows: max over ε, trials, r and "
                 "consecutive depths of width(N + 1)/width(N) ≤ 1.",
                 SAXE,
-                _max_or_nan(_width_ratios(fine_times, "depth", "increasing")),
+                worst(_width_ratios(fine_times, "depth", "increasing")),
                 1.0,
                 "<=",
             )
@@ -263,7 +252,7 @@ def matrix_factorization_claims(table: pd.DataFrame) -> list[Claim]:
                 "For N ≥ 2 GD's relative transition width shrinks as ε falls: max over depths, "
                 "trials, r and consecutive ε of width(smaller ε)/width(larger ε) ≤ 1.",
                 SAXE,
-                _max_or_nan(_width_ratios(deep, "init_scale", "decreasing")),
+                worst(_width_ratios(deep, "init_scale", "decreasing")),
                 1.0,
                 "<=",
             )
@@ -337,7 +326,7 @@ def linear_nets_claims(table: pd.DataFrame) -> list[Claim]:
             "GD from W₁ rows in Col(X) ends at A_min = YXᵀ(XXᵀ)⁺: max over trials of "
             f"‖W₂W₁ − A_min‖/‖A_min‖ ≤ {GD_TOLERANCE:g}.",
             LINEAR_NETS,
-            _max_or_nan(final[gd & row].dist_min_norm),
+            worst(final[gd & row].dist_min_norm),
             GD_TOLERANCE,
             "<=",
         ),
@@ -347,7 +336,7 @@ def linear_nets_claims(table: pd.DataFrame) -> list[Claim]:
             "Mini-batch SGD from W₁ rows in Col(X) ends at A_min: max relative distance "
             f"≤ {SGD_TOLERANCE:g}.",
             LINEAR_NETS,
-            _max_or_nan(final[sgd & row].dist_min_norm),
+            worst(final[sgd & row].dist_min_norm),
             SGD_TOLERANCE,
             "<=",
         ),
@@ -357,7 +346,7 @@ def linear_nets_claims(table: pd.DataFrame) -> list[Claim]:
             "GD and SGD never change W₁'s component in Null(Xᵀ): max over runs and "
             f"checkpoints of ‖W₁P⊥ − W₁(0)P⊥‖/‖W₁(0)‖ ≤ {NULL_TOLERANCE:g}.",
             LINEAR_NETS,
-            _max_or_nan(table.null_change),
+            worst(table.null_change),
             NULL_TOLERANCE,
             "<=",
         ),
@@ -368,7 +357,7 @@ def linear_nets_claims(table: pd.DataFrame) -> list[Claim]:
             "is ‖W₂(∞)W₁(0)P⊥‖: max of ‖W₂W₁ − A_min − W₂(∞)W₁(0)P⊥‖/‖A_min‖ "
             f"≤ {GD_TOLERANCE:g}.",
             LINEAR_NETS,
-            _max_or_nan(final[gd & generic].dist_limit),
+            worst(final[gd & generic].dist_limit),
             GD_TOLERANCE,
             "<=",
         ),
@@ -378,7 +367,7 @@ def linear_nets_claims(table: pd.DataFrame) -> list[Claim]:
             "SGD from a generic W₁ ends at A_min + W₂(∞)W₁(0)P⊥: max relative distance "
             f"≤ {GD_TOLERANCE:g}.",
             LINEAR_NETS,
-            _max_or_nan(final[sgd & generic].dist_limit),
+            worst(final[sgd & generic].dist_limit),
             GD_TOLERANCE,
             "<=",
         ),
@@ -543,7 +532,7 @@ def pl_rate_claims(table: pd.DataFrame) -> list[Claim]:
             "the gap sits at its rounding floor, are not compared): "
             "max of gap_k/((1 − ημ)^k gap_0) ≤ 1.",
             "Polyak (1963); Karimi, Nutini, Schmidt (2016) (PL ⇒ linear convergence of GD)",
-            _max_or_nan(table.gap[resolved] / table.bound[resolved]),
+            worst(table.gap[resolved] / table.bound[resolved]),
             1.0,
             "<=",
         ),

@@ -7,7 +7,7 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from implicit_reg.claims import Claim
+from implicit_reg.claims import Claim, final_rows, sci, worst
 from implicit_reg.risk.exact import gd_ridge_risk_bound, max_variance_ratio
 
 FAMILY = "risk"
@@ -23,22 +23,13 @@ MONOTONE_FALSE_ALARM = 0.01
 #: §F1c: sup_x of the per-direction variance ratio, and the tolerance on its value.
 VARIANCE_RATIO_MAX = 1.68591
 RATIO_BOUND = 1.6860
-
-
-def _final(table: pd.DataFrame) -> pd.DataFrame:
-    """Rows at the last recorded step of each algorithm."""
-    last = table.groupby("algorithm").step.transform("max")
-    return table[table.step == last]
-
-
-def _max_or_nan(values: pd.Series) -> float:
-    # A diverged trial carries NaN: the maximum is then NaN and the claim fails.
-    return float(values.max(skipna=False)) if len(values) else float("nan")
+#: Absolute tolerance on the located maximum of the variance ratio (a 1-D search).
+VARIANCE_RATIO_TOLERANCE = 1e-5
 
 
 def min_norm_claims(table: pd.DataFrame) -> list[Claim]:
     """F1a claims from the ``min_norm`` trial table."""
-    final = _final(table)
+    final = final_rows(table, "algorithm")
     gd = final[final.algorithm == "gd"]
     sgd = final[final.algorithm.str.startswith("sgd")]
     random = final[final.init == "random"]
@@ -51,7 +42,7 @@ def min_norm_claims(table: pd.DataFrame) -> list[Claim]:
             "gd_zero_init_reaches_min_norm",
             f"GD from β₀ = 0 ends at X⁺y: max over trials of ‖β − X⁺y‖/‖X⁺y‖ ≤ {GD_TOLERANCE:g}.",
             source,
-            _max_or_nan(gd[gd.init == "zero"].rel_dist_min_norm),
+            worst(gd[gd.init == "zero"].rel_dist_min_norm),
             GD_TOLERANCE,
             "<=",
         ),
@@ -61,7 +52,7 @@ def min_norm_claims(table: pd.DataFrame) -> list[Claim]:
             "SGD (every batch size) from β₀ = 0 ends at X⁺y: max relative distance "
             f"≤ {SGD_TOLERANCE:g}.",
             source,
-            _max_or_nan(sgd[sgd.init == "zero"].rel_dist_min_norm),
+            worst(sgd[sgd.init == "zero"].rel_dist_min_norm),
             SGD_TOLERANCE,
             "<=",
         ),
@@ -71,7 +62,7 @@ def min_norm_claims(table: pd.DataFrame) -> list[Claim]:
             "GD from a random β₀ ends at β₀ + X⁺(y − Xβ₀): max relative distance "
             f"≤ {GD_TOLERANCE:g}.",
             lemma,
-            _max_or_nan(gd[gd.init == "random"].rel_dist_limit),
+            worst(gd[gd.init == "random"].rel_dist_limit),
             GD_TOLERANCE,
             "<=",
         ),
@@ -81,7 +72,7 @@ def min_norm_claims(table: pd.DataFrame) -> list[Claim]:
             "SGD from a random β₀ ends at β₀ + X⁺(y − Xβ₀): max relative distance "
             f"≤ {SGD_TOLERANCE:g}.",
             lemma,
-            _max_or_nan(sgd[sgd.init == "random"].rel_dist_limit),
+            worst(sgd[sgd.init == "random"].rel_dist_limit),
             SGD_TOLERANCE,
             "<=",
         ),
@@ -91,7 +82,7 @@ def min_norm_claims(table: pd.DataFrame) -> list[Claim]:
             "From a random β₀, ‖β_∞‖ − ‖X⁺y‖ ≤ ‖P⊥β₀‖ in every trial and algorithm: "
             "max of ‖β_∞‖ − ‖X⁺y‖ − ‖P⊥β₀‖ ≤ 0.",
             lemma,
-            _max_or_nan(excess),
+            worst(excess),
             0.0,
             "<=",
         ),
@@ -126,7 +117,7 @@ def theory_error(summary: pd.DataFrame, estimators: list[str]) -> tuple[float, f
     relative standard error, over γ with |log γ| ≥ 0.2 and the given estimators."""
     rows = summary[summary.estimator.isin(estimators) & _away_from_threshold(summary.gamma)]
     error = np.abs(rows["mean"] - rows.theory) / rows.theory
-    return _max_or_nan(error), _max_or_nan(rows.se / rows.theory)
+    return worst(error), worst(rows.se / rows.theory)
 
 
 def largest_standardized_drop(summary: pd.DataFrame) -> float:
@@ -154,7 +145,7 @@ def largest_paired_excess(trials: pd.DataFrame) -> tuple[float, int]:
     )
     diff = (paired["ridge_optimal"] - paired["min_norm"]).groupby(level=[0, 1])
     z = diff.mean() / (diff.std() / np.sqrt(diff.count()))
-    return _max_or_nan(z), len(z)
+    return worst(z), len(z)
 
 
 def double_descent_claims(trials: pd.DataFrame) -> list[Claim]:
@@ -252,7 +243,7 @@ def gd_expected_risk_z(table: pd.DataFrame) -> tuple[float, int]:
     sim = grouped.risk_gd.mean()
     exact = grouped.expected_risk_gd.mean()
     se = np.sqrt(grouped.risk_gd_se.apply(lambda v: np.sum(v**2))) / grouped.risk_gd.count()
-    return _max_or_nan(np.abs(sim - exact) / se), len(sim)
+    return worst(np.abs(sim - exact) / se), len(sim)
 
 
 def early_stopping_claims(table: pd.DataFrame) -> list[Claim]:
@@ -285,17 +276,17 @@ def early_stopping_claims(table: pd.DataFrame) -> list[Claim]:
             f"fitted on the same draws, for every t, design and n: max ratio ≤ {bound:.4f} "
             f"(the flow's 1.6860 with GD's filter 1 − (1 − ηs)^k; {draws_note}).",
             akt + ", per-direction argument with GD's filter",
-            _max_or_nan(table.risk_ratio_gd),
+            worst(table.risk_ratio_gd),
             bound,
             "<=",
         ),
         Claim(
             FAMILY,
             "gradient_flow_within_ridge_bound",
-            "Closed-form expected risk of gradient flow at t is at most 1.6860 times that "
-            "of ridge at λ = 1/t for every t and design: max ratio.",
+            f"Closed-form expected risk of gradient flow at t is at most {RATIO_BOUND:.4f} "
+            "times that of ridge at λ = 1/t for every t and design: max ratio.",
             akt,
-            _max_or_nan(table.risk_ratio),
+            worst(table.risk_ratio),
             RATIO_BOUND,
             "<=",
             kind="check",
@@ -305,10 +296,10 @@ def early_stopping_claims(table: pd.DataFrame) -> list[Claim]:
             "variance_ratio_maximum",
             f"The per-direction variance ratio [(1 − e^(−x))(1 + x)/x]² has maximum "
             f"{VARIANCE_RATIO_MAX} (found {ratio_max:.7f} at x = {x_star:.5f}): "
-            "absolute difference ≤ 1e-5.",
+            f"absolute difference ≤ {sci(VARIANCE_RATIO_TOLERANCE)}.",
             akt,
             abs(ratio_max - VARIANCE_RATIO_MAX),
-            1e-5,
+            VARIANCE_RATIO_TOLERANCE,
             "<=",
             kind="check",
         ),

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from implicit_reg.plotting import palette, subplots
-from implicit_reg.risk.claims import RATIO_BOUND
+from implicit_reg.risk.claims import GD_TOLERANCE, RATIO_BOUND, SGD_TOLERANCE
 from implicit_reg.risk.exact import gd_ridge_risk_bound
 
 
@@ -37,8 +37,8 @@ def min_norm_convergence(tables: Mapping[str, pd.DataFrame]):
             alpha=0.15,
             linewidth=0,
         )
-    ax.axhline(1e-6, color="grey", lw=0.8, ls=":")
-    ax.axhline(1e-4, color="grey", lw=0.8, ls=":")
+    ax.axhline(GD_TOLERANCE, color="grey", lw=0.8, ls=":")
+    ax.axhline(SGD_TOLERANCE, color="grey", lw=0.8, ls=":")
     ax.set(
         xscale="log",
         yscale="log",
