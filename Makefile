@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 report: env
-	$(BIN)/python -m implicit_reg.configcheck $(CONFIG)
+	$(BIN)/python -m implicit_reg.workflow.configcheck $(CONFIG)
 	$(BIN)/python workflow/scripts/stale_lock.py --configfile $(CONFIG)
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) $(ARGS)
 	@echo "report: results/report/index.html"
@@ -36,6 +36,7 @@ test-slurm: env
 
 lint: env
 	$(BIN)/ruff check src workflow tests benchmarks
+	$(BIN)/ruff format --check src workflow tests benchmarks
 	$(BIN)/snakefmt --check workflow/Snakefile workflow/rules
 	$(BIN)/snakemake --lint --configfile config/smoke.yaml
 
@@ -48,7 +49,7 @@ benchmark: env
 	$(BIN)/python benchmarks/bench_workflow.py
 
 config-docs: env
-	$(BIN)/python -m implicit_reg.configdoc workflow/schemas/config.schema.yaml > config/README.md
+	$(BIN)/python -m implicit_reg.workflow.configdoc workflow/schemas/config.schema.yaml > config/README.md
 
 clean:
 	rm -rf results .snakemake

@@ -34,12 +34,16 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-import implicit_reg.diagonal as diagonal  # noqa: E402
-from implicit_reg.configcheck import load_config  # noqa: E402
-from implicit_reg.diagonal.dynamics import beta_gd_path, uv_gd_path  # noqa: E402
+from implicit_reg.claims import family_claims
+from implicit_reg.diagonal.algorithms import (  # noqa: E402
+    beta_gd_path,
+    step_size_scale,  # noqa: E402
+    uv_gd_path,
+)
 from implicit_reg.diagonal.exact import kkt_residuals, q_alpha_limit  # noqa: E402
-from implicit_reg.diagonal.experiments import step_size_scale  # noqa: E402
 from implicit_reg.experiment import run_family  # noqa: E402
+from implicit_reg.problems import sparse_regression  # noqa: E402
+from implicit_reg.workflow.configcheck import load_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The last commit whose Newton solver used eigh for every system (before Cholesky).
@@ -81,7 +85,7 @@ def bench_newton(n: int, n_trials: int, n_alphas: int, repeats: int = 3) -> None
     """
     d = 1000
     rng = np.random.default_rng(0)
-    X, _, y = diagonal.sparse_regression(rng, n_trials, n, d, 5, 0.0)
+    X, _, y = sparse_regression(rng, n_trials, n, d, 5, 0.0)
     alphas = np.geomspace(1e-6, 1e3, n_alphas)
     old_solver = baseline_solver()
     print(
@@ -131,7 +135,7 @@ def bench_default_crossover_job() -> None:
     members ran the 200-iteration cap.
     """
     rng = np.random.default_rng(0)
-    X, _, y = diagonal.sparse_regression(rng, 10, 160, 200, 5, 0.0)
+    X, _, y = sparse_regression(rng, 10, 160, 200, 5, 0.0)
     alphas = np.geomspace(1e-6, 1e3, 28)
     new, seconds = timed(q_alpha_limit, X, y, alphas, 2)
     line = (
@@ -150,7 +154,7 @@ def bench_default_crossover_job() -> None:
 
 def bench_gd() -> None:
     rng = np.random.default_rng(1)
-    X, theta_star, y = diagonal.sparse_regression(rng, 5, 40, 200, 5, 0.0)
+    X, theta_star, y = sparse_regression(rng, 5, 40, 200, 5, 0.0)
     alphas = np.tile([0.1, 0.1, 1.0, 1.0, 10.0, 10.0], (5, 1))
     etas = 0.1 / step_size_scale(X, theta_star, alphas[0])
     steps = 5000
@@ -175,9 +179,9 @@ def bench_gd() -> None:
 def bench_section(name: str) -> None:
     section = load_config(ROOT / "config" / f"{name}.yaml")["diagonal"]
     start = time.perf_counter()
-    tables = run_family("diagonal", diagonal, section, seed=0)
+    tables = run_family("diagonal", section, seed=0)
     elapsed = time.perf_counter() - start
-    claims = diagonal.claims(tables)
+    claims = family_claims("diagonal", tables)
     passed = sum(c.passed for c in claims)
     print(f"{name} section via run_family: {elapsed:.1f} s, passed {passed}/{len(claims)}")
 

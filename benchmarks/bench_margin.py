@@ -25,10 +25,10 @@ import numpy as np
 from scipy.special import expit
 
 import implicit_reg.margin as margin
-from implicit_reg.configcheck import load_config
 from implicit_reg.experiment import run_family
 from implicit_reg.margin.algorithms import descent_path, smoothness
 from implicit_reg.margin.experiments import soudry_data, soudry_rows
+from implicit_reg.workflow.configcheck import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = 20_000

@@ -32,12 +32,11 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import yaml  # noqa: E402
 
-import implicit_reg.noise as noise  # noqa: E402
-from implicit_reg.configcheck import load_config  # noqa: E402
-from implicit_reg.diagonal import sparse_regression  # noqa: E402
 from implicit_reg.experiment import run_experiment  # noqa: E402
 from implicit_reg.noise import approximation, exact, label_noise, ou  # noqa: E402
-from implicit_reg.noise.experiments import random_rotation  # noqa: E402
+from implicit_reg.noise.experiments import EXPERIMENTS as NOISE_EXPERIMENTS
+from implicit_reg.problems import random_rotation, sparse_regression  # noqa: E402
+from implicit_reg.workflow.configcheck import load_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -172,7 +171,7 @@ def bench_sections() -> None:
         parts = []
         for experiment, spec in section.items():
             start = time.perf_counter()
-            run_experiment("noise", experiment, noise.EXPERIMENTS[experiment], spec, 0)
+            run_experiment("noise", experiment, NOISE_EXPERIMENTS[experiment], spec, 0)
             seconds = time.perf_counter() - start
             total += seconds
             parts.append(f"{experiment} {seconds:.2f} s")

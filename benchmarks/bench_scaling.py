@@ -1,7 +1,7 @@
 """How each experiment's job time grows with its main size knobs, with fitted exponents.
 
 For every experiment of a base configuration (default ``config/smoke.yaml``), each knob
-its cost estimate names as a driver (`implicit_reg.checks.Cost.drivers`, scalar keys
+its cost estimate names as a driver (`implicit_reg.workflow.checks.Cost.drivers`, scalar keys
 only) is multiplied by 1, 2, 4 and 8 in turn, the other keys held at the base values; one
 grid point (the first) is run per setting and timed. The printed exponent is the slope of
 log time against log factor fitted over the four points, so that a user can predict a
@@ -28,10 +28,11 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from implicit_reg.checks import COSTS, ConfigError, families  # noqa: E402
-from implicit_reg.configcheck import check_config_and_fill, load_config  # noqa: E402
+from implicit_reg.families import configured  # noqa: E402
 from implicit_reg.grid import grid_points  # noqa: E402
 from implicit_reg.seeding import generator  # noqa: E402
+from implicit_reg.workflow.checks import ConfigError, cost_estimate  # noqa: E402
+from implicit_reg.workflow.configcheck import check_config_and_fill, load_config  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -71,13 +72,13 @@ def main() -> None:
     base = load_config(ROOT / args.config)
     print(f"base config: {args.config}; factors {args.factors}")
     print(f"{'experiment':32} {'knob':22} {'seconds at each factor':36} {'exponent':>14}")
-    for family in families(base):
+    for family in configured(base):
         if args.families and family not in args.families:
             continue
         module = importlib.import_module(f"implicit_reg.{family}")
         for name, spec in base[family].items():
             first = dict(next(iter(grid_points(spec)))[1])
-            for knob in COSTS[family][name](first).drivers:
+            for knob in cost_estimate(family, name)(first).drivers:
                 if not isinstance(spec.get(knob), int | float) or isinstance(spec[knob], bool):
                     continue
                 factors, seconds = [], []
@@ -92,14 +93,17 @@ def main() -> None:
                         print(f"{family}/{name} {knob} × {factor:g}: invalid ({error})")
                         break
                     factors.append(factor)
-                    seconds.append(time_point(module, family, name, trial[family][name],
-                                              base["seed"]))
+                    seconds.append(
+                        time_point(module, family, name, trial[family][name], base["seed"])
+                    )
                     if seconds[-1] > args.max_seconds:
                         break
                 slope, se = fitted_exponent(factors, seconds)
                 times = " ".join(f"{s:.3g}" for s in seconds)
-                print(f"{family + '/' + name:32} {knob:22} {times:36} {slope:6.2f} ± {se:.2f}",
-                      flush=True)
+                print(
+                    f"{family + '/' + name:32} {knob:22} {times:36} {slope:6.2f} ± {se:.2f}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

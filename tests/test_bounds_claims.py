@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import importlib
 from pathlib import Path
 
 import numpy as np
@@ -12,11 +11,11 @@ import pytest
 import yaml
 from scipy import stats
 
-from implicit_reg.bounds import data, experiments, mlp, pacbayes, sampling
-from implicit_reg.checks import COSTS, _bounds_problems
-
-# The package re-exports the function `claims`, which hides the module of the same name.
-claims = importlib.import_module("implicit_reg.bounds.claims")
+from implicit_reg.bounds import claims, data, experiments, mlp, pacbayes, sampling
+from implicit_reg.bounds.config import COSTS
+from implicit_reg.bounds.config import problems as bounds_problems
+from implicit_reg.claims import family_claims
+from implicit_reg.workflow.configcheck import filled_section
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -219,14 +218,14 @@ def test_increment_limits_use_the_pooled_t_quantile():
 
 
 def _run_smoke():
-    from implicit_reg.bounds import EXPERIMENTS
+    from implicit_reg.bounds.experiments import EXPERIMENTS
     from implicit_reg.experiment import run_experiment
 
     section = _smoke()
     tables = {}
     for name, spec in section.items():
         tables[name], _ = run_experiment("bounds", name, EXPERIMENTS[name], spec, 0)
-    return {c.claim_id: c for c in claims.claims(tables)}
+    return {c.claim_id: c for c in family_claims("bounds", tables)}
 
 
 def test_gradient_ascent_fails_the_training_claims(monkeypatch):
@@ -288,7 +287,7 @@ CHECKS = [
 @pytest.mark.parametrize(("experiment", "key", "value", "named"), CHECKS)
 def test_bounds_config_check_names_the_key(experiment, key, value, named):
     section = copy.deepcopy(_smoke())
-    assert _bounds_problems(section) == []
+    assert bounds_problems(filled_section("bounds", section)) == []
     node = section[experiment]
     *parents, last = key.split(".")
     for part in parents:
@@ -296,7 +295,7 @@ def test_bounds_config_check_names_the_key(experiment, key, value, named):
     node[last] = value
     if key == "posterior.batch_size" and experiment == "postulates":
         section[experiment]["posterior"]["steps"] = 10
-    problems = _bounds_problems(section)
+    problems = bounds_problems(filled_section("bounds", section))
     assert problems and any(named in message for message in problems), problems
 
 
@@ -305,12 +304,12 @@ def test_bounds_costs_grow_with_the_work():
 
     for name, spec in _smoke().items():
         _, params = next(grid_points(spec))
-        cost = COSTS["bounds"][name](params)
+        cost = COSTS[name](params)
         assert 0 < cost.memory_bytes < 1e9 and cost.work > 0
         more = copy.deepcopy(params)
         more["posterior"]["steps"] += 1000
         more["n_epochs"] *= 2
-        assert COSTS["bounds"][name](more).work > cost.work
+        assert COSTS[name](more).work > cost.work
 
 
 # --------------------------------------------------------------------------------------
@@ -337,12 +336,12 @@ def test_artifacts_recompute_the_test_error():
 
 
 def test_claims_of_a_partial_configuration():
-    from implicit_reg.bounds import EXPERIMENTS
+    from implicit_reg.bounds.experiments import EXPERIMENTS
     from implicit_reg.experiment import run_experiment
 
     spec = _smoke()["postulates"]
     trials, _ = run_experiment("bounds", "postulates", EXPERIMENTS["postulates"], spec, 0)
-    result = claims.claims({"postulates": trials})
+    result = family_claims("bounds", {"postulates": trials})
     ids = {c.claim_id for c in result}
     assert "half_adversarial_test_error_increase" in ids and "train_error_every_p" not in ids
     assert all(c.passed for c in result)

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 import yaml
 
-import implicit_reg.bounds as family
 from implicit_reg.bounds import experiments
 from implicit_reg.bounds.figures import FIGURES
+from implicit_reg.claims import family_claims
 from implicit_reg.experiment import run_family
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,11 +22,11 @@ def _section(name: str) -> dict:
 
 @pytest.fixture(scope="module")
 def smoke_tables():
-    return run_family("bounds", family, _section("smoke.yaml"), seed=0)
+    return run_family("bounds", _section("smoke.yaml"), seed=0)
 
 
 def test_smoke_claims_pass(smoke_tables):
-    claims = family.claims(smoke_tables)
+    claims = family_claims("bounds", smoke_tables)
     failed = [(c.claim_id, c.measured, c.threshold) for c in claims if not c.passed]
     assert not failed
     assert len({c.claim_id for c in claims}) == len(claims)

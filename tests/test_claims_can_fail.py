@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-import implicit_reg.risk as risk
+from implicit_reg.claims import family_claims
 from implicit_reg.experiment import run_family
 from implicit_reg.risk import algorithms, experiments
 
@@ -25,8 +25,8 @@ def smoke():
 
 def claim_passes(smoke, experiment: str, claim_id: str) -> bool:
     section = {experiment: smoke["risk"][experiment]}
-    tables = run_family("risk", risk, section, smoke["seed"])
-    found = {c.claim_id: c for c in risk.claims(tables)}
+    tables = run_family("risk", section, smoke["seed"])
+    found = {c.claim_id: c for c in family_claims("risk", tables)}
     return found[claim_id].passed
 
 

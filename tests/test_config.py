@@ -7,8 +7,8 @@ import sys
 import pytest
 import yaml
 
-from implicit_reg.checks import ConfigError
-from implicit_reg.configcheck import check_config_and_fill
+from implicit_reg.workflow.checks import ConfigError
+from implicit_reg.workflow.configcheck import check_config_and_fill
 
 SCHEMA = "workflow/schemas/config.schema.yaml"
 
@@ -33,15 +33,20 @@ def test_defaults_fill_missing_keys(root, smoke):
 
 
 @pytest.mark.parametrize("name", ["config.yaml", "smoke.yaml", "paper.yaml"])
-def test_defaults_filled_as_snakemake_fills_them(root, name):
-    """`fill_defaults` gives what ``snakemake.utils.validate(set_default=True)`` gives,
-    on the shipped configs and on sections reduced to one key (most keys from defaults)."""
+def test_defaults_filled_as_snakemake_fills_them(root, name, tmp_path):
+    """`fill_defaults` gives what ``snakemake.utils.validate(set_default=True)`` gives
+    (on the assembled schema, written to one file), on the shipped configs and on
+    sections reduced to one key (most keys from defaults)."""
+    import json
+
     from snakemake.utils import validate
 
-    from implicit_reg.configcheck import fill_defaults, load_schema
+    from implicit_reg.workflow.configcheck import fill_defaults, load_schema
 
     config = yaml.safe_load((root / "config" / name).read_text())
     schema = load_schema(root / SCHEMA)
+    assembled = tmp_path / "schema.json"
+    assembled.write_text(json.dumps(schema))
     sparse = copy.deepcopy(config)
     for family, section in sparse.items():
         if isinstance(section, dict) and family != "limits":
@@ -53,7 +58,7 @@ def test_defaults_filled_as_snakemake_fills_them(root, name):
     for original in (config, sparse):
         ours, theirs = copy.deepcopy(original), copy.deepcopy(original)
         fill_defaults(ours, load_schema(root / SCHEMA))
-        validate(theirs, str(root / SCHEMA), set_default=True)
+        validate(theirs, str(assembled), set_default=True)
         assert ours == theirs
 
 
@@ -92,8 +97,9 @@ MALFORMED = [
 ]
 
 
-@pytest.mark.parametrize(("path", "value", "named"), MALFORMED,
-                         ids=[f"{p}={v!r}"[:40] for p, v, _ in MALFORMED])
+@pytest.mark.parametrize(
+    ("path", "value", "named"), MALFORMED, ids=[f"{p}={v!r}"[:40] for p, v, _ in MALFORMED]
+)
 def test_schema_rejects_malformed_config(root, smoke, path, value, named):
     with pytest.raises(Exception, match=named):
         _validated(_set(smoke, path, value), root)
@@ -123,9 +129,22 @@ def test_bad_config_fails_before_any_job_and_keeps_results(root, smoke, tmp_path
     finished.parent.mkdir(parents=True)
     finished.write_bytes(b"finished")
     run = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-s", str(root / "Snakefile"), "-d", str(tmp_path),
-         "--configfile", str(tmp_path / "bad.yaml"), "--cores", "1"],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "-s",
+            str(root / "Snakefile"),
+            "-d",
+            str(tmp_path),
+            "--configfile",
+            str(tmp_path / "bad.yaml"),
+            "--cores",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert run.returncode != 0
     assert "n_trials" in run.stdout + run.stderr
@@ -134,16 +153,19 @@ def test_bad_config_fails_before_any_job_and_keeps_results(root, smoke, tmp_path
 
 
 def test_config_readme_is_generated_from_the_schema(root):
-    from implicit_reg.configdoc import render
+    from implicit_reg.workflow.configcheck import load_schema
+    from implicit_reg.workflow.configdoc import render
 
-    schema = yaml.safe_load((root / SCHEMA).read_text())
+    schema = load_schema(root / SCHEMA)
     assert (root / "config" / "README.md").read_text() == render(schema), (
         "config/README.md is stale: run `make config-docs`"
     )
 
 
 def test_every_schema_key_has_type_description_and_default(root):
-    schema = yaml.safe_load((root / SCHEMA).read_text())
+    from implicit_reg.workflow.configcheck import load_schema
+
+    schema = load_schema(root / SCHEMA)
 
     def walk(node, path):
         for name, sub in node.get("properties", {}).items():

@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 import yaml
 
-import implicit_reg.diagonal as diagonal
-from implicit_reg.checks import COSTS, _diagonal_problems, config_problems
-from implicit_reg.diagonal import dynamics, experiments
+from implicit_reg.claims import family_claims
+from implicit_reg.diagonal import algorithms, data, experiments
+from implicit_reg.diagonal.algorithms import beta_gd_path, beta_population_gd_path, uv_gd_path
 from implicit_reg.diagonal.claims import fitted_slope
-from implicit_reg.diagonal.dynamics import beta_gd_path, beta_population_gd_path, uv_gd_path
+from implicit_reg.diagonal.config import COSTS
+from implicit_reg.diagonal.config import problems as diagonal_problems
 from implicit_reg.diagonal.exact import (
     _newton_solve,
     _pseudo_solve,
@@ -27,10 +28,13 @@ from implicit_reg.diagonal.exact import (
     q_derivative,
     q_function,
 )
+from implicit_reg.diagonal.experiments import EXPERIMENTS as DIAGONAL_EXPERIMENTS
 from implicit_reg.diagonal.figures import FIGURES
 from implicit_reg.experiment import run_experiment, run_family
 from implicit_reg.grid import grid_points
 from implicit_reg.linalg import min_norm_solution
+from implicit_reg.workflow.checks import config_problems
+from implicit_reg.workflow.configcheck import filled_section
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -129,7 +133,7 @@ def test_gd_approaches_newton_limit_as_step_shrinks():
     limit = q_alpha_limit(X, y, alphas).theta[:, 0]
     theta_star = np.zeros((2, 9))
     theta_star[:, :2] = [1.0, -0.5]
-    base = 0.5 / experiments.step_size_scale(X, theta_star, alphas)
+    base = 0.5 / algorithms.step_size_scale(X, theta_star, alphas)
     gaps = []
     for shrink in (1.0, 0.25):
         eta = base * shrink
@@ -217,7 +221,7 @@ def test_beta_gd_path_tracks_the_minimum_and_the_escape_over_every_step():
 
 def test_oracle_least_squares_and_lemma_rate_against_direct_formulas():
     rng = np.random.default_rng(10)
-    X, support, xi = experiments.support_recovery_data(rng, 3, 15, 12, 2)
+    X, support, xi = data.support_recovery_data(rng, 3, 15, 12, 2)
     assert (support.sum(-1) == 2).all()
     y = X @ np.ones(12) + xi
     oracle = oracle_least_squares(X, y, support)
@@ -257,11 +261,11 @@ def _smoke_section():
 def smoke_tables():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        return run_family("diagonal", diagonal, _smoke_section(), seed=0)
+        return run_family("diagonal", _smoke_section(), seed=0)
 
 
 def test_smoke_section_passes_every_claim_and_draws_figures(smoke_tables):
-    claims = diagonal.claims(smoke_tables)
+    claims = family_claims("diagonal", smoke_tables)
     assert len(claims) == 15
     assert {c.kind for c in claims} == {"claim", "check"}
     failed = [(c.claim_id, c.measured, c.threshold) for c in claims if not c.passed]
@@ -274,7 +278,7 @@ def test_smoke_section_passes_every_claim_and_draws_figures(smoke_tables):
 def test_artifacts_recompute_the_claims_without_the_tables():
     section = _smoke_section()
     for name in ("crossover", "sparse_recovery"):
-        _, arrays = run_experiment("diagonal", name, diagonal.EXPERIMENTS[name], section[name], 0)
+        _, arrays = run_experiment("diagonal", name, DIAGONAL_EXPERIMENTS[name], section[name], 0)
         saved = next(iter(arrays.values()))
         if name == "crossover":
             X, y, theta = saved["X"], saved["y"], saved["theta_alpha"]
@@ -301,9 +305,9 @@ def _sparse_claims(monkeypatch, wrapper):
     monkeypatch.setattr(experiments, "beta_gd_path", lambda *a, **k: wrapper(real, *a, **k))
     spec = _smoke_section()["sparse_recovery"]
     trials, _ = run_experiment(
-        "diagonal", "sparse_recovery", diagonal.EXPERIMENTS["sparse_recovery"], spec, 0
+        "diagonal", "sparse_recovery", DIAGONAL_EXPERIMENTS["sparse_recovery"], spec, 0
     )
-    return {c.claim_id: c for c in diagonal.claims({"sparse_recovery": trials})}
+    return {c.claim_id: c for c in family_claims("diagonal", {"sparse_recovery": trials})}
 
 
 def test_claims_fail_when_the_noise_is_dropped_from_the_labels(monkeypatch):
@@ -338,18 +342,18 @@ def test_claims_fail_when_the_step_is_four_times_too_large(monkeypatch):
 
 def test_gd_claim_fails_with_a_wrong_v_update(monkeypatch):
     """Injected bug: ∇_v L computed with u in place of v (u⊙v is no longer conserved)."""
-    real = dynamics.uv_gradient
+    real = algorithms.uv_gradient
 
     def wrong(u, v, X, y):
         gu, _, residual = real(u, v, X, y)
         return gu, -gu, residual
 
-    monkeypatch.setattr(dynamics, "uv_gradient", wrong)
+    monkeypatch.setattr(algorithms, "uv_gradient", wrong)
     spec = _smoke_section()["trajectories"]
     trials, _ = run_experiment(
-        "diagonal", "trajectories", diagonal.EXPERIMENTS["trajectories"], spec, 0
+        "diagonal", "trajectories", DIAGONAL_EXPERIMENTS["trajectories"], spec, 0
     )
-    claims = {c.claim_id: c for c in diagonal.claims({"trajectories": trials})}
+    claims = {c.claim_id: c for c in family_claims("diagonal", {"trajectories": trials})}
     assert not claims["gd_limit_matches_exact_limit"].passed
 
 
@@ -387,25 +391,25 @@ def _section(**changes):
     ],
 )
 def test_config_checks_name_the_key(changes, named):
-    assert _diagonal_problems(_smoke_section()) == []
-    problems = _diagonal_problems(_section(**changes))
+    assert diagonal_problems(filled_section("diagonal", _smoke_section())) == []
+    problems = diagonal_problems(filled_section("diagonal", _section(**changes)))
     assert any(named in p for p in problems), problems
-    config = {"seed": 1, "strict_claims": True, "diagonal": _section(**changes)}
+    config = {"diagonal": filled_section("diagonal", _section(**changes))}
     assert any(named in p for p in config_problems(config))
 
 
 @pytest.mark.parametrize("name", ["smoke", "config", "paper"])
 def test_shipped_configs_pass_the_diagonal_checks(name):
     config = yaml.safe_load((ROOT / "config" / f"{name}.yaml").read_text())
-    assert _diagonal_problems(config["diagonal"]) == []
+    assert diagonal_problems(filled_section("diagonal", config["diagonal"])) == []
 
 
 def test_costs_grow_with_the_sizes():
-    section = _smoke_section()
+    section = filled_section("diagonal", _smoke_section())
     for name, spec in section.items():
         _, params = next(grid_points(spec))
-        base = COSTS["diagonal"][name](params)
+        base = COSTS[name](params)
         assert base.memory_bytes > 8 * params["n_trials"] * params["n_features"]
         bigger = dict(params, n_features=2 * params["n_features"])
-        cost = COSTS["diagonal"][name](bigger)
+        cost = COSTS[name](bigger)
         assert cost.work > 1.5 * base.work and cost.memory_bytes > 1.5 * base.memory_bytes

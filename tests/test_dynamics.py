@@ -13,15 +13,18 @@ import pytest
 import yaml
 from scipy.linalg import expm
 
-import implicit_reg.dynamics as dynamics
-from implicit_reg.checks import COSTS, ConfigError
-from implicit_reg.configcheck import check_config_and_fill
-from implicit_reg.dynamics import factorization, linear_nets, network, theory
+from implicit_reg.claims import family_claims
+from implicit_reg.dynamics import exact, factorization, linear_nets, network
 from implicit_reg.dynamics.claims import crossing_time, loglog_fit
+from implicit_reg.dynamics.config import COSTS
+from implicit_reg.dynamics.experiments import EXPERIMENTS as DYNAMICS_EXPERIMENTS
 from implicit_reg.dynamics.experiments import factorization_step
 from implicit_reg.dynamics.figures import FIGURES
 from implicit_reg.experiment import run_family
 from implicit_reg.grid import grid_points
+from implicit_reg.problems import random_rotation
+from implicit_reg.workflow.checks import ConfigError
+from implicit_reg.workflow.configcheck import check_config_and_fill, filled_section
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"
@@ -74,12 +77,14 @@ def test_kernel_and_gradient_are_built_from_the_jacobian(tiny_network, monkeypat
     X2 = X[:, :3] * 0.5
     J2 = network.jacobian(W, a, X2)
     expected = J2 @ np.swapaxes(J, 1, 2)
-    np.testing.assert_allclose(network.tangent_kernel(W, a, X2, X), expected, rtol=1e-12,
-                               atol=1e-14)
+    np.testing.assert_allclose(
+        network.tangent_kernel(W, a, X2, X), expected, rtol=1e-12, atol=1e-14
+    )
     # Blocks of neurons (wide networks) give the same kernel and outputs.
     monkeypatch.setattr(network, "NEURON_BLOCK", 3)
-    np.testing.assert_allclose(network.tangent_kernel(W, a, X2, X), expected, rtol=1e-12,
-                               atol=1e-14)
+    np.testing.assert_allclose(
+        network.tangent_kernel(W, a, X2, X), expected, rtol=1e-12, atol=1e-14
+    )
     outputs = network.forward(W, a, X)
     blocked = network.loss_gradient(W, a, X, y)
     monkeypatch.undo()
@@ -87,8 +92,9 @@ def test_kernel_and_gradient_are_built_from_the_jacobian(tiny_network, monkeypat
     for grad_W, grad_a, residual in (network.loss_gradient(W, a, X, y), blocked):
         np.testing.assert_allclose(residual, network.forward(W, a, X) - y, rtol=1e-13)
         flat = np.concatenate([grad_W.reshape(W.shape[0], -1), grad_a], axis=1)
-        np.testing.assert_allclose(flat, np.einsum("tnp,tn->tp", J, residual) / X.shape[1],
-                                   rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(
+            flat, np.einsum("tnp,tn->tp", J, residual) / X.shape[1], rtol=1e-12, atol=1e-15
+        )
 
 
 def test_linearized_outputs_match_the_linear_model_trained_directly(tiny_network):
@@ -110,13 +116,13 @@ def test_linearized_outputs_match_the_linear_model_trained_directly(tiny_network
             direct_test.append(f0_test + np.einsum("tnp,tp->tn", J_test, delta))
         residual = f0 + np.einsum("tnp,tp->tn", J, delta) - y
         delta = delta - eta[:, None] * np.einsum("tnp,tn->tp", J, residual) / n
-    train = theory.linearized_outputs(K, K, f0, f0 - y, steps, n, eta)
-    test = theory.linearized_outputs(K, cross, f0_test, f0 - y, steps, n, eta)
+    train = exact.linearized_outputs(K, K, f0, f0 - y, steps, n, eta)
+    test = exact.linearized_outputs(K, cross, f0_test, f0 - y, steps, n, eta)
     np.testing.assert_allclose(train, np.array(direct_train), rtol=1e-9, atol=1e-11)
     np.testing.assert_allclose(test, np.array(direct_test), rtol=1e-9, atol=1e-11)
     # Gradient flow: the training residual is e^{−Kt/n} e₀ (matrix exponential).
     times = np.array([0.0, 0.7, 3.0])
-    flow = theory.linearized_outputs(K, K, f0, f0 - y, times, n)
+    flow = exact.linearized_outputs(K, K, f0, f0 - y, times, n)
     for i, t in enumerate(times):
         for trial in range(W.shape[0]):
             expected = y[trial] + expm(-K[trial] * t / n) @ (f0 - y)[trial]
@@ -135,7 +141,7 @@ def test_network_gd_follows_its_linearization_when_wide():
     eta = 0.5 * n / np.linalg.eigvalsh(K)[:, -1]
     steps = np.array([0, 10, 100])
     path = network.gd_path(W, a, X, y, X[:, :2], eta, steps)
-    linear = theory.linearized_outputs(K, K, path.train[0], path.train[0] - y, steps, n, eta)
+    linear = exact.linearized_outputs(K, K, path.train[0], path.train[0] - y, steps, n, eta)
     assert np.max(np.abs(path.train - linear)) < 5e-3
     assert np.sum((path.train[-1] - y) ** 2) < 0.5 * np.sum((path.train[0] - y) ** 2)
 
@@ -164,27 +170,31 @@ def test_factor_gradients_match_finite_differences(depth):
             plus[j][(slice(None), *index)] += h
             minus[j][(slice(None), *index)] -= h
             numeric = (loss(plus) - loss(minus)) / (2 * h)
-            np.testing.assert_allclose(grads[j][(slice(None), *index)], numeric, rtol=1e-6,
-                                       atol=1e-7)
+            np.testing.assert_allclose(
+                grads[j][(slice(None), *index)], numeric, rtol=1e-6, atol=1e-7
+            )
 
 
 @pytest.mark.parametrize("depth", [1, 2, 3])
 def test_balanced_aligned_init(depth):
     rng = np.random.default_rng(11)
-    U = factorization.random_orthogonal(rng, 2, 5)[:, :, :3]
-    V = factorization.random_orthogonal(rng, 2, 3)
+    U = random_rotation(rng, 5, 2)[:, :, :3]
+    V = random_rotation(rng, 3, 2)
     factors = factorization.balanced_aligned_init(U, V, 1e-2, depth, rng)
-    np.testing.assert_allclose(factorization.end_to_end(factors),
-                               1e-2 * U @ np.swapaxes(V, 1, 2), atol=1e-15)
+    np.testing.assert_allclose(
+        factorization.end_to_end(factors), 1e-2 * U @ np.swapaxes(V, 1, 2), atol=1e-15
+    )
     for lower, upper in zip(factors, factors[1:], strict=False):
-        np.testing.assert_allclose(np.swapaxes(upper, 1, 2) @ upper,
-                                   lower @ np.swapaxes(lower, 1, 2), atol=1e-15)
+        np.testing.assert_allclose(
+            np.swapaxes(upper, 1, 2) @ upper, lower @ np.swapaxes(lower, 1, 2), atol=1e-15
+        )
 
 
-def test_random_orthogonal_is_orthogonal():
-    Q = factorization.random_orthogonal(np.random.default_rng(0), 3, 6)
-    np.testing.assert_allclose(np.swapaxes(Q, 1, 2) @ Q, np.broadcast_to(np.eye(6), Q.shape),
-                               atol=1e-14)
+def test_random_rotation_is_orthogonal():
+    Q = random_rotation(np.random.default_rng(0), 6, 3)
+    np.testing.assert_allclose(
+        np.swapaxes(Q, 1, 2) @ Q, np.broadcast_to(np.eye(6), Q.shape), atol=1e-14
+    )
 
 
 @pytest.mark.parametrize("depth", [1, 2])
@@ -192,16 +202,18 @@ def test_random_orthogonal_is_orthogonal():
 def test_closed_forms_match_solve_ivp(depth, eps):
     s, dd = np.array([5.0, 2.0, 0.7]), 12.0
     t = np.linspace(0, 120, 50)
-    closed = theory.closed_form_singular_values(t, s, eps, depth, dd)
-    np.testing.assert_allclose(theory.ode_singular_values(t, s, eps, depth, dd), closed,
-                               rtol=1e-7)
+    closed = exact.closed_form_singular_values(t, s, eps, depth, dd)
+    np.testing.assert_allclose(exact.ode_singular_values(t, s, eps, depth, dd), closed, rtol=1e-7)
     # The closed form solves the ODE (central differences in t) and starts at ε.
     h = 1e-4
-    rate = (theory.closed_form_singular_values(t + h, s, eps, depth, dd)
-            - theory.closed_form_singular_values(t - h, s, eps, depth, dd)) / (2 * h)
+    rate = (
+        exact.closed_form_singular_values(t + h, s, eps, depth, dd)
+        - exact.closed_form_singular_values(t - h, s, eps, depth, dd)
+    ) / (2 * h)
     # (differences of values near s carry rounding of order 1e-16·s/h ≈ 1e-11)
-    np.testing.assert_allclose(rate, theory.singular_value_rate(closed, s, depth, dd),
-                               rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(
+        rate, exact.singular_value_rate(closed, s, depth, dd), rtol=1e-5, atol=1e-9
+    )
     np.testing.assert_allclose(closed[0], eps)
 
 
@@ -209,23 +221,25 @@ def test_closed_forms_match_solve_ivp(depth, eps):
 def test_crossing_times_are_consistent_with_the_curves(depth):
     s, dd, eps = np.array([4.0, 1.5]), 20.0, 1e-3
     for f in (0.1, 0.5, 0.9):
-        times = theory.quadrature_crossing_time(f, s, eps, depth, dd)
+        times = exact.quadrature_crossing_time(f, s, eps, depth, dd)
         if depth <= 2:
-            np.testing.assert_allclose(times, theory.closed_form_crossing_time(f, s, eps,
-                                                                                depth, dd),
-                                       rtol=1e-10)
+            np.testing.assert_allclose(
+                times, exact.closed_form_crossing_time(f, s, eps, depth, dd), rtol=1e-10
+            )
         for r in range(len(s)):
-            value = theory.exact_singular_values(np.array([0.0, times[r]]), s, eps, depth, dd)
+            value = exact.exact_singular_values(np.array([0.0, times[r]]), s, eps, depth, dd)
             np.testing.assert_allclose(value[-1, r], f * s[r], rtol=1e-7)
 
 
 def test_half_times_follow_the_stated_formulas():
     s, dd, eps = np.array([10.0, 1.0]), 100.0, 1e-2
-    np.testing.assert_allclose(theory.crossing_time(0.5, s, eps, 1, dd),
-                               dd * np.log(2 * (s - eps) / s))
-    np.testing.assert_allclose(theory.crossing_time(0.5, s, eps, 2, dd),
-                               dd / (2 * s) * np.log(s / eps - 1))
-    width = (theory.crossing_time(0.9, s, eps, 1, dd) - theory.crossing_time(0.1, s, eps, 1, dd))
+    np.testing.assert_allclose(
+        exact.crossing_time(0.5, s, eps, 1, dd), dd * np.log(2 * (s - eps) / s)
+    )
+    np.testing.assert_allclose(
+        exact.crossing_time(0.5, s, eps, 2, dd), dd / (2 * s) * np.log(s / eps - 1)
+    )
+    width = exact.crossing_time(0.9, s, eps, 1, dd) - exact.crossing_time(0.1, s, eps, 1, dd)
     np.testing.assert_allclose(width, dd * np.log(9.0))
 
 
@@ -233,20 +247,20 @@ def test_gd_on_factors_follows_gradient_flow_and_keeps_singular_vectors():
     rng = np.random.default_rng(2)
     d, dp, depth, eps, dd = 4, 3, 3, 1e-2, 12.0
     s = np.array([3.0, 2.0, 1.0])
-    U = factorization.random_orthogonal(rng, 1, d)[:, :, :3]
-    V = factorization.random_orthogonal(rng, 1, dp)
+    U = random_rotation(rng, d, 1)[:, :, :3]
+    V = random_rotation(rng, dp, 1)
     target = U * s @ np.swapaxes(V, 1, 2)
     factors = factorization.balanced_aligned_init(U, V, eps, depth, rng)
-    horizon = 1.2 * theory.crossing_time(0.9, s, eps, depth, dd).max()
+    horizon = 1.2 * exact.crossing_time(0.9, s, eps, depth, dd).max()
     errors = []
     for c in (0.04, 0.01):
         eta = factorization_step(c, s[0], depth, dd)
         steps = np.unique(np.rint(np.linspace(0, horizon / eta, 60)).astype(int))
         products, diverged = factorization.factor_gd_path(factors, target, eta, 1 / dd, steps)
         assert not diverged.any()
-        exact = theory.exact_singular_values(steps * eta, s, eps, depth, dd)
+        reference = exact.exact_singular_values(steps * eta, s, eps, depth, dd)
         sigma = np.linalg.svd(products[:, 0], compute_uv=False)
-        errors.append(np.max(np.abs(sigma - exact) / s))
+        errors.append(np.max(np.abs(sigma - reference) / s))
         # Singular vectors stay those of W*: Uᵀ W(t) V is diagonal.
         inner = np.swapaxes(U, 1, 2)[None] @ products @ V[None]
         off = inner - inner * np.eye(3)
@@ -258,23 +272,26 @@ def test_gd_on_factors_follows_gradient_flow_and_keeps_singular_vectors():
 def test_crossing_time_interpolation_is_exact_for_the_logistic_curve():
     s, dd, eps = np.array([2.0]), 10.0, 1e-3
     t = np.linspace(0.0, 40.0, 9)  # coarse on purpose
-    ratio = theory.closed_form_singular_values(t, s, eps, 2, dd)[:, 0] / s[0]
+    ratio = exact.closed_form_singular_values(t, s, eps, 2, dd)[:, 0] / s[0]
     for f in (0.1, 0.5, 0.9):
-        np.testing.assert_allclose(crossing_time(t, ratio, f),
-                                   theory.closed_form_crossing_time(f, s, eps, 2, dd)[0],
-                                   rtol=1e-10)
+        np.testing.assert_allclose(
+            crossing_time(t, ratio, f),
+            exact.closed_form_crossing_time(f, s, eps, 2, dd)[0],
+            rtol=1e-10,
+        )
     assert np.isnan(crossing_time(t, ratio * 0.01, 0.5))
 
 
 def test_factor_gd_records_divergence():
     rng = np.random.default_rng(0)
-    U = factorization.random_orthogonal(rng, 2, 3)
+    U = random_rotation(rng, 3, 2)
     target = U * np.array([5.0, 2.0, 1.0]) @ np.swapaxes(U, 1, 2)
     factors = factorization.balanced_aligned_init(U, U, 0.5, 2, rng)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # overflow must not warn
-        products, diverged = factorization.factor_gd_path(factors, target, 50.0, 1.0,
-                                                          np.array([0, 5, 200]))
+        products, diverged = factorization.factor_gd_path(
+            factors, target, 50.0, 1.0, np.array([0, 5, 200])
+        )
     assert diverged[-1].all() and not diverged[0].any()
     assert np.isnan(products[-1]).all()
 
@@ -283,8 +300,9 @@ def test_factor_gd_records_divergence():
 # F6b: two-layer linear networks
 
 
-def tiny_linear_problem(seed: int = 0, trials: int = 2, d: int = 6, n: int = 3, dp: int = 2,
-                        hidden: int = 8):
+def tiny_linear_problem(
+    seed: int = 0, trials: int = 2, d: int = 6, n: int = 3, dp: int = 2, hidden: int = 8
+):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((trials, d, n)) / np.sqrt(d)
     Y = rng.standard_normal((trials, dp, n))
@@ -309,13 +327,13 @@ def test_linear_net_gradients_match_finite_differences():
 
 
 def test_exact_limit_matches_a_direct_computation():
-    """A_min from least squares on Xᵀ and P⊥ from the SVD: no pseudoinverse of the theory."""
+    """A_min from least squares on Xᵀ and P⊥ from the SVD: no pseudoinverse of the exact."""
     X, Y, w1, w2 = tiny_linear_problem(seed=1)
-    limit = theory.linear_net_limit(X, Y, w1, w2)
+    limit = exact.linear_net_limit(X, Y, w1, w2)
     for t in range(X.shape[0]):
         a_min = np.linalg.lstsq(X[t].T, Y[t].T, rcond=None)[0].T  # least-norm solution
         left = np.linalg.svd(X[t])[0]
-        null_basis = left[:, X.shape[2]:]
+        null_basis = left[:, X.shape[2] :]
         expected = a_min + w2[t] @ w1[t] @ null_basis @ null_basis.T
         np.testing.assert_allclose(limit[t], expected, rtol=1e-10, atol=1e-12)
 
@@ -325,25 +343,26 @@ def test_gd_and_sgd_reach_the_exact_limit(batch_size):
     X, Y, w1, w2 = tiny_linear_problem(seed=2)
     rng = np.random.default_rng(4)
     eta = linear_nets.step_size(X, w1, w2, 0.5)
-    path = linear_nets.linear_net_path(X, Y, w1, w2, eta, np.array([0, 100, 20000]),
-                                       batch_size, rng)
+    path = linear_nets.linear_net_path(
+        X, Y, w1, w2, eta, np.array([0, 100, 20000]), batch_size, rng
+    )
     assert not path.diverged.any()
-    projector = theory.null_projector(X)
+    projector = exact.null_projector(X)
     # The Null(Xᵀ) part of W₁ never changes (docs/science.md §F6b).
-    np.testing.assert_allclose(path.w1 @ projector,
-                               np.broadcast_to(w1 @ projector, path.w1.shape), atol=1e-13)
+    np.testing.assert_allclose(
+        path.w1 @ projector, np.broadcast_to(w1 @ projector, path.w1.shape), atol=1e-13
+    )
     final = path.w2[-1] @ path.w1[-1]
-    limit = theory.linear_net_limit(X, Y, w1, path.w2[-1])
+    limit = exact.linear_net_limit(X, Y, w1, path.w2[-1])
     np.testing.assert_allclose(final, limit, atol=1e-9)
-    assert np.linalg.norm(final - theory.min_norm_product(X, Y)) > 1e-2  # generic init
+    assert np.linalg.norm(final - exact.min_norm_product(X, Y)) > 1e-2  # generic init
 
 
 def test_linear_net_path_records_divergence():
     X, Y, w1, w2 = tiny_linear_problem(seed=3)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        path = linear_nets.linear_net_path(X, Y, w1, w2, np.full(2, 50.0),
-                                           np.array([0, 3, 400]))
+        path = linear_nets.linear_net_path(X, Y, w1, w2, np.full(2, 50.0), np.array([0, 3, 400]))
     assert path.diverged[-1].all() and not path.diverged[0].any()
 
 
@@ -360,9 +379,10 @@ def test_least_squares_gap_and_constants():
         best = np.stack([np.linalg.lstsq(X[t], y[t], rcond=None)[0] for t in range(2)])
         loss = 0.5 * np.sum((y[None] - np.einsum("tnd,ctd->ctn", X, betas)) ** 2, axis=2) / n
         best_loss = 0.5 * np.sum((y - np.einsum("tnd,td->tn", X, best)) ** 2, axis=1) / n
-        np.testing.assert_allclose(theory.least_squares_gap(X, y, betas), loss - best_loss,
-                                   rtol=1e-9)
-        mu, top = theory.least_squares_constants(X)
+        np.testing.assert_allclose(
+            exact.least_squares_gap(X, y, betas), loss - best_loss, rtol=1e-9
+        )
+        mu, top = exact.least_squares_constants(X)
         eig = np.linalg.eigvalsh(np.swapaxes(X, 1, 2) @ X / n)
         np.testing.assert_allclose(top, eig[:, -1])
         np.testing.assert_allclose(mu, eig[:, -min(n, d)])
@@ -407,8 +427,11 @@ CROSS_KEY = [
 ]
 
 
-@pytest.mark.parametrize(("path", "value", "named"), CROSS_KEY,
-                         ids=[p.rsplit(".", 1)[-1] + f"={v!r}"[:20] for p, v, _ in CROSS_KEY])
+@pytest.mark.parametrize(
+    ("path", "value", "named"),
+    CROSS_KEY,
+    ids=[p.rsplit(".", 1)[-1] + f"={v!r}"[:20] for p, v, _ in CROSS_KEY],
+)
 def test_cross_key_checks_name_the_key(path, value, named):
     with pytest.raises(ConfigError, match=rf"dynamics\.\w+\.(grid\.)?{named}"):
         _validated(_set(load("smoke.yaml"), path, value))
@@ -425,8 +448,11 @@ SCHEMA_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(("path", "value", "named"), SCHEMA_ERRORS,
-                         ids=[f"{p.rsplit('.', 1)[-1]}={v!r}"[:30] for p, v, _ in SCHEMA_ERRORS])
+@pytest.mark.parametrize(
+    ("path", "value", "named"),
+    SCHEMA_ERRORS,
+    ids=[f"{p.rsplit('.', 1)[-1]}={v!r}"[:30] for p, v, _ in SCHEMA_ERRORS],
+)
 def test_schema_rejects_out_of_range_values(path, value, named):
     with pytest.raises(Exception, match=named):
         _validated(_set(load("smoke.yaml"), path, value))
@@ -441,13 +467,14 @@ def test_check_covers_every_grid_value():
 
 @pytest.mark.parametrize("name", ["config.yaml", "smoke.yaml", "paper.yaml"])
 def test_costs_cover_every_job(name):
-    section = load(name)["dynamics"]
+    section = filled_section("dynamics", load(name)["dynamics"])
     for experiment, spec in section.items():
         for _, params in grid_points(spec):
-            cost = COSTS["dynamics"][experiment](params)
+            cost = COSTS[experiment](params)
             assert 0 < cost.memory_bytes < 8 * 2**30 and 0 < cost.work < 1e16
-    widest = dict(next(grid_points(load("config.yaml")["dynamics"]["lazy_training"]))[1])
-    assert COSTS["dynamics"]["lazy_training"](widest).memory_bytes < 2 * 2**30
+    lazy = filled_section("dynamics", load("config.yaml")["dynamics"])["lazy_training"]
+    widest = dict(next(grid_points(lazy))[1])
+    assert COSTS["lazy_training"](widest).memory_bytes < 2 * 2**30
 
 
 # ---------------------------------------------------------------------------------------
@@ -460,24 +487,26 @@ def smoke_tables(request):
     seed = config["seed"] if request.param == "config" else request.param
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        return run_family("dynamics", dynamics, config["dynamics"], seed=seed)
+        return run_family("dynamics", config["dynamics"], seed=seed)
 
 
 def test_smoke_claims_all_pass(smoke_tables):
-    claims = dynamics.claims(smoke_tables)
+    claims = family_claims("dynamics", smoke_tables)
     failed = [(c.claim_id, c.measured, c.threshold) for c in claims if not c.passed]
     assert not failed
     ids = {c.claim_id for c in claims}
     assert len(ids) == len(claims) == 23
     assert {c.claim_id for c in claims if c.kind == "check"} == {
-        "ode_solver_matches_closed_forms", "quadrature_matches_closed_form_times"}
+        "ode_solver_matches_closed_forms",
+        "quadrature_matches_closed_form_times",
+    }
 
 
 def test_smoke_tables_are_tidy(smoke_tables):
-    for name in dynamics.EXPERIMENTS:
+    for name in DYNAMICS_EXPERIMENTS:
         table = smoke_tables[name]
         assert "trial" in table and "diverged" in table and not table.diverged.any()
-        keys = [k for k in dynamics.EXPERIMENTS[name].keys if k in table] + ["trial"]
+        keys = [k for k in DYNAMICS_EXPERIMENTS[name].keys if k in table] + ["trial"]
         assert not table.duplicated(keys).any(), name
     mf = smoke_tables["matrix_factorization"]
     assert mf.sigma.notna().all() and mf.sigma_exact.notna().all()
@@ -496,8 +525,7 @@ def test_network_gd_records_divergence(tiny_network):
     W, a, X, y = tiny_network
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        path = network.gd_path(W, a, X, y, X[:, :2], np.array([1e300, 1e-3]),
-                               np.array([0, 5, 50]))
+        path = network.gd_path(W, a, X, y, X[:, :2], np.array([1e300, 1e-3]), np.array([0, 5, 50]))
     assert path.diverged.tolist() == [True, False]
 
 
@@ -505,8 +533,16 @@ def _pl_table(ratios: np.ndarray, decay: float) -> pd.DataFrame:
     """A ``pl_rate`` table of one run: bound ``decay^k``, gap ``ratio_k`` times the bound."""
     steps = np.arange(len(ratios))
     bound = decay ** steps.astype(float)
-    return pd.DataFrame({"n_features": 20, "n_samples": 100, "trial": 0, "step": steps,
-                         "gap": ratios * bound, "bound": bound})
+    return pd.DataFrame(
+        {
+            "n_features": 20,
+            "n_samples": 100,
+            "trial": 0,
+            "step": steps,
+            "gap": ratios * bound,
+            "bound": bound,
+        }
+    )
 
 
 def test_pl_rate_claim_fails_above_the_float64_resolution_only():

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from implicit_reg import imports
+from implicit_reg.workflow import imports
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ import pytest
 import yaml
 from scipy.special import expit
 
-import implicit_reg.margin as margin
-from implicit_reg.checks import COSTS, config_problems
+from implicit_reg.claims import family_claims
 from implicit_reg.experiment import run_experiment, run_family
 from implicit_reg.grid import grid_points
 from implicit_reg.margin import algorithms
@@ -23,6 +22,7 @@ from implicit_reg.margin.algorithms import (
     perceptron,
 )
 from implicit_reg.margin.claims import decay_fraction, gap_exponent, late_window
+from implicit_reg.margin.config import COSTS
 from implicit_reg.margin.data import (
     SOUDRY_ALPHA,
     SOUDRY_W_HAT,
@@ -30,15 +30,18 @@ from implicit_reg.margin.data import (
     planted_separable,
     soudry_2d,
 )
-from implicit_reg.margin.figures import FIGURES
-from implicit_reg.margin.svm import (
+from implicit_reg.margin.exact import (
     hard_margin_svm,
     kkt_residual,
     residual_rate,
     soudry_offset,
     symmetric_duals,
 )
+from implicit_reg.margin.experiments import EXPERIMENTS as MARGIN_EXPERIMENTS
+from implicit_reg.margin.figures import FIGURES
 from implicit_reg.schedule import log_checkpoints
+from implicit_reg.workflow.checks import config_problems
+from implicit_reg.workflow.configcheck import filled_section
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -188,11 +191,11 @@ def test_perceptron_matches_sequential_reference():
 def smoke_tables():
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        return run_family("margin", margin, section("smoke"), seed=0)
+        return run_family("margin", section("smoke"), seed=0)
 
 
 def test_smoke_claims_all_pass(smoke_tables):
-    claims = margin.claims(smoke_tables)
+    claims = family_claims("margin", smoke_tables)
     ids = {c.claim_id for c in claims}
     assert len(ids) == len(claims) == 18
     failed = [(c.claim_id, c.measured, c.threshold) for c in claims if not c.passed]
@@ -334,8 +337,8 @@ def _soudry_claims(monkeypatch=None, **patched_weights):
     if monkeypatch is not None:
         for kind, fn in patched_weights.items():
             monkeypatch.setitem(algorithms.WEIGHTS, kind, fn)
-    trials, _ = run_experiment("margin", "soudry", margin.EXPERIMENTS["soudry"], spec, seed=0)
-    return {c.claim_id: c for c in margin.claims({"soudry": trials})}
+    trials, _ = run_experiment("margin", "soudry", MARGIN_EXPERIMENTS["soudry"], spec, seed=0)
+    return {c.claim_id: c for c in family_claims("margin", {"soudry": trials})}
 
 
 def test_claims_fail_when_a_support_vector_is_dropped_from_the_gradient(monkeypatch):
@@ -378,7 +381,7 @@ def test_normalized_rate_claim_fails_without_the_normalization(monkeypatch):
 
 def test_artifacts_recompute_the_asymptote_residual():
     spec = section("smoke")["soudry"]
-    table, arrays = run_experiment("margin", "soudry", margin.EXPERIMENTS["soudry"], spec, seed=0)
+    table, arrays = run_experiment("margin", "soudry", MARGIN_EXPERIMENTS["soudry"], spec, seed=0)
     point = arrays["dataset=random"]
     x, y = point["X"], point["y"]
     z = y[..., None] * x
@@ -413,7 +416,7 @@ def test_artifacts_recompute_the_asymptote_residual():
     ],
 )
 def test_margin_cross_key_checks(experiment, key, value, named):
-    config = {"margin": section("smoke")}
+    config = {"margin": filled_section("margin", section("smoke"))}
     assert config_problems(config) == []
     config["margin"][experiment][key] = value
     problems = config_problems(config)
@@ -422,22 +425,22 @@ def test_margin_cross_key_checks(experiment, key, value, named):
 
 @pytest.mark.parametrize("name", ["smoke", "config", "paper"])
 def test_margin_costs_are_finite_and_grow_with_steps(name):
-    for experiment, spec in section(name).items():
+    for experiment, spec in filled_section("margin", section(name)).items():
         for _, params in grid_points(spec):
-            cost = COSTS["margin"][experiment](params)
+            cost = COSTS[experiment](params)
             assert 0 < cost.memory_bytes < 1e10 and 0 < cost.work < 1e13
-    spec = section("smoke")["soudry"]
+    spec = filled_section("margin", section("smoke"))["soudry"]
     params = dict(next(iter(grid_points(spec)))[1])
-    small = COSTS["margin"]["soudry"](params).work
+    small = COSTS["soudry"](params).work
     params["n_steps"] = {k: 10 * v for k, v in params["n_steps"].items()}
-    assert COSTS["margin"]["soudry"](params).work == pytest.approx(10 * small)
+    assert COSTS["soudry"](params).work == pytest.approx(10 * small)
 
 
 def test_perceptron_and_test_loss_claims_from_the_arrays_alone():
     """The saved arrays are enough to recompute F2b's and F2c's quantities with numpy."""
     smoke = section("smoke")
     for name in ("perceptron", "test_loss"):
-        table, arrays = run_experiment("margin", name, margin.EXPERIMENTS[name], smoke[name], 7)
+        table, arrays = run_experiment("margin", name, MARGIN_EXPERIMENTS[name], smoke[name], 7)
         point_arrays = arrays[sorted(arrays)[0]]
         table = table[table.dim == table.dim.min()] if name == "perceptron" else table
         if name == "perceptron":

@@ -16,16 +16,17 @@ import scipy.integrate
 import scipy.optimize
 import yaml
 
-import implicit_reg.noise as noise
-from implicit_reg.checks import COSTS, config_problems
-from implicit_reg.claims import claims_table
-from implicit_reg.diagonal.dynamics import uv_gd_path
+from implicit_reg.claims import claims_table, family_claims
+from implicit_reg.diagonal.algorithms import uv_gd_path
 from implicit_reg.experiment import run_family
 from implicit_reg.noise import approximation, exact, label_noise, ou
 from implicit_reg.noise.claims import decade_ratio
-from implicit_reg.noise.experiments import random_rotation
+from implicit_reg.noise.config import COSTS
 from implicit_reg.noise.figures import FIGURES
+from implicit_reg.problems import random_rotation
 from implicit_reg.schedule import log_checkpoints
+from implicit_reg.workflow.checks import config_problems
+from implicit_reg.workflow.configcheck import filled_section
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -456,7 +457,7 @@ def test_cross_key_checks_name_the_key(path, value, named):
     for key in parents:
         node = node[key]
     node[last] = value
-    problems = config_problems({"noise": section})
+    problems = config_problems({"noise": filled_section("noise", section)})
     assert any(named in p for p in problems), problems
 
 
@@ -474,8 +475,8 @@ def test_cross_key_checks_name_the_key(path, value, named):
     ],
 )
 def test_schema_rejects_out_of_range_values_naming_the_key(path, value, named):
-    from implicit_reg.checks import ConfigError
-    from implicit_reg.configcheck import check_config_and_fill
+    from implicit_reg.workflow.checks import ConfigError
+    from implicit_reg.workflow.configcheck import check_config_and_fill
 
     config = yaml.safe_load((ROOT / "config" / "smoke.yaml").read_text())
     node = config["noise"]
@@ -489,24 +490,24 @@ def test_schema_rejects_out_of_range_values_naming_the_key(path, value, named):
 
 def test_shipped_sections_pass_the_checks_and_have_costs():
     for name in ("config", "smoke", "paper"):
-        from implicit_reg.configcheck import check_config_and_fill
+        from implicit_reg.workflow.configcheck import check_config_and_fill
 
         config = check_config_and_fill(
             yaml.safe_load((ROOT / "config" / f"{name}.yaml").read_text())
         )
         assert config_problems({"noise": config["noise"]}) == []
-        for experiment, cost in COSTS["noise"].items():
+        for experiment, cost in COSTS.items():
             estimate = cost(config["noise"][experiment])
             assert estimate.memory_bytes > 0 and estimate.work > 0
 
 
 @pytest.fixture(scope="module")
 def smoke_tables():
-    return run_family("noise", noise, copy.deepcopy(smoke_section()), seed=7)
+    return run_family("noise", copy.deepcopy(smoke_section()), seed=7)
 
 
 def test_smoke_claims_all_pass(smoke_tables):
-    table = claims_table(noise.claims(smoke_tables))
+    table = claims_table(family_claims("noise", smoke_tables))
     assert len(table) == 23
     assert table.passed.all(), table.loc[~table.passed, ["claim_id", "measured", "threshold"]]
     assert set(table.kind) == {"claim", "check"}

@@ -2,7 +2,7 @@
 
 import threading
 
-from implicit_reg import schedulerexit
+from implicit_reg.workflow import schedulerexit
 
 
 def test_only_scheduler_timers_are_cancelled():
@@ -31,7 +31,7 @@ def test_process_exits_without_waiting_for_a_scheduler_timer(root):
 
     code = (
         "import sys, threading; sys.path.insert(0, sys.argv[1]);"
-        "from implicit_reg import schedulerexit;"
+        "from implicit_reg.workflow import schedulerexit;"
         "f = eval(compile('lambda: None', '/x/snakemake/scheduling/job_scheduler.py', 'eval'));"
         "threading.Timer(60, f).start();"
         "assert schedulerexit.cancel_at_exit()"

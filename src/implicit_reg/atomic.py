@@ -1,7 +1,7 @@
 """Files written whole or not at all.
 
 A job killed or failing halfway (``kill -9``, a full disk) must not leave a file that
-looks finished: the next run would read it as a result (`implicit_reg.integrity` checks
+looks finished: the next run would read it as a result (`implicit_reg.workflow.integrity` checks
 what is on disk at parse time; this module keeps the workflow's own writes from ever
 producing such a file). Standard library only: used at parse time and in jobs.
 """

@@ -66,7 +66,7 @@ class Claim:
     Attributes
     ----------
     family : str
-        Figure family (``risk``, ``margin``, ``diagonal``, ``bounds``, ``noise``, ``dynamics``).
+        Figure family, one of `implicit_reg.families.FAMILIES`.
     claim_id : str
         Stable snake_case identifier, unique within the family.
     statement : str
@@ -108,6 +108,34 @@ class Claim:
     def passed(self) -> bool:
         """Whether ``measured <comparison> threshold`` holds."""
         return passes(self.measured, self.comparison, self.threshold)
+
+
+def sci(value: float) -> str:
+    """``value`` as a statement writes a tolerance: ``1e-8``, ``2.5e-10`` (no padded
+    exponent, unlike ``f"{value:g}"``), so that the constant checked is the one stated."""
+    mantissa, exponent = f"{value:e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
+
+
+def worst(values, how: str = "max", skipna: bool = False) -> float:
+    """The worst of ``values`` for a claim: their maximum (``how="max"``) or minimum.
+
+    A NaN among the values (a diverged trial, a number that could not be computed) makes
+    the result NaN, and a NaN never passes (`passes`); ``skipna=True`` leaves NaN out,
+    for values that are undefined by design on some rows. NaN when there are no values.
+    """
+    values = pd.Series(values, dtype=float)
+    if not len(values):
+        return float("nan")
+    if how not in ("max", "min"):
+        raise ValueError(f"how must be 'max' or 'min', got {how!r}")
+    return float(values.max(skipna=skipna) if how == "max" else values.min(skipna=skipna))
+
+
+def final_rows(table: pd.DataFrame, by, step: str = "step") -> pd.DataFrame:
+    """The rows at the last recorded ``step`` of each group of ``by`` (column names)."""
+    last = table.groupby(by)[step].transform("max")
+    return table[table[step] == last]
 
 
 def claims_table(claims: Iterable[Claim]) -> pd.DataFrame:
@@ -153,17 +181,35 @@ def recompute_passed(table: pd.DataFrame) -> pd.Series:
     )
 
 
-def present_claims(
-    tables: Mapping[str, pd.DataFrame],
-    makers: Mapping[str, Callable[[pd.DataFrame], list[Claim]]],
-) -> list[Claim]:
-    """Claims of the experiments present: ``makers[name](tables[name])`` for each table.
+#: ``CLAIMS`` of a family's ``claims`` module: a table's name (``<experiment>`` or
+#: ``<experiment>_summary``) → the claims computed from that table; or a tuple of names →
+#: claims pooled over those of the tables present, given as a mapping name → table.
+ClaimMakers = Mapping[
+    str | tuple[str, ...],
+    Callable[[pd.DataFrame], list[Claim]] | Callable[[Mapping[str, pd.DataFrame]], list[Claim]],
+]
+
+
+def present_claims(tables: Mapping[str, pd.DataFrame], makers: ClaimMakers) -> list[Claim]:
+    """Claims of the experiments present, in the order of ``makers``:
+    ``makers[name](tables[name])`` for each table present, and
+    ``makers[names]({name: tables[name]})`` over the tables present of a tuple of names.
 
     A partial configuration leaves experiments out; their claims are then not evaluated
     (the report lists what was skipped).
     """
     out: list[Claim] = []
-    for name, make in makers.items():
-        if name in tables:
-            out += make(tables[name])
+    for key, make in makers.items():
+        if isinstance(key, tuple):
+            present = {name: tables[name] for name in key if name in tables}
+            out += make(present) if present else []
+        elif key in tables:
+            out += make(tables[key])
     return out
+
+
+def family_claims(family: str, tables: Mapping[str, pd.DataFrame]) -> list[Claim]:
+    """Every claim of ``family`` on the tables present: its ``claims.CLAIMS`` (`present_claims`)."""
+    from implicit_reg.families import family_module
+
+    return present_claims(tables, family_module(family, "claims").CLAIMS)

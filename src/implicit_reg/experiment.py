@@ -1,10 +1,12 @@
 """The contract between a figure family and the workflow.
 
-A family package ``implicit_reg.<family>`` exposes
+A family package ``implicit_reg.<family>`` (one of `implicit_reg.families.FAMILIES`)
+exposes, at job time,
 
-- ``EXPERIMENTS: dict[str, Experiment]``: one entry per experiment section of the
-  family's configuration;
-- ``claims(tables) -> list[Claim]``;
+- ``implicit_reg.<family>.experiments.EXPERIMENTS: dict[str, Experiment]``: one entry per
+  experiment section of the family's configuration;
+- ``implicit_reg.<family>.claims.CLAIMS: dict[str, Callable[[tables], list[Claim]]]``:
+  the claims of each experiment, evaluated by `implicit_reg.claims.family_claims`;
 - ``implicit_reg.<family>.figures.FIGURES: dict[str, Callable[[tables], Figure]]``,
 
 where ``tables`` maps ``<experiment>`` to the trial-level table (all grid points
@@ -22,9 +24,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from implicit_reg.families import family_module
 from implicit_reg.grid import grid_points
 
-Simulate = Callable[[dict, np.random.Generator], pd.DataFrame]
+#: ``simulate(params, rng) -> (table, arrays)``.
+Simulate = Callable[[dict, np.random.Generator], tuple[pd.DataFrame, dict[str, np.ndarray]]]
 
 
 @dataclass(frozen=True)
@@ -33,20 +37,23 @@ class Experiment:
 
     Attributes
     ----------
-    simulate : callable ``(params, rng) -> DataFrame``
+    simulate : callable ``(params, rng) -> (table, arrays)``
         Runs every trial of one grid point, vectorized over trials, and returns a tidy
-        table with a ``trial`` column.
+        table with a ``trial`` column and a dict of named numpy arrays (e.g. trained
+        weights, paths) kept beside the run table as ``.npz``, from which the claims can
+        be recomputed without the tables.
     keys : tuple of str
         Columns that identify a row apart from ``trial`` (grid values, algorithm,
         step, ...): `summarize` averages over trials within each key combination.
-    artifacts : bool
-        If true, ``simulate`` returns ``(table, arrays)`` where ``arrays`` is a dict of
-        named numpy arrays (e.g. trained weights) kept beside the run table as ``.npz``.
     """
 
     simulate: Simulate
     keys: tuple[str, ...]
-    artifacts: bool = False
+
+
+def experiments(family: str) -> dict[str, Experiment]:
+    """``EXPERIMENTS`` of the family (`implicit_reg.<family>.experiments`)."""
+    return family_module(family, "experiments").EXPERIMENTS
 
 
 def student_quantile(count, level: float = 0.975):
@@ -64,8 +71,10 @@ def student_half_width(std, count, level: float = 0.975):
     when ``k < 2``.
     """
     count = np.asarray(count, dtype=float)
-    width = student_quantile(count, level) * np.asarray(std, dtype=float) / np.sqrt(
-        np.maximum(count, 1.0)
+    width = (
+        student_quantile(count, level)
+        * np.asarray(std, dtype=float)
+        / np.sqrt(np.maximum(count, 1.0))
     )
     return np.where(count >= 2, np.nan_to_num(width, nan=0.0), 0.0)
 
@@ -97,10 +106,7 @@ def summarize(trials: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
     stats = grouped[values].agg(["mean", "std", "count"])
     stats.columns = [f"{c}_{s}" for c, s in stats.columns]
     ci95 = pd.DataFrame(
-        {
-            f"{c}_ci95": student_half_width(stats[f"{c}_std"], stats[f"{c}_count"])
-            for c in values
-        },
+        {f"{c}_ci95": student_half_width(stats[f"{c}_std"], stats[f"{c}_count"]) for c in values},
         index=stats.index,
     )
     # copy() consolidates the blocks of wide tables before reset_index inserts the keys.
@@ -121,35 +127,37 @@ def run_experiment(
     trials : DataFrame
         Run tables concatenated in sorted point-name order (the workflow's order).
     artifacts : dict
-        Point name → arrays, for experiments with ``artifacts``.
+        Point name → arrays.
     """
     from implicit_reg.seeding import generator
 
     tables, arrays = {}, {}
     for point, params in grid_points(spec):
-        out = experiment.simulate(params, generator(seed, family, name, point))
-        if experiment.artifacts:
-            out, arrays[point] = out
-        tables[point] = out
+        rng = generator(seed, family, name, point)
+        tables[point], arrays[point] = experiment.simulate(params, rng)
     trials = pd.concat([tables[p] for p in sorted(tables)], ignore_index=True)
     return trials, arrays
 
 
-def run_family(family: str, module, section: Mapping, seed: int) -> dict[str, pd.DataFrame]:
+def run_family(
+    family: str, section: Mapping, seed: int, registry: Mapping[str, Experiment] | None = None
+) -> dict[str, pd.DataFrame]:
     """Every experiment of a family in memory: ``tables`` as passed to claims and figures.
 
     Parameters
     ----------
     family : str
-    module : module
-        The family package, with ``EXPERIMENTS``.
     section : mapping
         ``config[family]``.
     seed : int
+    registry : mapping, optional
+        The experiments to run (default: the family's `experiments`), e.g. those of
+        another version of the package in a benchmark.
     """
+    registry = experiments(family) if registry is None else registry
     tables = {}
     for name, spec in section.items():
-        experiment = module.EXPERIMENTS[name]
+        experiment = registry[name]
         trials, _ = run_experiment(family, name, experiment, spec, seed)
         tables[name] = trials
         tables[f"{name}_summary"] = summarize(trials, experiment.keys)

@@ -7,8 +7,8 @@
 #             seen as failed instead of running forever;
 #   onerror   the SLURM jobs of the run that did not complete (state, time limit, rule
 #   onsuccess or group, retry, SLURM log), which Snakemake does not show for group jobs.
-# The functions are in src/implicit_reg/slurm.py.
-from implicit_reg import slurm
+# The functions are in src/implicit_reg/workflow/slurm.py.
+from implicit_reg.workflow import slurm
 from snakemake.exceptions import WorkflowError
 
 

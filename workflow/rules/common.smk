@@ -1,20 +1,36 @@
-# Helpers only: grid expansion, paths, seeds. Rules live in the other rule files.
+# Helpers only: grid expansion, paths, job arguments. Rules live in the other rule files.
+#
+# How a job runs. The Snakefile checks the configuration (schema, cross-key problems and
+# cost estimates of each family's `implicit_reg.<family>.config`) and fills its defaults
+# before any rule exists. For each family of `implicit_reg.families.FAMILIES` that the
+# configuration has, families.smk makes one `<family>_simulate` job per grid point
+# (`grid_points`) and one `<family>_summary` job. A job's `params` (`job_params`) hold what
+# it computes from (the grid point's parameters and the seed, or the family's
+# configuration slice), which Snakemake records so that a change reruns it; its `code`
+# input lists the package files it imports (`imports.module_closure`), so that editing
+# one reruns it too. The shell command starts `workflow/scripts/<script>.py` with one
+# JSON argument (`jobargs`); `jobsetup.read_job` reads it, sets the BLAS threads and the
+# import path, and the script calls the package (no Snakemake import in the job):
+# simulate.py runs `EXPERIMENTS[experiment].simulate(params, rng)` with the generator of
+# `seeding.generator(seed, family, experiment, point)` and writes the run table (with its
+# provenance) and arrays; summary.py concatenates and summarizes the run tables, refuses
+# run tables of another configuration, evaluates `CLAIMS` and draws `FIGURES`.
 import shlex
 
 from snakemake_interface_executor_plugins.settings import DeploymentMethod, ExecMode
 
 from implicit_reg.grid import canonical, grid_points
-from implicit_reg.captions import caption_needs
-from implicit_reg.checks import families
-from implicit_reg import imports, integrity, jobargs
+from implicit_reg.workflow.captions import caption_needs
+from implicit_reg.families import configured
+from implicit_reg.workflow import imports, integrity, jobargs
 from snakemake.io import report as report_flag  # `report(` would read as a directive
 
 SRC = ROOT / "src" / "implicit_reg"
 CAPTIONS = ROOT / "workflow" / "report"
 # What the jobs import, for `--sdm conda` (the development environment is environment.yml).
 ENVIRONMENT = str(ROOT / "workflow" / "envs" / "run.yaml")
-# Every mapping at the top level of the validated config, but `limits`, is a family.
-FAMILIES = families(config)
+# The families this configuration runs (its sections that are families), in its order.
+FAMILIES = configured(config)
 REPORT = "results/report/index.html"
 CLAIMS_CHECK = "results/claims/check.tsv"
 CLAIMS_TABLE = "results/claims/claims.html"
@@ -26,7 +42,7 @@ JOB_PYTHON = (
     if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
     else sys.executable
 )
-# Job documents too long for one shell argument (implicit_reg.jobargs).
+# Job documents too long for one shell argument (implicit_reg.workflow.jobargs).
 JOB_FILES = ".snakemake/implicit_reg/jobs"
 # Damaged outputs are moved here (`set_aside_damaged_outputs`).
 DAMAGED = ".snakemake/implicit_reg/damaged"
@@ -150,14 +166,12 @@ def job_params(**values):
 
 
 def simulation_code(family):
-    """What a simulation job imports; the family's claims and figures are not followed
-    (the package re-exports them, the simulation never calls them)."""
-    package = f"implicit_reg.{family}"
+    """What a simulation job imports: the family's experiments and what they import."""
     return code(
-        package,
+        f"implicit_reg.{family}.experiments",
+        "implicit_reg.experiment",
         "implicit_reg.seeding",
         "implicit_reg.tables",
-        skip=(f"{package}.claims", f"{package}.figures"),
     )
 
 
@@ -261,7 +275,7 @@ def configuration_files():
 
 
 def set_aside_damaged_outputs():
-    """Move every output that is not whole (`implicit_reg.integrity`) out of the results:
+    """Move every output that is not whole (`implicit_reg.workflow.integrity`) out of the results:
     a missing output, it is rebuilt by this run with everything downstream of it. Only
     the process that plans the jobs does it (not the Snakemake processes of cluster or
     subprocess jobs)."""

@@ -5,8 +5,9 @@
 # The summary is one job, not three: each job pays an interpreter start, imports and
 # Snakemake's dispatch (about 0.5 s), while the three steps take a few seconds together;
 # rerunning the tables and claims when only a figure changed costs well under a second.
-# A family adds no rule code: its package `implicit_reg.<family>`, its config section,
-# schema and captions are all the workflow needs (README: "Adding an experiment").
+# A family adds no rule code: its package `implicit_reg.<family>` (listed in
+# `implicit_reg.families.FAMILIES`), its config section and captions are all the workflow
+# needs (README: "Adding an experiment").
 # Only the simulations go to a cluster: the summary takes seconds, and runs on the
 # submitting node (`localrule`) instead of waiting for a queue and status polls.
 
@@ -38,7 +39,8 @@ for family in FAMILIES:
         input:
             runs=run_tables(family),
             code=code(
-                f"implicit_reg.{family}",
+                f"implicit_reg.{family}.experiments",
+                f"implicit_reg.{family}.claims",
                 f"implicit_reg.{family}.figures",
                 "implicit_reg.experiment",
                 "implicit_reg.claims",

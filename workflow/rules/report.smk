@@ -1,6 +1,6 @@
 # Claims of every family -> the HTML report, the claims page of `snakemake --report`
 # -> the strict-claims check. All light: they run on the submitting node on a cluster.
-from implicit_reg.provenance import (
+from implicit_reg.workflow.provenance import (
     expected,
     report_requested,
     stale_message,
@@ -24,7 +24,7 @@ rule report:
             for name in figure_names(family)
         ],
         tables=trial_tables(),
-        code=code("implicit_reg.report", "implicit_reg.tables"),
+        code=code("implicit_reg.workflow.report", "implicit_reg.tables"),
         scripts=script_code("report.py"),
     output:
         html=REPORT,
@@ -49,7 +49,7 @@ rule report:
 rule claims_table:
     input:
         claims=expand("results/claims/{family}.parquet", family=FAMILIES),
-        code=code("implicit_reg.report", "implicit_reg.tables"),
+        code=code("implicit_reg.workflow.report", "implicit_reg.tables"),
         scripts=script_code("claims_table.py"),
     output:
         page=report_flag(

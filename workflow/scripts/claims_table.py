@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 
 from implicit_reg import __version__
-from implicit_reg.report import claims_page
 from implicit_reg.tables import read_table
+from implicit_reg.workflow.report import claims_page
 
 START = time.perf_counter()
 

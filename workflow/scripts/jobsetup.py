@@ -58,7 +58,7 @@ def read_job(argv: list[str] | None = None) -> SimpleNamespace:
     """The job that a ``shell:`` rule passes as its one argument, and the process set up.
 
     The JSON document (``job_argument`` in ``workflow/rules/common.smk``, inline or in a
-    file: `implicit_reg.jobargs`) has the mappings ``params``, ``wildcards``, ``input``
+    file: `implicit_reg.workflow.jobargs`) has the mappings ``params``, ``wildcards``, ``input``
     and ``output`` (each value a path or a list of paths) and ``threads``; they are
     returned as attributes, like Snakemake's object: ``job.params.family``,
     ``job.output.table``. stderr is the log already (``2> LOG`` in the rule).
@@ -69,7 +69,7 @@ def read_job(argv: list[str] | None = None) -> SimpleNamespace:
     """
     if str(SRC) not in sys.path:
         sys.path.insert(0, str(SRC))
-    from implicit_reg.jobargs import decode
+    from implicit_reg.workflow.jobargs import decode
 
     argv = sys.argv if argv is None else argv
     document = decode(argv[1])
@@ -109,8 +109,7 @@ def log_work_seconds(start: float) -> None:
     imports.
     """
     print(
-        f"work_seconds={time.perf_counter() - start:.3f} "
-        f"process_seconds={process_seconds():.3f}",
+        f"work_seconds={time.perf_counter() - start:.3f} process_seconds={process_seconds():.3f}",
         file=sys.stderr,
     )
 

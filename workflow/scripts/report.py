@@ -13,9 +13,14 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from implicit_reg.provenance import expected, mixed_message, source_revision, stale_tables
-from implicit_reg.report import FigureEntry, build_report, logged_seconds
 from implicit_reg.tables import library_versions, read_table
+from implicit_reg.workflow.provenance import (
+    expected,
+    mixed_message,
+    source_revision,
+    stale_tables,
+)
+from implicit_reg.workflow.report import FigureEntry, build_report, logged_seconds
 
 START = time.perf_counter()
 
@@ -37,8 +42,9 @@ if mixed:
 
 claims = pd.concat([read_table(p) for p in sm.input.claims], ignore_index=True)
 figures = [
-    FigureEntry(Path(png).parent.name, Path(png).stem, Path(png).read_bytes(),
-                Path(caption).read_text())
+    FigureEntry(
+        Path(png).parent.name, Path(png).stem, Path(png).read_bytes(), Path(caption).read_text()
+    )
     for png, caption in zip(sm.input.figures, sm.input.captions, strict=True)
 ]
 diverged = pd.DataFrame(

@@ -1,29 +1,28 @@
-"""Simulate one grid point: implicit_reg.<family>.EXPERIMENTS[experiment].simulate."""
+"""Simulate one grid point: implicit_reg.<family>.experiments.EXPERIMENTS[experiment].simulate."""
 
 from jobsetup import finish, read_job
 
 sm = read_job()  # before numpy is imported: it sets the BLAS threads
 
-import importlib
 import sys
 import time
 
 import numpy as np
 
 from implicit_reg.atomic import replacing
+from implicit_reg.experiment import experiments
 from implicit_reg.seeding import generator
 from implicit_reg.tables import provenance, write_table
 
 START = time.perf_counter()
 
 family, experiment, point = sm.params.family, sm.wildcards.experiment, sm.wildcards.point
-spec = importlib.import_module(f"implicit_reg.{family}").EXPERIMENTS[experiment]
+spec = experiments(family)[experiment]
 rng = generator(sm.params.seed, family, experiment, point)
 
 start = time.perf_counter()
-result = spec.simulate(dict(sm.params.point), rng)
+table, arrays = spec.simulate(dict(sm.params.point), rng)
 seconds = time.perf_counter() - start
-table, arrays = result if spec.artifacts else (result, {})
 
 meta = provenance({family: {experiment: dict(sm.params.point)}}, sm.params.seed)
 write_table(table, sm.output.table, meta)

@@ -11,22 +11,21 @@ from jobsetup import JobError, finish, read_job
 
 sm = read_job()  # before numpy is imported: it sets the BLAS threads
 
-import importlib
 import sys
 import time
 from pathlib import Path
 
-from implicit_reg.claims import claims_table
-from implicit_reg.experiment import summarize
+from implicit_reg.claims import claims_table, family_claims
+from implicit_reg.experiment import experiments, summarize
+from implicit_reg.families import family_module
 from implicit_reg.plotting import save_figure
-from implicit_reg.provenance import mixed_message, run_table_provenance, stale_tables
 from implicit_reg.tables import concat_tables, provenance, read_table, write_table
+from implicit_reg.workflow.provenance import mixed_message, run_table_provenance, stale_tables
 
 START = time.perf_counter()
 
 family = sm.params.family
-module = importlib.import_module(f"implicit_reg.{family}")
-figures = importlib.import_module(f"implicit_reg.{family}.figures").FIGURES
+figures = family_module(family, "figures").FIGURES
 missing = sorted(set(sm.params.captioned) - set(figures))
 uncaptioned = sorted(set(figures) - set(sm.params.captioned))
 if missing or uncaptioned:
@@ -45,7 +44,7 @@ outputs = zip(sm.params.experiments, sm.output.tables[0::2], sm.output.tables[1:
 for experiment, trials_path, summary_path in outputs:
     runs = sorted(p for p in sm.input.runs if Path(p).parent.name == experiment)
     trials = concat_tables(runs)
-    summary = summarize(trials, module.EXPERIMENTS[experiment].keys)
+    summary = summarize(trials, experiments(family)[experiment].keys)
     write_table(trials, trials_path, meta)
     write_table(summary, summary_path, meta)
     # Claims and figures read the tables as written: what a user reading them sees.
@@ -55,12 +54,14 @@ for experiment, trials_path, summary_path in outputs:
     )
     print(f"{experiment}: {len(runs)} runs, {len(trials)} rows", file=sys.stderr)
 
-table = claims_table(module.claims(tables))
+table = claims_table(family_claims(family, tables))
 write_table(table, sm.output.claims, meta)
 for row in table.itertuples():
     status = "pass" if row.passed else "FAIL"
-    print(f"{status} {row.claim_id}: {row.measured:.6g} {row.comparison} {row.threshold:g}",
-          file=sys.stderr)
+    print(
+        f"{status} {row.claim_id}: {row.measured:.6g} {row.comparison} {row.threshold:g}",
+        file=sys.stderr,
+    )
 
 pdfs = sm.output.pdf or [None] * len(sm.output.png)  # none with `pdf_figures: false`
 for name, png, pdf in zip(sm.params.figures, sm.output.png, pdfs, strict=True):

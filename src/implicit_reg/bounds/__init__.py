@@ -17,17 +17,10 @@ Seeger (2001); Dziugaite and Roy (2017); Dziugaite et al. (2021); Pérez-Ortiz e
 (2021); docs/science.md §F4.
 """
 
-from implicit_reg.bounds.claims import claims
-from implicit_reg.bounds.experiments import simulate_corruption, simulate_postulates
-from implicit_reg.experiment import Experiment
+#: The family's section title in the report.
+TITLE = "F4. Generalization bounds against measured gaps"
 
-EXPERIMENTS = {
-    "corruption": Experiment(
-        simulate_corruption, keys=("p", "section", "epoch", "rank"), artifacts=True
-    ),
-    "postulates": Experiment(
-        simulate_postulates, keys=("variant", "section", "epoch", "rank"), artifacts=True
-    ),
-}
-
-__all__ = ["EXPERIMENTS", "claims"]
+#: Images in scikit-learn's copy of the UCI 8×8 digits.
+N_IMAGES = 1797
+#: The training sets of the four postulates of Zhang et al. (2017).
+VARIANTS = ("true_labels", "random_inputs", "half_random_inputs", "half_adversarial")

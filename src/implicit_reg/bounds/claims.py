@@ -39,6 +39,13 @@ from implicit_reg.claims import Claim
 
 FAMILY = "bounds"
 CHANCE_ERROR = 1.0 - 1.0 / N_CLASSES
+#: Zhang et al. (2017), postulates 1–4: the training error every network reaches, the
+#: test error of the clean run, the least test error with random labels, and the least
+#: rise of the test error with half of the labels adversarial.
+TRAIN_ERROR_MAX = 0.01
+CLEAN_TEST_ERROR_MAX = 0.10
+RANDOM_LABELS_TEST_ERROR_MIN = 0.80
+ADVERSARIAL_RISE_MIN = 0.20
 BOUND_LABELS = {
     "compression": "compression bound (ramp loss)",
     "frobenius": "Frobenius-norm margin bound (0-1 error)",
@@ -84,7 +91,7 @@ SOURCE_GROWTH = (
 )
 
 
-def final_rows(trials: pd.DataFrame) -> pd.DataFrame:
+def final_section(trials: pd.DataFrame) -> pd.DataFrame:
     """The ``final`` rows (one per trained network)."""
     return trials[trials["section"] == "final"]
 
@@ -94,8 +101,9 @@ def _postulate(final: pd.DataFrame, variant: str, column: str) -> float:
     return float(rows[column].mean()) if len(rows) else float("nan")
 
 
-def corruption_claims(corr: pd.DataFrame) -> list[Claim]:
+def corruption_claims(trials: pd.DataFrame) -> list[Claim]:
     """Postulates 1–2 of Zhang et al. (2017) on the label-corruption networks."""
+    corr = final_section(trials)
     train_by_p = corr.groupby("p")["train_error"].mean()
     test_by_p = corr.groupby("p")["test_error"].mean()
     clean = float(test_by_p.get(0.0, np.nan))
@@ -104,39 +112,41 @@ def corruption_claims(corr: pd.DataFrame) -> list[Claim]:
         Claim(
             FAMILY,
             "train_error_every_p",
-            f"Training error reaches ≤ 1% for every corruption level p ∈ "
+            f"Training error reaches ≤ {TRAIN_ERROR_MAX:.0%} for every corruption level p ∈ "
             f"{[float(v) for v in train_by_p.index]} (worst mean over trials: "
             f"{train_by_p.max():.4f} at p = {train_by_p.idxmax():g}).",
             SOURCE_ZHANG.format(2),
             float(train_by_p.max()),
-            0.01,
+            TRAIN_ERROR_MAX,
             "<=",
         ),
         Claim(
             FAMILY,
             "test_error_clean",
-            f"With true labels (p = 0) and no explicit regularization the test error is ≤ 10% "
-            f"(mean {clean:.4f}).",
+            f"With true labels (p = 0) and no explicit regularization the test error is ≤ "
+            f"{CLEAN_TEST_ERROR_MAX:.0%} (mean {clean:.4f}).",
             SOURCE_ZHANG.format(1),
             clean,
-            0.10,
+            CLEAN_TEST_ERROR_MAX,
             "<=",
         ),
         Claim(
             FAMILY,
             "test_error_random_labels",
             f"With random labels (p = 1) the network fits the training set but its test error "
-            f"is ≥ 80%, near chance {CHANCE_ERROR:.2f} (mean {random_labels:.4f}).",
+            f"is ≥ {RANDOM_LABELS_TEST_ERROR_MIN:.0%}, near chance {CHANCE_ERROR:.2f} (mean "
+            f"{random_labels:.4f}).",
             SOURCE_ZHANG.format(2),
             random_labels,
-            0.80,
+            RANDOM_LABELS_TEST_ERROR_MIN,
             ">=",
         ),
     ]
 
 
-def postulate_claims(post: pd.DataFrame) -> list[Claim]:
+def postulate_claims(trials: pd.DataFrame) -> list[Claim]:
     """Postulates 2–4 of Zhang et al. (2017) on the four postulates' training sets."""
+    post = final_section(trials)
     random_inputs = _postulate(post, "random_inputs", "train_error")
     half_random = _postulate(post, "half_random_inputs", "test_error")
     adversarial = _postulate(post, "half_adversarial", "test_error")
@@ -146,10 +156,10 @@ def postulate_claims(post: pd.DataFrame) -> list[Claim]:
             FAMILY,
             "train_error_random_inputs",
             f"With Gaussian random inputs and random labels the training error still reaches "
-            f"≤ 1% (mean {random_inputs:.4f}).",
+            f"≤ {TRAIN_ERROR_MAX:.0%} (mean {random_inputs:.4f}).",
             SOURCE_ZHANG.format(2),
             random_inputs,
-            0.01,
+            TRAIN_ERROR_MAX,
             "<=",
         ),
         Claim(
@@ -167,11 +177,11 @@ def postulate_claims(post: pd.DataFrame) -> list[Claim]:
             FAMILY,
             "half_adversarial_test_error_increase",
             f"With half of the training labels adversarial ((y + 1) mod 10) the test error "
-            f"({adversarial:.4f}) is at least 20 points above the clean run's "
-            f"({true_labels:.4f}).",
+            f"({adversarial:.4f}) is at least {100 * ADVERSARIAL_RISE_MIN:g} points above the "
+            f"clean run's ({true_labels:.4f}).",
             SOURCE_ZHANG.format(4),
             adversarial - true_labels,
-            0.20,
+            ADVERSARIAL_RISE_MIN,
             ">=",
         ),
     ]
@@ -346,21 +356,22 @@ def measure_grows_with_p(corr: pd.DataFrame, name: str) -> Claim | None:
     )
 
 
-def claims(tables: Mapping[str, pd.DataFrame]) -> list[Claim]:
-    """Every F4 claim and consistency check (module docstring) of the experiments present."""
-    out: list[Claim] = []
-    finals = []
+def bound_claims(tables: Mapping[str, pd.DataFrame]) -> list[Claim]:
+    """The bounds' claims and consistency checks (module docstring): each bound above the
+    loss it bounds on every trained network of both experiments, and, across the
+    corruption levels, each bound and measure growing with p."""
+    both = pd.concat([final_section(trials) for trials in tables.values()], ignore_index=True)
+    out = [bound_above_loss(both, bound) for bound in BOUNDS]
     if "corruption" in tables:
-        corr = final_rows(tables["corruption"])
-        out += corruption_claims(corr)
-        finals.append(corr)
-    if "postulates" in tables:
-        post = final_rows(tables["postulates"])
-        out += postulate_claims(post)
-        finals.append(post)
-    both = pd.concat(finals, ignore_index=True)
-    out += [bound_above_loss(both, bound) for bound in BOUNDS]
-    if "corruption" in tables:
+        corr = final_section(tables["corruption"])
         out += [bound_grows_with_p(corr, bound) for bound in BOUNDS]
         out += [measure_grows_with_p(corr, name) for name in MEASURES]
     return [c for c in out if c is not None]
+
+
+#: The family's claims, by the tables they are computed from (`implicit_reg.claims.family_claims`).
+CLAIMS = {
+    "corruption": corruption_claims,
+    "postulates": postulate_claims,
+    ("corruption", "postulates"): bound_claims,
+}

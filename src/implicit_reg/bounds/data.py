@@ -22,11 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
+from implicit_reg.bounds import N_IMAGES, VARIANTS
+
 N_CLASSES = 10
-N_IMAGES = 1797
 PIXEL_MAX = 16.0
 
-VARIANTS = ("true_labels", "random_inputs", "half_random_inputs", "half_adversarial")
 #: Variants whose training images are (partly) random draws, not digits.
 RANDOM_INPUT_VARIANTS = ("random_inputs", "half_random_inputs")
 

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from implicit_reg.bounds import compression, data, mlp, norms, pacbayes
+from implicit_reg.experiment import Experiment
 from implicit_reg.schedule import log_checkpoints
 
 SECTIONS = ("trajectory", "final", "rank")
@@ -569,3 +570,11 @@ def simulate_postulates(params: dict, rng: np.random.Generator):
     table["variant"] = table["variant"].astype("string")
     arrays["column_variant"] = np.asarray(names, dtype=str)
     return table, arrays
+
+
+#: The family's experiments, one per key of its config section: the simulation of one grid
+#: point and the columns that identify a row of its table together with ``trial``.
+EXPERIMENTS = {
+    "corruption": Experiment(simulate_corruption, keys=("p", "section", "epoch", "rank")),
+    "postulates": Experiment(simulate_postulates, keys=("variant", "section", "epoch", "rank")),
+}

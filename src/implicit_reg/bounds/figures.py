@@ -64,7 +64,9 @@ def error_vs_steps(tables: Mapping[str, pd.DataFrame]):
             x, y = stats.index.to_numpy(), stats["mean"].to_numpy()
             ax.plot(x, y, color=color, marker=".", label=f"p = {p:g}")
             ax.fill_between(x, y - stats["half"], y + stats["half"], color=color, alpha=0.2, lw=0)
-        ax.axhline(CHANCE_ERROR, color="0.4", ls=":", lw=1.2, label="chance (0.9)", zorder=3)
+        ax.axhline(
+            CHANCE_ERROR, color="0.4", ls=":", lw=1.2, label=f"chance ({CHANCE_ERROR:g})", zorder=3
+        )
         ax.set_xscale("log")
         ax.set_xlabel("SGD steps")
         ax.set_title(title)
@@ -115,7 +117,7 @@ def test_error_vs_p(tables: Mapping[str, pd.DataFrame]):
         Line2D([], [], color=palette(2)[1], marker="s", label="training error (left)"),
         Patch(color=palette(1)[0], label="test error (right)"),
         Line2D([], [], color="k", marker="D", ls="", label="training error (right)"),
-        Line2D([], [], color="0.4", ls=":", label="chance (0.9)"),
+        Line2D([], [], color="0.4", ls=":", label=f"chance ({CHANCE_ERROR:g})"),
     ]
     fig.legend(
         handles=handles,

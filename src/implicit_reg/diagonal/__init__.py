@@ -10,34 +10,12 @@ Experiments (keys of the ``diagonal`` config section):
   and noisy labels (and on the population loss), recovery error, on/off-support
   magnitudes, against least squares on the true support.
 
-Other families import the data generator `sparse_regression` from here and the exact
-references `implicit_reg.diagonal.exact.q_alpha_limit` and ``min_l1_interpolator``.
+The noise family uses the exact references `implicit_reg.diagonal.exact.q_alpha_limit`
+and ``min_l1_interpolator``, the step-size scale and the gradient of the (u, v) model.
 
 References: Woodworth et al. (2020); Li, Ma & Zhang (2018); Vaškevičius, Kanade &
 Rebeschini (2019); docs/science.md §F3.
 """
 
-from implicit_reg.diagonal.claims import claims
-from implicit_reg.diagonal.experiments import (
-    simulate_crossover,
-    simulate_sparse_recovery,
-    simulate_trajectories,
-    sparse_regression,
-)
-from implicit_reg.experiment import Experiment
-
-EXPERIMENTS = {
-    "crossover": Experiment(simulate_crossover, keys=("n_samples", "alpha"), artifacts=True),
-    "trajectories": Experiment(
-        simulate_trajectories,
-        keys=("n_samples", "alpha", "step_fraction", "step"),
-        artifacts=True,
-    ),
-    "sparse_recovery": Experiment(
-        simulate_sparse_recovery,
-        keys=("n_samples", "alpha", "noise_std", "algorithm", "step"),
-        artifacts=True,
-    ),
-}
-
-__all__ = ["EXPERIMENTS", "claims", "sparse_regression"]
+#: The family's section title in the report.
+TITLE = "F3. The ℓ1 ↔ ℓ2 crossover: diagonal linear networks"

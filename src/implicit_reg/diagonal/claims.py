@@ -8,12 +8,10 @@ the code is right. See ``docs/science.md`` §F3 for the derivation of every thre
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 import pandas as pd
 
-from implicit_reg.claims import Claim, present_claims
+from implicit_reg.claims import Claim, sci
 from implicit_reg.experiment import student_quantile
 
 FAMILY = "diagonal"
@@ -26,6 +24,18 @@ SOURCE_LEMMA = (
     "support (docs/science.md §F3b)"
 )
 SOURCE_POPULATION = "Li, Ma & Zhang (2018), population analysis (docs/science.md §F3b)"
+
+#: §F3a checks of the exact limit: relative distance to θ_ℓ1 (smallest α) and θ_ℓ2
+#: (largest α), and how far the population error may stay from the end value, as a
+#: fraction of the ℓ1–ℓ2 gap.
+LIMIT_DISTANCE = 0.05
+CROSSOVER_FRACTION = 0.05
+#: Relative KKT residuals of the Newton dual solution (stationarity and feasibility).
+KKT_TOLERANCE = 1e-8
+#: §F3a: relative distance of GD at the smallest step to the exact limit θ_α.
+GD_LIMIT_DISTANCE = 1e-2
+#: §F3b: off the support, |β_j,t| stays below this multiple of α (Li, Ma & Zhang 2018).
+OFF_SUPPORT_RATIO = 2.0
 
 
 def _trend_violation(frame: pd.DataFrame, column: str, ascending_alpha: bool) -> float:
@@ -79,74 +89,96 @@ def crossover_claims(trials: pd.DataFrame) -> list[Claim]:
         gap = rows["population_error_l2"] - rows["population_error_l1"]
         return (rows["population_error"] - rows["population_error_l1"]) / gap
 
-    def check(cid, text, measured, thr, cmp):
-        return Claim(FAMILY, cid, text, SOURCE_F3A, float(measured), thr, cmp, "check")
-
     return [
-        check(
+        Claim(
+            FAMILY,
             "l1_distance_decreases_as_alpha_shrinks",
             "Exact limit: the trial-mean ‖θ_α − θ_ℓ1‖/‖θ_ℓ1‖ decreases monotonically as α "
             "decreases, for every n (largest relative increase between consecutive α ≤ 0).",
+            SOURCE_F3A,
             _trend_violation(trials, "dist_l1", ascending_alpha=False),
             0.0,
             "<=",
+            kind="check",
         ),
-        check(
+        Claim(
+            FAMILY,
             "l1_distance_small_at_smallest_alpha",
-            f"Exact limit vs LP: at the smallest α = {a_min:g}, ‖θ_α − θ_ℓ1‖/‖θ_ℓ1‖ ≤ 5% "
-            "(trial mean, worst n).",
+            f"Exact limit vs LP: at the smallest α = {a_min:g}, ‖θ_α − θ_ℓ1‖/‖θ_ℓ1‖ ≤ "
+            f"{LIMIT_DISTANCE:.0%} (trial mean, worst n).",
+            SOURCE_F3A,
             smallest["dist_l1"].max(),
-            0.05,
+            LIMIT_DISTANCE,
             "<=",
+            kind="check",
         ),
-        check(
+        Claim(
+            FAMILY,
             "l2_distance_decreases_as_alpha_grows",
             "Exact limit: the trial-mean ‖θ_α − θ_ℓ2‖/‖θ_ℓ2‖ decreases monotonically as α "
             "increases, for every n (largest relative increase between consecutive α ≤ 0).",
+            SOURCE_F3A,
             _trend_violation(trials, "dist_l2", ascending_alpha=True),
             0.0,
             "<=",
+            kind="check",
         ),
-        check(
+        Claim(
+            FAMILY,
             "l2_distance_small_at_largest_alpha",
-            f"Exact limit vs X⁺y: at the largest α = {a_max:g}, ‖θ_α − θ_ℓ2‖/‖θ_ℓ2‖ ≤ 5% "
-            "(trial mean, worst n).",
+            f"Exact limit vs X⁺y: at the largest α = {a_max:g}, ‖θ_α − θ_ℓ2‖/‖θ_ℓ2‖ ≤ "
+            f"{LIMIT_DISTANCE:.0%} (trial mean, worst n).",
+            SOURCE_F3A,
             largest["dist_l2"].max(),
-            0.05,
+            LIMIT_DISTANCE,
             "<=",
+            kind="check",
         ),
-        check(
+        Claim(
+            FAMILY,
             "population_error_reaches_l2_value_at_large_alpha",
             f"Exact limit: at α = {a_max:g} the population error has crossed to the ℓ2 "
-            "value: (err(θ_α) − err(θ_ℓ1))/(err(θ_ℓ2) − err(θ_ℓ1)) ≥ 0.95 (trial means, "
-            "worst n).",
+            f"value: (err(θ_α) − err(θ_ℓ1))/(err(θ_ℓ2) − err(θ_ℓ1)) ≥ {1 - CROSSOVER_FRACTION:g} "
+            "(trial means, worst n).",
+            SOURCE_F3A,
             fraction(largest).min(),
-            0.95,
+            1 - CROSSOVER_FRACTION,
             ">=",
+            kind="check",
         ),
-        check(
+        Claim(
+            FAMILY,
             "population_error_reaches_l1_value_at_small_alpha",
             f"Exact limit: at α = {a_min:g} the population error has crossed to the ℓ1 "
-            "value: (err(θ_α) − err(θ_ℓ1))/(err(θ_ℓ2) − err(θ_ℓ1)) ≤ 0.05 (trial means, "
-            "worst n).",
+            f"value: (err(θ_α) − err(θ_ℓ1))/(err(θ_ℓ2) − err(θ_ℓ1)) ≤ {CROSSOVER_FRACTION:g} "
+            "(trial means, worst n).",
+            SOURCE_F3A,
             fraction(smallest).max(),
-            0.05,
+            CROSSOVER_FRACTION,
             "<=",
+            kind="check",
         ),
-        check(
+        Claim(
+            FAMILY,
             "kkt_stationarity_residual",
             "At θ_α the gradient arcsinh(θ/(2α²)) of Q_α lies in the row space of X: "
-            "max relative residual ‖(I − P_row)g‖/‖g‖ ≤ 1e-8 over all n, α, trials.",
+            f"max relative residual ‖(I − P_row)g‖/‖g‖ ≤ {sci(KKT_TOLERANCE)} over all n, α, "
+            "trials.",
+            SOURCE_F3A,
             trials["kkt_stationarity"].max(),
-            1e-8,
+            KKT_TOLERANCE,
             "<=",
+            kind="check",
         ),
-        check(
+        Claim(
+            FAMILY,
             "kkt_feasibility_residual",
-            "θ_α interpolates: max ‖Xθ_α − y‖/‖y‖ ≤ 1e-8 over all n, α, trials.",
+            f"θ_α interpolates: max ‖Xθ_α − y‖/‖y‖ ≤ {sci(KKT_TOLERANCE)} over all n, α, trials.",
+            SOURCE_F3A,
             trials["kkt_feasibility"].max(),
-            1e-8,
+            KKT_TOLERANCE,
             "<=",
+            kind="check",
         ),
     ]
 
@@ -162,10 +194,11 @@ def trajectory_claims(trials: pd.DataFrame) -> list[Claim]:
             FAMILY,
             "gd_limit_matches_exact_limit",
             f"At the smallest step (η = {small:g}/L_α), GD on u⊙u − v⊙v ends within relative "
-            "distance 1e-2 of the Newton dual limit θ_α (trial mean, worst α).",
+            f"distance {sci(GD_LIMIT_DISTANCE)} of the Newton dual limit θ_α (trial mean, "
+            "worst α).",
             SOURCE_GD,
             float(gaps[small].max()),
-            1e-2,
+            GD_LIMIT_DISTANCE,
             "<=",
         ),
         Claim(
@@ -255,7 +288,8 @@ def sparse_recovery_claims(trials: pd.DataFrame) -> list[Claim]:
         Claim(
             FAMILY,
             "off_support_below_two_alpha_until_lemma_horizon",
-            "Noiseless labels: every off-support |β_j,t| stays ≤ 2α until t = ln 2/(8δ√r) "
+            f"Noiseless labels: every off-support |β_j,t| stays ≤ {OFF_SUPPORT_RATIO:g}α until "
+            "t = ln 2/(8δ√r) "
             "(the RIP horizon, δ from X): first time some |β_j,t| > 2α divided by the "
             "horizon, min over trials and α, ≥ 1.",
             SOURCE_LEMMA,
@@ -266,24 +300,21 @@ def sparse_recovery_claims(trials: pd.DataFrame) -> list[Claim]:
         Claim(
             FAMILY,
             "population_off_support_below_two_alpha",
-            "Population GD (β ← β − η(β⊙β − β*⊙β*)⊙β): every off-support |β_j,t| ≤ 2α while "
-            "t ≤ 1/(10α²), i.e. 1/(10ηα²) steps (max of |β_j,t|/α ≤ 2).",
+            "Population GD (β ← β − η(β⊙β − β*⊙β*)⊙β): every off-support |β_j,t| ≤ "
+            f"{OFF_SUPPORT_RATIO:g}α while t ≤ 1/(10α²), i.e. 1/(10ηα²) steps (max of "
+            f"|β_j,t|/α ≤ {OFF_SUPPORT_RATIO:g}).",
             SOURCE_POPULATION,
             float(population_ratio),
-            2.0,
+            OFF_SUPPORT_RATIO,
             "<=",
             kind="check",
         ),
     ]
 
 
-def claims(tables: Mapping[str, pd.DataFrame]) -> list[Claim]:
-    """Every F3 claim and check for the experiments present in ``tables``."""
-    return present_claims(
-        tables,
-        {
-            "crossover": crossover_claims,
-            "trajectories": trajectory_claims,
-            "sparse_recovery": sparse_recovery_claims,
-        },
-    )
+#: The family's claims, by the table they are computed from (`implicit_reg.claims.family_claims`).
+CLAIMS = {
+    "crossover": crossover_claims,
+    "trajectories": trajectory_claims,
+    "sparse_recovery": sparse_recovery_claims,
+}

@@ -4,7 +4,7 @@ The gradient-flow limit of θ = u⊙u − v⊙v from u₀ = v₀ = α·1 is the 
 Q_α(θ) = α² Σ_i q(θ_i/α²) subject to Xθ = y. It is computed here through the smooth
 n-dimensional dual with Newton's method; the endpoints are the minimum-ℓ1 interpolator
 (a linear program) and the minimum-ℓ2 interpolator X⁺y. None of these functions share
-code with the gradient-descent simulations in `implicit_reg.diagonal.dynamics`.
+code with the gradient-descent simulations in `implicit_reg.diagonal.algorithms`.
 """
 
 from __future__ import annotations

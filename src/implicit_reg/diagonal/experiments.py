@@ -13,7 +13,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from implicit_reg.diagonal.dynamics import beta_gd_path, beta_population_gd_path, uv_gd_path
+from implicit_reg.diagonal.algorithms import (
+    beta_gd_path,
+    beta_population_gd_path,
+    step_size_scale,
+    uv_gd_path,
+)
+from implicit_reg.diagonal.data import support_recovery_data
 from implicit_reg.diagonal.exact import (
     kkt_residuals,
     lemma_growth_rate,
@@ -21,61 +27,10 @@ from implicit_reg.diagonal.exact import (
     oracle_least_squares,
     q_alpha_limit,
 )
+from implicit_reg.experiment import Experiment
 from implicit_reg.linalg import min_norm_solution
+from implicit_reg.problems import sparse_regression
 from implicit_reg.schedule import log_checkpoints
-
-
-def sparse_regression(
-    rng: np.random.Generator, n_trials: int, n: int, d: int, r: int, noise_std: float
-):
-    """Gaussian design x ~ N(0, I_d) and an r-sparse θ* with entries ±1/√r.
-
-    Draws, in this order: X, the supports (uniform, via argsort of uniforms), the signs,
-    the label noise.
-
-    Returns
-    -------
-    X : ndarray, shape (trials, n, d)
-    theta_star : ndarray, shape (trials, d)
-        Support drawn uniformly per trial, signs uniform.
-    y : ndarray, shape (trials, n)
-        Xθ* + noise_std·N(0, 1).
-
-    References
-    ----------
-    docs/science.md §F3a (data); Woodworth et al. (2020), §5.
-    """
-    X = rng.standard_normal((n_trials, n, d))
-    theta_star = np.zeros((n_trials, d))
-    support = np.argsort(rng.random((n_trials, d)), axis=1)[:, :r]
-    signs = rng.choice([-1.0, 1.0], size=(n_trials, r))
-    np.put_along_axis(theta_star, support, signs / np.sqrt(r), axis=1)
-    y = np.einsum("tnd,td->tn", X, theta_star) + noise_std * rng.standard_normal((n_trials, n))
-    return X, theta_star, y
-
-
-def support_recovery_data(rng: np.random.Generator, n_trials: int, n: int, d: int, r: int):
-    """Data of the β⊙β model: x ~ N(0, I_d), β* = 1_S with |S| = r, standard noise ξ.
-
-    Returns
-    -------
-    X : ndarray, shape (trials, n, d)
-    support : ndarray of bool, shape (trials, d)
-        The indicator of S (uniform per trial); θ* = β*⊙β* = 1_S.
-    xi : ndarray, shape (trials, n)
-        Standard normal label noise: the labels are y = Xθ* + σξ.
-
-    References
-    ----------
-    Li, Ma & Zhang (2018) (the model; β* = 1_S as in docs/science.md §F3b);
-    Vaškevičius et al. (2019), §2 (noisy labels).
-    """
-    X = rng.standard_normal((n_trials, n, d))
-    order = np.argsort(rng.random((n_trials, d)), axis=1)[:, :r]
-    support = np.zeros((n_trials, d), dtype=bool)
-    np.put_along_axis(support, order, True, axis=1)
-    xi = rng.standard_normal((n_trials, n))
-    return X, support, xi
 
 
 def _relative_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -136,27 +91,6 @@ def simulate_crossover(params: dict, rng: np.random.Generator):
         "theta_l2": theta_l2,
     }
     return table, arrays
-
-
-def step_size_scale(X: np.ndarray, theta_star: np.ndarray, alphas: np.ndarray) -> np.ndarray:
-    """Smoothness scale L_α = 4 λ_max(XᵀX/n) √(‖θ*‖∞² + 4α⁴) of the (u, v) loss.
-
-    Along the flow θ̇ = −4(u⊙u + v⊙v)⊙∇_θL and u_j v_j = α² is conserved, so
-    u_j² + v_j² = √(θ_j² + 4α⁴); with |θ| of the order of ‖θ*‖∞ this bounds the
-    curvature seen by GD. Step sizes are configured as fractions of 1/L_α.
-
-    Returns
-    -------
-    ndarray, shape (trials, k)
-
-    References
-    ----------
-    Woodworth et al. (2020), §2 (the flow in θ); docs/science.md §F3a (L_α).
-    """
-    n = X.shape[1]
-    lam = np.linalg.eigvalsh(np.swapaxes(X, 1, 2) @ X / n)[:, -1]
-    top = np.abs(theta_star).max(-1)
-    return 4.0 * lam[:, None] * np.sqrt(top[:, None] ** 2 + 4.0 * np.asarray(alphas)[None] ** 4)
 
 
 def simulate_trajectories(params: dict, rng: np.random.Generator):
@@ -342,3 +276,18 @@ def simulate_sparse_recovery(params: dict, rng: np.random.Generator):
         "beta_at_min": path.beta_at_min.reshape(shape),
     }
     return table, arrays
+
+
+#: The family's experiments, one per key of its config section: the simulation of one grid
+#: point and the columns that identify a row of its table together with ``trial``.
+EXPERIMENTS = {
+    "crossover": Experiment(simulate_crossover, keys=("n_samples", "alpha")),
+    "trajectories": Experiment(
+        simulate_trajectories,
+        keys=("n_samples", "alpha", "step_fraction", "step"),
+    ),
+    "sparse_recovery": Experiment(
+        simulate_sparse_recovery,
+        keys=("n_samples", "alpha", "noise_std", "algorithm", "step"),
+    ),
+}

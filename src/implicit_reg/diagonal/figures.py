@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
+from implicit_reg.claims import sci
+from implicit_reg.diagonal.claims import GD_LIMIT_DISTANCE, LIMIT_DISTANCE, OFF_SUPPORT_RATIO
 from implicit_reg.plotting import palette, subplots
 
 #: Reference curves (exact limits, theorem bounds) are drawn above the data.
@@ -98,7 +100,14 @@ def distances_vs_alpha(tables: Mapping[str, pd.DataFrame]):
                 label=f"‖θ_α − {target}‖/‖{target}‖, n = {n}",
             )
             _band(ax, rows["alpha"], rows[f"{column}_mean"], rows[f"{column}_ci95"], color)
-    ax.axhline(0.05, color="black", lw=1.0, ls=":", label="5%", zorder=REFERENCE_Z)
+    ax.axhline(
+        LIMIT_DISTANCE,
+        color="black",
+        lw=1.0,
+        ls=":",
+        label=f"{LIMIT_DISTANCE:.0%}",
+        zorder=REFERENCE_Z,
+    )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("initialization scale α")
@@ -138,7 +147,14 @@ def gd_distance_to_limit(tables: Mapping[str, pd.DataFrame]):
                 label=f"GD, α = {alpha:g}, η = {frac:g}/L_α",
             )
             _band(ax, rows["t"], rows["dist_to_limit"], rows["ci95"], color)
-    ax.axhline(1e-2, color="black", lw=1.0, ls=":", label="1e-2", zorder=REFERENCE_Z)
+    ax.axhline(
+        GD_LIMIT_DISTANCE,
+        color="black",
+        lw=1.0,
+        ls=":",
+        label=sci(GD_LIMIT_DISTANCE),
+        zorder=REFERENCE_Z,
+    )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("time t = η · step")
@@ -210,7 +226,7 @@ def recovery_window(tables: Mapping[str, pd.DataFrame]):
     oracle = float(noisy_runs["oracle_error"].mean())
     axes[0].axhline(rate, color="black", ls=":", lw=1.2, zorder=REFERENCE_Z)
     axes[0].axhline(oracle, color="black", ls="-.", lw=1.0, zorder=REFERENCE_Z)
-    axes[1].axhline(2.0, color="black", ls=":", lw=1.2, zorder=REFERENCE_Z)
+    axes[1].axhline(OFF_SUPPORT_RATIO, color="black", ls=":", lw=1.2, zorder=REFERENCE_Z)
     axes[1].axvline(runs["t_lemma"].mean(), color="black", ls="-.", lw=1.0, zorder=REFERENCE_Z)
     k = _trials(tables, "sparse_recovery")
     axes[0].set_ylabel("recovery error ‖β⊙β − β*⊙β*‖²")
@@ -241,7 +257,9 @@ def recovery_window(tables: Mapping[str, pd.DataFrame]):
         handles=styles
         + [
             Line2D([], [], color="grey", ls=":", lw=1.5, label="population GD"),
-            Line2D([], [], color="black", ls=":", label="2α (population bound)"),
+            Line2D(
+                [], [], color="black", ls=":", label=f"{OFF_SUPPORT_RATIO:g}α (population bound)"
+            ),
             Line2D([], [], color="black", ls="-.", label="RIP horizon ln 2/(8δ√r)"),
         ],
         fontsize=7,

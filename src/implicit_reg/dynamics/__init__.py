@@ -15,30 +15,9 @@ References: Saxe et al. (2014); Arora et al. (2019); Zhang et al. (2017); Jacot 
 docs/science.md §F6 (the two-layer linear network limit: §F6b).
 """
 
-from implicit_reg.dynamics.claims import claims
-from implicit_reg.dynamics.experiments import (
-    simulate_lazy_training,
-    simulate_linear_nets,
-    simulate_matrix_factorization,
-    simulate_pl_rate,
-)
-from implicit_reg.experiment import Experiment
+#: The family's section title in the report.
+TITLE = "F6. Dynamics: how the trajectory picks the solution"
 
-EXPERIMENTS = {
-    "matrix_factorization": Experiment(
-        simulate_matrix_factorization,
-        keys=("depth", "init_scale", "step_fraction", "step", "index"),
-        artifacts=True,
-    ),
-    "linear_nets": Experiment(
-        simulate_linear_nets, keys=("n_samples", "init", "algorithm", "step"), artifacts=True
-    ),
-    "lazy_training": Experiment(
-        simulate_lazy_training, keys=("n_samples", "width", "step"), artifacts=True
-    ),
-    "pl_rate": Experiment(
-        simulate_pl_rate, keys=("n_features", "n_samples", "step"), artifacts=True
-    ),
-}
-
-__all__ = ["EXPERIMENTS", "claims"]
+#: Neurons per block when `implicit_reg.dynamics.network` evaluates many points: bounds
+#: the (trials, points, block) activations whatever the width (and the cost estimate).
+NEURON_BLOCK = 4096

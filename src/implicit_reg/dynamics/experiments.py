@@ -8,7 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from implicit_reg.dynamics import factorization, linear_nets, network, theory
+from implicit_reg.dynamics import exact, factorization, linear_nets, network
+from implicit_reg.dynamics.data import smooth_target
+from implicit_reg.experiment import Experiment
+from implicit_reg.problems import gaussian_regression, random_rotation, sphere
 from implicit_reg.schedule import log_checkpoints
 
 # ---------------------------------------------------------------------------------------
@@ -102,8 +105,8 @@ def simulate_matrix_factorization(
     d, dp = int(params["n_rows"]), int(params["n_cols"])
     trials, r = int(params["n_trials"]), min(d, dp)
     s = np.geomspace(params["s_max"], params["s_min"], r)
-    U = factorization.random_orthogonal(rng, trials, d)[:, :, :r]
-    V = factorization.random_orthogonal(rng, trials, dp)[:, :, :r]
+    U = random_rotation(rng, d, trials)[:, :, :r]
+    V = random_rotation(rng, dp, trials)[:, :, :r]
     arrays = {"U": U, "V": V, "s": s}
     frames = []
     for depth in params["depths"]:
@@ -125,9 +128,9 @@ def _factorization_run(params, U, V, s, depth, eps, fraction, rng):
     trials, d, r = U.shape[0], U.shape[1], len(s)
     dd = float(d * V.shape[1])
     target = U * s[None, None, :] @ np.swapaxes(V, 1, 2)
-    times = {f: theory.crossing_time(f, s, eps, depth, dd) for f in (0.1, 0.5, 0.9)}
+    times = {f: exact.crossing_time(f, s, eps, depth, dd) for f in (0.1, 0.5, 0.9)}
     transitions = np.concatenate(
-        [theory.crossing_time(f, s, eps, depth, dd) for f in TRANSITION_FRACTIONS]
+        [exact.crossing_time(f, s, eps, depth, dd) for f in TRANSITION_FRACTIONS]
     )
     horizon = float(params["horizon"]) * float(times[0.9].max())
     # Every (ε, step) run starts from its own balanced aligned factors.
@@ -136,7 +139,7 @@ def _factorization_run(params, U, V, s, depth, eps, fraction, rng):
     steps = time_grid(horizon, eta, int(params["n_checkpoints"]), transitions)
     products, diverged = factorization.factor_gd_path(factors, target, eta, 1.0 / dd, steps)
     t = steps * eta
-    exact = theory.exact_singular_values(t, s, eps, depth, dd)  # (c, r)
+    reference = exact.exact_singular_values(t, s, eps, depth, dd)  # (c, r)
     left, sigma, right_t = np.linalg.svd(np.nan_to_num(products), full_matrices=False)
     sigma = np.where(diverged[..., None], np.nan, sigma[..., :r])
     align_u = alignment_error(left[..., :r], U[None])
@@ -155,7 +158,7 @@ def _factorization_run(params, U, V, s, depth, eps, fraction, rng):
             "index": np.tile(np.arange(r), c * trials),
             "s": np.tile(s, c * trials),
             "sigma": sigma.ravel(),
-            "sigma_exact": np.repeat(exact, trials, axis=0).ravel(),
+            "sigma_exact": np.repeat(reference, trials, axis=0).ravel(),
             "align_u": np.repeat(align_u.ravel(), r),
             "align_v": np.repeat(align_v.ravel(), r),
             "t10_exact": np.tile(times[0.1], c * trials),
@@ -217,9 +220,9 @@ def simulate_linear_nets(params: dict, rng: np.random.Generator) -> tuple[pd.Dat
     # Rows projected on Col(X) through an orthonormal basis Q of it (QR, not P⊥).
     basis = np.linalg.qr(X)[0]  # (trials, d, n)
     inits = {"row_space": generic @ basis @ np.swapaxes(basis, 1, 2), "generic": generic}
-    a_min = theory.min_norm_product(X, Y)
+    a_min = exact.min_norm_product(X, Y)
     a_norm = _frobenius(a_min)
-    projector = theory.null_projector(X)
+    projector = exact.null_projector(X)
     arrays = {"X": X, "Y": Y, "w2_init": w2, "a_min": a_min}
     frames = []
     for init, w1 in inits.items():
@@ -228,7 +231,9 @@ def simulate_linear_nets(params: dict, rng: np.random.Generator) -> tuple[pd.Dat
         runs = {
             "gd": (params["gd_steps"], params["step_fraction"], None),
             f"sgd_b{params['batch_size']}": (
-                params["sgd_steps"], params["sgd_step_fraction"], int(params["batch_size"])
+                params["sgd_steps"],
+                params["sgd_step_fraction"],
+                int(params["batch_size"]),
             ),
         }
         for algorithm, (n_steps, fraction, batch) in runs.items():
@@ -251,9 +256,7 @@ def simulate_linear_nets(params: dict, rng: np.random.Generator) -> tuple[pd.Dat
                         "t": (steps[:, None] * eta[None, :]).ravel(),
                         "loss": (0.5 * np.sum(residual**2, axis=(2, 3))).ravel(),
                         "dist_min_norm": (_frobenius(product - a_min) / a_norm).ravel(),
-                        "dist_limit": (
-                            _frobenius(product - a_min - null_term) / a_norm
-                        ).ravel(),
+                        "dist_limit": (_frobenius(product - a_min - null_term) / a_norm).ravel(),
                         "null_term": (_frobenius(null_term) / a_norm).ravel(),
                         "null_change": (
                             _frobenius(path.w1 @ projector - null0) / _frobenius(w1)
@@ -270,27 +273,6 @@ def simulate_linear_nets(params: dict, rng: np.random.Generator) -> tuple[pd.Dat
 # F6c
 
 
-def sphere_points(rng: np.random.Generator, n_trials: int, n: int, d: int) -> np.ndarray:
-    """Uniform points on the unit sphere of R^d, shape (trials, n, d)."""
-    v = rng.standard_normal((n_trials, n, d))
-    return v / np.linalg.norm(v, axis=2, keepdims=True)
-
-
-def smooth_target(X: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """``f*(x) = sin(2⟨u, x⟩) + ⟨v, x⟩²``: a smooth target with odd and even parts.
-
-    Parameters
-    ----------
-    X : ndarray, shape (trials, n, d)
-    u, v : ndarray, shape (trials, d)
-
-    Returns
-    -------
-    ndarray, shape (trials, n)
-    """
-    return np.sin(2.0 * np.einsum("tnd,td->tn", X, u)) + np.einsum("tnd,td->tn", X, v) ** 2
-
-
 def simulate_lazy_training(params: dict, rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
     """F6c: GD on the 1/√m two-layer tanh network against its linearization, per width.
 
@@ -298,7 +280,7 @@ def simulate_lazy_training(params: dict, rng: np.random.Generator) -> tuple[pd.D
     labels from `smooth_target` (unit u, v drawn per trial), shared by every width. Per
     width m: ``w_j ~ N(0, I_d)``, ``a_j = ±1``, both layers trained by GD with
     ``η = step_fraction·n/λ_max(K₀)`` for ``n_steps`` steps. The linearized model's
-    outputs come from the eigendecomposition of K₀ (`theory.linearized_outputs`), for
+    outputs come from the eigendecomposition of K₀ (`exact.linearized_outputs`), for
     GD with the same step (``e_k = (I − ηK₀/n)^k e₀``, the Euler scheme of its gradient
     flow) and for the gradient flow itself (``e(t) = e^{−K₀t/n} e₀``).
 
@@ -328,8 +310,8 @@ def simulate_lazy_training(params: dict, rng: np.random.Generator) -> tuple[pd.D
     """
     n, d, n_test = int(params["n_samples"]), int(params["n_features"]), int(params["n_test"])
     trials = int(params["n_trials"])
-    X, X_test = sphere_points(rng, trials, n, d), sphere_points(rng, trials, n_test, d)
-    u, v = sphere_points(rng, trials, 2, d).transpose(1, 0, 2)
+    X, X_test = sphere(rng, (trials, n, d)), sphere(rng, (trials, n_test, d))
+    u, v = sphere(rng, (trials, 2, d)).transpose(1, 0, 2)
     y, y_test = smooth_target(X, u, v), smooth_target(X_test, u, v)
     steps = log_checkpoints(int(params["n_steps"]), int(params["n_checkpoints"]))
     arrays = {"X": X, "y": y, "X_test": X_test, "y_test": y_test, "steps": steps}
@@ -343,11 +325,11 @@ def simulate_lazy_training(params: dict, rng: np.random.Generator) -> tuple[pd.D
         eta = float(params["step_fraction"]) * n / lam[:, -1]
         path = network.gd_path(W0, a0, X, y, X_test, eta, steps)
         e0 = path.train[0] - y
-        lin_train = theory.linearized_outputs(K0, K0, path.train[0], e0, steps, n, eta)
+        lin_train = exact.linearized_outputs(K0, K0, path.train[0], e0, steps, n, eta)
         cross = network.tangent_kernel(W0, a0, X_test, X)
-        lin_test = theory.linearized_outputs(K0, cross, path.test[0], e0, steps, n, eta)
+        lin_test = exact.linearized_outputs(K0, cross, path.test[0], e0, steps, n, eta)
         t = steps[:, None] * eta[None, :]
-        flow_train = theory.linearized_outputs(K0, K0, path.train[0], e0, t, n)
+        flow_train = exact.linearized_outputs(K0, K0, path.train[0], e0, t, n)
         KT = network.tangent_kernel(path.W, path.a, X, X)
         theta0 = np.concatenate([W0.reshape(trials, -1), a0], axis=1)
         thetaT = np.concatenate([path.W.reshape(trials, -1), path.a], axis=1)
@@ -365,8 +347,8 @@ def simulate_lazy_training(params: dict, rng: np.random.Generator) -> tuple[pd.D
                     "step": np.repeat(steps, trials),
                     "t": t.ravel(),
                     "loss": loss.ravel(),
-                    "pl_bound": theory.pl_bound(loss[0], lam[:, 0], t, n).ravel(),
-                    "pl_bound_half": theory.pl_bound(loss[0], lam[:, 0], t, n, 1.0).ravel(),
+                    "pl_bound": exact.pl_bound(loss[0], lam[:, 0], t, n).ravel(),
+                    "pl_bound_half": exact.pl_bound(loss[0], lam[:, 0], t, n, 1.0).ravel(),
                     "lin_gap_train": _rms(path.train - lin_train).ravel(),
                     "lin_gap_test": _rms(path.test - lin_test).ravel(),
                     "lin_gap_flow_train": _rms(path.train - flow_train).ravel(),
@@ -381,8 +363,16 @@ def simulate_lazy_training(params: dict, rng: np.random.Generator) -> tuple[pd.D
                 }
             )
         )
-        arrays.update({f"W0_m{m}": W0, f"a0_m{m}": a0, f"W_m{m}": path.W, f"a_m{m}": path.a,
-                       f"train_m{m}": path.train, f"test_m{m}": path.test})
+        arrays.update(
+            {
+                f"W0_m{m}": W0,
+                f"a0_m{m}": a0,
+                f"W_m{m}": path.W,
+                f"a_m{m}": path.a,
+                f"train_m{m}": path.train,
+                f"test_m{m}": path.test,
+            }
+        )
     table = pd.concat(frames, ignore_index=True)
     return table.assign(n_samples=n, n_features=d), arrays
 
@@ -396,7 +386,7 @@ def simulate_pl_rate(params: dict, rng: np.random.Generator) -> tuple[pd.DataFra
     """F6c: GD on least squares converges at the PL rate ``(1 − ημ)^k``.
 
     ``L(β) = (1/2n)‖y − Xβ‖²`` with ``N(0, 1)`` design and ``y = Xβ* + σε``
-    (`implicit_reg.risk.experiments.gaussian_regression`), GD from ``β₀ = 0`` with
+    (`implicit_reg.problems.gaussian_regression`), GD from ``β₀ = 0`` with
     ``η = step_fraction/λ_max(XᵀX/n)``, for every n of ``n_samples`` (n > d: strongly
     convex; n < d: PL only, μ the smallest positive eigenvalue).
 
@@ -420,7 +410,6 @@ def simulate_pl_rate(params: dict, rng: np.random.Generator) -> tuple[pd.DataFra
     convergence).
     """
     from implicit_reg.risk.algorithms import gd_path, stable_step_size
-    from implicit_reg.risk.experiments import gaussian_regression
 
     d, trials = int(params["n_features"]), int(params["n_trials"])
     steps = log_checkpoints(int(params["n_steps"]), int(params["n_checkpoints"]))
@@ -431,8 +420,8 @@ def simulate_pl_rate(params: dict, rng: np.random.Generator) -> tuple[pd.DataFra
         # η = fraction/λ_max: half of the 2/λ_max scale of `stable_step_size`.
         eta = stable_step_size(X, 0.5 * float(params["step_fraction"]))
         path = gd_path(X, y, np.zeros((trials, d)), eta, steps)
-        mu, _ = theory.least_squares_constants(X)
-        gap = theory.least_squares_gap(X, y, path.betas)
+        mu, _ = exact.least_squares_constants(X)
+        gap = exact.least_squares_gap(X, y, path.betas)
         bound = (1.0 - eta * mu)[None, :] ** steps[:, None] * gap[0][None, :]
         arrays.update({f"X_n{n}": X, f"y_n{n}": y, f"beta_n{n}": path.betas[-1]})
         frames.append(
@@ -450,3 +439,18 @@ def simulate_pl_rate(params: dict, rng: np.random.Generator) -> tuple[pd.DataFra
             )
         )
     return pd.concat(frames, ignore_index=True).assign(n_features=d), arrays
+
+
+#: The family's experiments, one per key of its config section: the simulation of one grid
+#: point and the columns that identify a row of its table together with ``trial``.
+EXPERIMENTS = {
+    "matrix_factorization": Experiment(
+        simulate_matrix_factorization,
+        keys=("depth", "init_scale", "step_fraction", "step", "index"),
+    ),
+    "linear_nets": Experiment(
+        simulate_linear_nets, keys=("n_samples", "init", "algorithm", "step")
+    ),
+    "lazy_training": Experiment(simulate_lazy_training, keys=("n_samples", "width", "step")),
+    "pl_rate": Experiment(simulate_pl_rate, keys=("n_features", "n_samples", "step")),
+}

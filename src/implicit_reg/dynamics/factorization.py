@@ -2,32 +2,14 @@
 
 The model is the end-to-end matrix ``W_{1:N} = W_N ⋯ W_1`` with loss
 ``L(W) = (1/(dd'))·½‖W_{1:N} − W*‖²_F``; gradient descent updates every factor.
-Nothing here calls the exact references of `implicit_reg.dynamics.theory`.
+Nothing here calls the exact references of `implicit_reg.dynamics.exact`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-
-def random_orthogonal(rng: np.random.Generator, n_trials: int, k: int) -> np.ndarray:
-    """Haar-distributed orthogonal matrices: ``Q`` of ``G = QR`` with ``diag(R) > 0``.
-
-    Parameters
-    ----------
-    rng : numpy.random.Generator
-    n_trials, k : int
-
-    Returns
-    -------
-    ndarray, shape (trials, k, k)
-
-    References
-    ----------
-    Mezzadri (2007), "How to generate random matrices from the classical compact groups".
-    """
-    q, r = np.linalg.qr(rng.standard_normal((n_trials, k, k)))
-    return q * np.sign(np.diagonal(r, axis1=1, axis2=2))[:, None, :]
+from implicit_reg.problems import random_rotation
 
 
 def balanced_aligned_init(
@@ -65,7 +47,7 @@ def balanced_aligned_init(
     if depth == 1:
         return [eps * U @ Vt]
     n_trials, _, r = U.shape
-    rotations = [random_orthogonal(rng, n_trials, r) for _ in range(depth - 1)]
+    rotations = [random_rotation(rng, r, n_trials) for _ in range(depth - 1)]
     factors = [scale * rotations[0] @ Vt]
     factors += [
         scale * rotations[j] @ np.swapaxes(rotations[j - 1], 1, 2) for j in range(1, depth - 1)
@@ -109,13 +91,13 @@ class FactorGradient:
     def __init__(self, factors: list[np.ndarray], target: np.ndarray, scale: float):
         self.factors, self.target, self.scale = factors, target, scale
         self.transposed = [np.swapaxes(W, 1, 2) for W in factors]
-        self.prefix = [factors[0]] + [np.empty(W.shape[:2] + factors[0].shape[2:])
-                                      for W in factors[1:]]
+        self.prefix = [factors[0]] + [
+            np.empty(W.shape[:2] + factors[0].shape[2:]) for W in factors[1:]
+        ]
         self.prefix_t = [np.swapaxes(P, 1, 2) for P in self.prefix]
         self.grads = [np.empty_like(W) for W in factors]
         # back[j] = (W_N ⋯ W_{j+2})ᵀ G, the signal reaching W_{j+1}'s input side.
-        self.back = [np.empty((target.shape[0], W.shape[2], target.shape[2]))
-                     for W in factors[1:]]
+        self.back = [np.empty((target.shape[0], W.shape[2], target.shape[2])) for W in factors[1:]]
         self.residual = np.empty_like(target, dtype=float)
 
     def __call__(self) -> list[np.ndarray]:

@@ -2,7 +2,7 @@
 
 Model ``A = W₂W₁`` with ``W₁ ∈ R^{N×d}``, ``W₂ ∈ R^{d'×N}``, data ``X ∈ R^{d×n}``
 (columns are samples), ``Y ∈ R^{d'×n}``, loss ``L = ½‖W₂W₁X − Y‖²_F``. Arrays carry a
-leading trial axis. Nothing here calls `implicit_reg.dynamics.theory`.
+leading trial axis. Nothing here calls `implicit_reg.dynamics.exact`.
 """
 
 from __future__ import annotations

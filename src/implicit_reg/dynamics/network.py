@@ -3,7 +3,7 @@
 ``f(x; θ) = (1/√m) Σ_j a_j tanh(w_jᵀx)`` with ``θ = (W, a)``, ``W ∈ R^{m×d}`` (rows
 ``w_j``) and ``a ∈ R^m``; loss ``R̂(θ) = (1/2n)‖f_n(θ) − y‖²``. Derivatives are written
 out by hand (no automatic differentiation); arrays carry a leading trial axis. Nothing
-here calls `implicit_reg.dynamics.theory`.
+here calls `implicit_reg.dynamics.exact`.
 """
 
 from __future__ import annotations
@@ -12,11 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from implicit_reg.dynamics import NEURON_BLOCK
 from implicit_reg.progress import Progress
-
-#: Neurons per block when evaluating many points: bounds the (trials, points, block)
-#: activations whatever the width.
-NEURON_BLOCK = 4096
 
 
 def _blocks(m: int):

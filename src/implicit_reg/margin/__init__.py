@@ -12,22 +12,5 @@ Experiments
     F2c: the test loss rises while the test error does not.
 """
 
-from implicit_reg.experiment import Experiment
-from implicit_reg.margin.claims import claims
-from implicit_reg.margin.experiments import (
-    simulate_perceptron,
-    simulate_soudry,
-    simulate_test_loss,
-)
-
-EXPERIMENTS = {
-    "soudry": Experiment(
-        simulate_soudry, keys=("dataset", "loss", "algorithm", "step"), artifacts=True
-    ),
-    "perceptron": Experiment(
-        simulate_perceptron, keys=("n_samples", "dim", "planted_margin"), artifacts=True
-    ),
-    "test_loss": Experiment(simulate_test_loss, keys=("step",), artifacts=True),
-}
-
-__all__ = ["EXPERIMENTS", "claims"]
+#: The family's section title in the report.
+TITLE = "F2. Margin convergence: gradient descent finds the max-margin direction"

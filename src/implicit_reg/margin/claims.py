@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 import pandas as pd
 
-from implicit_reg.claims import Claim, present_claims
+from implicit_reg.claims import Claim, sci, worst
 from implicit_reg.experiment import student_quantile
 
 FAMILY = "margin"
@@ -22,6 +20,14 @@ TIGHT = (
     "tightness of 1/log t for constant steps: Nacson et al. (2019), AISTATS; Ji & "
     "Telgarsky (2021), ALT (O(ln n/ln t), tight)"
 )
+#: Tolerances of the exact references (checks): the SVM's KKT residual and its distance
+#: to the planted solution, and the offset equation's residual.
+SVM_TOLERANCE = 1e-8
+OFFSET_TOLERANCE = 1e-10
+#: §F2c: the late test loss exceeds its minimum by at least this fraction, while the test
+#: error rises by at most this many (fraction) points.
+TEST_LOSS_RISE = 0.10
+TEST_ERROR_RISE = 0.01
 #: Relative tolerance of the "levels off / stays bounded" statements (the specification
 #: states 10% for the residual ‖w − ŵ log t‖; the same 10% is used for L·t).
 DECADE_TOL = 0.10
@@ -120,10 +126,6 @@ def _per_run(table: pd.DataFrame, algorithms: tuple[str, ...], fn) -> pd.Series:
     return rows.groupby(["dataset", "loss", "algorithm", "trial"]).apply(fn, include_groups=False)
 
 
-def _worst(series: pd.Series, how: str) -> float:
-    return float(series.max() if how == "max" else series.min()) if len(series) else np.nan
-
-
 def asymptote_claims(table: pd.DataFrame) -> list[Claim]:
     """The exact references of §F2a (checks) and the asymptote of Theorem 3 (claims)."""
     late = table[table["t"] >= 1]
@@ -134,11 +136,11 @@ def asymptote_claims(table: pd.DataFrame) -> list[Claim]:
             FAMILY,
             "svm_kkt_residual",
             "The exact hard-margin SVM reference ŵ (dual solved by Lawson–Hanson NNLS, "
-            "polished on the support set) satisfies the KKT conditions to 1e-8 "
+            f"polished on the support set) satisfies the KKT conditions to {sci(SVM_TOLERANCE)} "
             "(largest residual over all datasets).",
             "Soudry et al. (2018), eqs. (4) and (6); Boyd & Vandenberghe (2004), §5.5.3",
             table["kkt_residual"].max(),
-            1e-8,
+            SVM_TOLERANCE,
             "<=",
             kind="check",
         ),
@@ -150,7 +152,7 @@ def asymptote_claims(table: pd.DataFrame) -> list[Claim]:
             "identical samples).",
             "docs/science.md §F2a (planted datasets); Boyd & Vandenberghe (2004), §5.5.3",
             table["svm_planted_error"].max(),
-            1e-8,
+            SVM_TOLERANCE,
             "<=",
             kind="check",
         ),
@@ -161,7 +163,7 @@ def asymptote_claims(table: pd.DataFrame) -> list[Claim]:
             "(largest |log(η e^{−z_nᵀw̃}/α_n)| over datasets, losses and trials).",
             SOUDRY,
             table["offset_residual"].max(),
-            1e-10,
+            OFFSET_TOLERANCE,
             "<=",
             kind="check",
         ),
@@ -176,7 +178,11 @@ def asymptote_claims(table: pd.DataFrame) -> list[Claim]:
             "ν = min(λ_min(Σ_S α_n z_n z_nᵀ), min_{n∉S} z_nᵀŵ − 1, 1) "
             f"(measured: smallest decay exponent/ν, {scope}).",
             SOUDRY + "; rate ν: linearization in docs/science.md §F2a",
-            _worst(_per_run(late, gd, lambda g: decay_fraction(g, "asymptote_residual")), "min"),
+            worst(
+                _per_run(late, gd, lambda g: decay_fraction(g, "asymptote_residual")),
+                "min",
+                skipna=True,
+            ),
             RATE_FRACTION,
             ">=",
         ),
@@ -187,7 +193,9 @@ def asymptote_claims(table: pd.DataFrame) -> list[Claim]:
             "decade of t is at most 10% above its value one decade before the end "
             f"(measured: max/start ratio, {scope}).",
             SOUDRY + " (ρ(t) = w(t) − ŵ log t bounded)",
-            _worst(_per_run(late, gd, lambda g: decade_growth(g, "residual_norm")), "max"),
+            worst(
+                _per_run(late, gd, lambda g: decade_growth(g, "residual_norm")), "max", skipna=True
+            ),
             1.0 + DECADE_TOL,
             "<=",
         ),
@@ -198,13 +206,14 @@ def asymptote_claims(table: pd.DataFrame) -> list[Claim]:
             "its maximum is at most 10% above its value at the start of the decade "
             f"({scope}).",
             SOUDRY + " (L(w(t)) = O(1/t))",
-            _worst(
+            worst(
                 _per_run(
                     late.assign(loss_t=np.exp(late["log_train_loss"]) * late["t"]),
                     gd,
                     lambda g: decade_growth(g, "loss_t"),
                 ),
                 "max",
+                skipna=True,
             ),
             1.0 + DECADE_TOL,
             "<=",
@@ -216,7 +225,7 @@ def asymptote_claims(table: pd.DataFrame) -> list[Claim]:
             "asymptote, e^{−z_nᵀw̃} = α_n/η on the support vectors): relative error at the "
             f"last checkpoint ≤ 10% ({scope}).",
             SOUDRY + " (asymptote w = ŵ log t + w̃)",
-            _worst(_per_run(late, gd, loss_t_limit_error), "max"),
+            worst(_per_run(late, gd, loss_t_limit_error), "max", skipna=True),
             DECADE_TOL,
             "<=",
         ),
@@ -296,7 +305,7 @@ def _symmetric_gap_claim(symmetric: pd.DataFrame, gap: str, label: str) -> list[
             "of t at least at half its rate ν (measured: fitted decay exponent of the upper "
             "envelope of gap·‖ŵ log t + w̃‖/‖ŵ‖, over ν; worst case over losses and trials).",
             f"{SOUDRY} (gap·log t → κ = 0 when w̃ ∥ ŵ); docs/science.md §F2a",
-            _worst(runs, "min"),
+            worst(runs, "min", skipna=True),
             RATE_FRACTION,
             ">=",
         )
@@ -356,7 +365,7 @@ def normalized_claims(table: pd.DataFrame) -> list[Claim]:
                 "against t, fitted over the two decades before the gap reaches the rounding "
                 "floor 1e-12, is below −1 (measured: largest exponent over trials).",
                 JI_TELGARSKY,
-                _worst(exponents, "max"),
+                worst(exponents, "max", skipna=True),
                 -1.0,
                 "<=",
             )
@@ -412,33 +421,30 @@ def test_loss_claims(summary: pd.DataFrame) -> list[Claim]:
         Claim(
             FAMILY,
             "test_loss_rises",
-            "Late test loss exceeds its minimum over t by at least 10% (trial-averaged "
-            "curve: L_test(t_end)/min_t L_test(t) − 1).",
+            f"Late test loss exceeds its minimum over t by at least {TEST_LOSS_RISE:.0%} "
+            "(trial-averaged curve: L_test(t_end)/min_t L_test(t) − 1).",
             "Soudry et al. (2018), Fig. 2 and §1",
             curve["test_loss_mean"].iloc[-1] / curve.loc[at_min, "test_loss_mean"] - 1.0,
-            0.10,
+            TEST_LOSS_RISE,
             ">=",
         ),
         Claim(
             FAMILY,
             "test_error_does_not_rise",
-            "Meanwhile the test 0–1 error at the end is within 1 percentage point of its value "
-            "at the test-loss minimum, or lower (trial-averaged: err(t_end) − err(t_min)).",
+            f"Meanwhile the test 0–1 error at the end is within {100 * TEST_ERROR_RISE:g} "
+            "percentage point of its value at the test-loss minimum, or lower "
+            "(trial-averaged: err(t_end) − err(t_min)).",
             "Soudry et al. (2018), Fig. 2 and §1",
             curve["test_error_mean"].iloc[-1] - curve.loc[at_min, "test_error_mean"],
-            0.01,
+            TEST_ERROR_RISE,
             "<=",
         ),
     ]
 
 
-def claims(tables: Mapping[str, pd.DataFrame]) -> list[Claim]:
-    """Every F2 claim for the experiments present in ``tables``."""
-    return present_claims(
-        tables,
-        {
-            "soudry": soudry_claims,
-            "perceptron": perceptron_claims,
-            "test_loss_summary": test_loss_claims,
-        },
-    )
+#: The family's claims, by the table they are computed from (`implicit_reg.claims.family_claims`).
+CLAIMS = {
+    "soudry": soudry_claims,
+    "perceptron": perceptron_claims,
+    "test_loss_summary": test_loss_claims,
+}

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from implicit_reg.problems import random_rotation
+
 #: The four support vectors of Soudry et al. (2018), Fig. 1, already multiplied by
 #: their labels: x₁ = (0.5, 1.5), x₂ = (1.5, 0.5) with y = +1 and x₃ = −x₁, x₄ = −x₂
 #: with y = −1, so ``y₃x₃ = x₁`` and ``y₄x₄ = x₂``.
@@ -67,12 +69,6 @@ def soudry_2d(
     extra = accepted[:need].reshape(n_trials, 2 * n_extra, 2)
     support = np.broadcast_to(SOUDRY_SUPPORT, (n_trials, 4, 2))
     return np.concatenate([support, extra], axis=1)
-
-
-def _haar_orthogonal(rng: np.random.Generator, dim: int) -> np.ndarray:
-    """A uniformly random orthogonal matrix (QR of a Gaussian matrix, signs fixed)."""
-    q, r = np.linalg.qr(rng.standard_normal((dim, dim)))
-    return q * np.sign(np.diag(r))
 
 
 def _unit_simplex(k: int) -> np.ndarray:
@@ -142,7 +138,7 @@ def planted_dual(
     w_hat = np.empty((n_trials, dim))
     alpha = np.zeros((n_trials, dim + 2 * n_extra))
     for trial in range(n_trials):
-        rotation = _haar_orthogonal(rng, dim)
+        rotation = random_rotation(rng, dim)
         u, complement = rotation[:, 0], rotation[:, 1:]
         weights = rng.uniform(1.0 - dual_spread, 1.0 + dual_spread, dim)
         duals = weights / (weights.sum() * margin**2)

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import log_expit
 
+from implicit_reg.experiment import Experiment
 from implicit_reg.margin.algorithms import (
     descent_path,
     log_total_loss,
@@ -22,7 +23,7 @@ from implicit_reg.margin.data import (
     soudry_2d,
     soudry_labels,
 )
-from implicit_reg.margin.svm import (
+from implicit_reg.margin.exact import (
     hard_margin_svm,
     residual_rate,
     soudry_offset,
@@ -418,3 +419,12 @@ def simulate_test_loss(params: dict, rng: np.random.Generator):
         "w_path": w,
     }
     return table, arrays
+
+
+#: The family's experiments, one per key of its config section: the simulation of one grid
+#: point and the columns that identify a row of its table together with ``trial``.
+EXPERIMENTS = {
+    "soudry": Experiment(simulate_soudry, keys=("dataset", "loss", "algorithm", "step")),
+    "perceptron": Experiment(simulate_perceptron, keys=("n_samples", "dim", "planted_margin")),
+    "test_loss": Experiment(simulate_test_loss, keys=("step",)),
+}

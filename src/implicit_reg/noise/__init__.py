@@ -20,30 +20,5 @@ Srivastava et al. (2014); Wager, Wang & Liang (2013); Bishop (1995); Hoff (2017)
 HaoChen, Kale, Lee & Ma (2021); Blanc, Gupta, Valiant & Valiant (2020).
 """
 
-from implicit_reg.experiment import Experiment
-from implicit_reg.noise.claims import claims
-from implicit_reg.noise.experiments import (
-    simulate_label_noise,
-    simulate_ou,
-    simulate_stochastic_approximation,
-)
-
-EXPERIMENTS = {
-    "ou": Experiment(
-        simulate_ou,
-        keys=("section", "noise_shape", "eta", "eta_a", "step", "lag", "eigen_index", "row", "col"),
-        artifacts=True,
-    ),
-    "stochastic_approximation": Experiment(
-        simulate_stochastic_approximation,
-        keys=("section", "algorithm", "estimator", "keep_prob", "step_size", "step", "coordinate"),
-        artifacts=True,
-    ),
-    "label_noise": Experiment(
-        simulate_label_noise,
-        keys=("section", "algorithm", "noise_steps", "gd_step", "step"),
-        artifacts=True,
-    ),
-}
-
-__all__ = ["EXPERIMENTS", "claims"]
+#: The family's section title in the report.
+TITLE = "F5. Noise: OU fluctuations, stochastic approximation, label noise"

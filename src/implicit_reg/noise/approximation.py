@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: A coordinate beyond this magnitude marks a run as diverged (far before overflow).
-DIVERGENCE_LIMIT = 1e100
+from implicit_reg.problems import DIVERGENCE_LIMIT
 
 
 def robbins_monro(step0: np.ndarray, k: int, k0: float) -> np.ndarray:

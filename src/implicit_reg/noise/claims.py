@@ -8,12 +8,10 @@ iterations (1e-8, 1e-10) are those §F5 states.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import numpy as np
 import pandas as pd
 
-from implicit_reg.claims import Claim, present_claims
+from implicit_reg.claims import Claim, final_rows, sci, worst
 
 FAMILY = "noise"
 #: §F5a: relative tolerance on every simulated variance and covariance.
@@ -34,40 +32,29 @@ RECURSION_TOLERANCE = 1e-10
 LIMIT_TOLERANCE = 1e-2
 LABEL_NOISE_TOLERANCE = 0.05
 GD_DISTANCE = 0.30
+#: Relative distance of the linear program's minimum-ℓ1 interpolator to θ* (exact recovery).
+L1_RECOVERY_TOLERANCE = 1e-6
 
 SOURCE_OU = (
     "Mandt, Hoffman & Blei (2017) (SGD on a quadratic as an Ornstein–Uhlenbeck process); "
     "docs/science.md §F5a"
 )
 SOURCE_QUADRATIC = (
-    "Mandt, Hoffman & Blei (2017) (multi-dimensional quadratics; noise shape); "
-    "docs/science.md §F5a"
+    "Mandt, Hoffman & Blei (2017) (multi-dimensional quadratics; noise shape); docs/science.md §F5a"
 )
 SOURCE_DROPOUT = (
     "Srivastava et al. (2014); Wager, Wang & Liang (2013); Robbins & Monro (1951); "
     "Polyak & Juditsky (1992)"
 )
 SOURCE_FACTOR = (
-    "Hoff (2017) (ℓ2 penalty on the factors = ℓ1 penalty on the product); "
-    "docs/science.md §F5b"
+    "Hoff (2017) (ℓ2 penalty on the factors = ℓ1 penalty on the product); docs/science.md §F5b"
 )
 SOURCE_FLOW = "docs/science.md §F5b (imbalance under the ℓ2-penalized flow: D(t) = e^{−2η²t}D(0))"
 SOURCE_INJECTION = (
-    "Bishop (1995) (noise injection = penalty in expectation); Robbins & Monro (1951); "
-    "Hoff (2017)"
+    "Bishop (1995) (noise injection = penalty in expectation); Robbins & Monro (1951); Hoff (2017)"
 )
 SOURCE_LABEL = "HaoChen, Kale, Lee & Ma (2021); Blanc, Gupta, Valiant & Valiant (2020)"
 SOURCE_WOODWORTH = "Woodworth et al. (2020) Thm 1; docs/science.md §F3a"
-
-
-def _claim(cid, text, source, measured, threshold, comparison, kind="claim") -> Claim:
-    return Claim(FAMILY, cid, text, source, measured, threshold, comparison, kind)
-
-
-def _worst(values) -> float:
-    """Maximum with NaN propagated (a missing number fails its claim); NaN if empty."""
-    values = pd.Series(values, dtype=float)
-    return float(values.max(skipna=False)) if len(values) else float("nan")
 
 
 def _section(table: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -93,35 +80,39 @@ def ou_claims(table: pd.DataFrame) -> list[Claim]:
         lag1 = lag1[lag1["lag"] == 1].groupby("eta_a")[["autocorrelation", "exact_autocorrelation"]]
         lag1 = lag1.mean()
         out += [
-            _claim(
+            Claim(
+                FAMILY,
                 "ou_variance_reaches_v_inf",
                 "1-D OU recursion: at the last checkpoint the variance across all chains is "
                 "within 3% of v_∞ = ησ²/(a(2 − ηa)) at every ηa (max relative error).",
                 SOURCE_OU,
-                _worst(np.abs(last["variance"] / last["v_inf"] - 1.0)),
+                worst(np.abs(last["variance"] / last["v_inf"] - 1.0)),
                 MOMENT_TOLERANCE,
                 "<=",
             ),
-            _claim(
+            Claim(
+                FAMILY,
                 "ou_variance_follows_transient",
                 "1-D OU recursion: the variance across chains is within 3% of "
                 "v_∞(1 − (1 − ηa)^{2k}) at every checkpoint k where that exceeds v_∞/10, at "
                 "every ηa (max relative error).",
                 SOURCE_OU,
-                _worst(np.abs(compared["variance"] / compared["exact_variance"] - 1.0)),
+                worst(np.abs(compared["variance"] / compared["exact_variance"] - 1.0)),
                 MOMENT_TOLERANCE,
                 "<=",
             ),
-            _claim(
+            Claim(
+                FAMILY,
                 "ou_lag1_autocorrelation",
                 "1-D OU recursion: the stationary lag-1 autocorrelation is within 0.02 of "
                 "1 − ηa at every ηa (negative for ηa > 1; max absolute error).",
                 SOURCE_OU,
-                _worst(np.abs(lag1["autocorrelation"] - lag1["exact_autocorrelation"])),
+                worst(np.abs(lag1["autocorrelation"] - lag1["exact_autocorrelation"])),
                 AUTOCORRELATION_TOLERANCE,
                 "<=",
             ),
-            _claim(
+            Claim(
+                FAMILY,
                 "ou_sde_variance_is_off",
                 "The SDE's stationary variance ησ²/(2a) misses the simulated (time-averaged) "
                 "stationary variance by more than 3% at every ηa where 2/(2 − ηa) > 1.03: "
@@ -165,7 +156,8 @@ def quadratic_claims(table: pd.DataFrame) -> list[Claim]:
     eigenvalues = _section(table, "quadratic_eigen")["eigenvalue"]
     n_stable = len(frobenius)
     out = [
-        _claim(
+        Claim(
+            FAMILY,
             "quadratic_covariance_matches_exact",
             "Noisy GD on ½xᵀHx (isotropic σ²I, curvature-shaped σ²H and streaming-SGD "
             f"noise; {n_stable} stable (shape, η) configurations): the stationary covariance "
@@ -173,38 +165,41 @@ def quadratic_claims(table: pd.DataFrame) -> list[Claim]:
             "S (Lyapunov equation; d²-dimensional linear system for streaming SGD), in "
             "relative Frobenius norm (worst configuration).",
             SOURCE_QUADRATIC,
-            _worst(frobenius),
+            worst(frobenius),
             MOMENT_TOLERANCE,
             "<=",
         ),
-        _claim(
+        Claim(
+            FAMILY,
             "quadratic_eigen_variances_match_exact",
             "Along every eigen-direction h_i of H, the simulated stationary variance is "
             "within 3% of the exact one (ησ²/(h_i(2 − ηh_i)) for isotropic noise, "
             "ησ²/(2 − ηh_i) for Σ = σ²H, the streaming fixed point otherwise): max relative "
             "error over directions and stable configurations.",
             SOURCE_QUADRATIC,
-            _worst(np.abs(eigen["stationary_variance"] / eigen["exact_variance"] - 1.0)),
+            worst(np.abs(eigen["stationary_variance"] / eigen["exact_variance"] - 1.0)),
             MOMENT_TOLERANCE,
             "<=",
         ),
-        _claim(
+        Claim(
+            FAMILY,
             "lyapunov_matches_linear_system",
             "Constant noise: scipy's discrete-Lyapunov solution S equals the solution of the "
             "d²-dimensional system (I − A⊗A)vec S = η²vec Σ (max relative Frobenius gap).",
             SOURCE_QUADRATIC,
-            _worst(constant["lyapunov_vs_system"].dropna()),
+            worst(constant["lyapunov_vs_system"].dropna()),
             RECURSION_TOLERANCE,
             "<=",
             kind="check",
         ),
-        _claim(
+        Claim(
+            FAMILY,
             "eigen_closed_forms_match_exact_covariance",
             "The per-direction closed forms (isotropic, curvature-shaped, streaming "
             "ησ²/(2(1 − ηh_i)(1 − g(η))) with g(η) = (η/2)Σh_j/(1 − ηh_j)) equal the "
             "eigen-direction variances of the exact S (max relative gap).",
             SOURCE_QUADRATIC,
-            _worst(summary["closed_form_gap"].dropna()),
+            worst(summary["closed_form_gap"].dropna()),
             RECURSION_TOLERANCE,
             "<=",
             kind="check",
@@ -213,18 +208,20 @@ def quadratic_claims(table: pd.DataFrame) -> list[Claim]:
     if len(streaming):
         limit = float(streaming["step_limit"].iloc[0])
         out += [
-            _claim(
+            Claim(
+                FAMILY,
                 "streaming_step_limit_is_stability_edge",
                 f"Streaming SGD's largest stable step η_max = {limit:.6g} (root of "
                 "g(η) = 1) is where the second-moment recursion's d²×d² operator has spectral "
                 "radius 1: |ρ(T_{η_max}) − 1|.",
                 SOURCE_QUADRATIC,
                 abs(float(streaming["spectral_radius_at_limit"].iloc[0]) - 1.0),
-                1e-8,
+                EXACT_TOLERANCE,
                 "<=",
                 kind="check",
             ),
-            _claim(
+            Claim(
+                FAMILY,
                 "streaming_step_limit_below_gd_limit",
                 "The streaming-SGD stationary covariance exists only below a step smaller "
                 "than GD's 2/λ_max: η_max·λ_max/2 < 1 (runs beyond η_max are recorded as "
@@ -243,76 +240,75 @@ def quadratic_claims(table: pd.DataFrame) -> list[Claim]:
 # F5b
 
 
-def _final(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Rows at the last step of each group in ``by``."""
-    last = frame.groupby(by)["step"].transform("max")
-    return frame[frame["step"] == last]
-
-
 def approximation_claims(table: pd.DataFrame) -> list[Claim]:
     """F5b claims from the ``stochastic_approximation`` trial table."""
     out = []
     dropout = _section(table, "dropout")
     if len(dropout):
-        final = _final(dropout[dropout["estimator"] == "averaged"], ["keep_prob"])
+        final = final_rows(dropout[dropout["estimator"] == "averaged"], ["keep_prob"])
         probs = ", ".join(f"{p:g}" for p in sorted(final["keep_prob"].unique()))
         out.append(
-            _claim(
+            Claim(
+                FAMILY,
                 "dropout_sgd_reaches_expected_loss_minimizer",
                 "Dropout SGD (fresh Bernoulli(p) mask every step, Robbins–Monro steps, "
                 f"Polyak–Ruppert averaging; p ∈ {{{probs}}}) ends within 1% of "
                 "β_drop = (XᵀX + ((1 − p)/p)diag(XᵀX))⁻¹Xᵀy: max relative ℓ2 error over "
                 "trials and p.",
                 SOURCE_DROPOUT,
-                _worst(final["rel_error"]),
+                worst(final["rel_error"]),
                 DROPOUT_TOLERANCE,
                 "<=",
             )
         )
     factor = _section(table, "factorization")
     if len(factor):
-        final = _final(factor, ["algorithm", "estimator"])
+        final = final_rows(factor, ["algorithm", "estimator"])
 
         def rows(algorithm, estimator="last_iterate"):
             return final[(final["algorithm"] == algorithm) & (final["estimator"] == estimator)]
 
         out += [
-            _claim(
+            Claim(
+                FAMILY,
                 "gd_product_equals_w_star",
                 "Plain GD on ½‖w* − w₂⊙w₁‖² from a small generic initialization ends at a "
                 "global minimum: ‖w₁⊙w₂ − w*‖/‖w*‖ ≤ 1e-8 (max over trials).",
                 SOURCE_FACTOR,
-                _worst(rows("gd")["rel_error"]),
+                worst(rows("gd")["rel_error"]),
                 EXACT_TOLERANCE,
                 "<=",
             ),
-            _claim(
+            Claim(
+                FAMILY,
                 "penalized_gd_product_is_soft_threshold",
                 "GD on the penalized loss L + (η²/2)(‖w₁‖² + ‖w₂‖²) ends at the soft "
                 "threshold sign(w*)(|w*| − η²)₊ (ℓ2 on the factors is ℓ1 on the product): "
                 "relative ℓ2 distance ≤ 1e-8 (max over trials).",
                 SOURCE_FACTOR,
-                _worst(rows("penalized_gd")["rel_error"]),
+                worst(rows("penalized_gd")["rel_error"]),
                 EXACT_TOLERANCE,
                 "<=",
             ),
-            _claim(
+            Claim(
+                FAMILY,
                 "penalized_gd_zeroes_small_coordinates",
                 "Penalized GD sets to zero every coordinate with |w*_i| < η²: "
                 "max |w₁,i w₂,i| over those coordinates and trials ≤ 1e-3.",
                 SOURCE_FACTOR,
-                _worst(rows("penalized_gd")["max_small_product"]),
+                worst(rows("penalized_gd")["max_small_product"]),
                 SPARSITY_TOLERANCE,
                 "<=",
             ),
-            _claim(
+            Claim(
+                FAMILY,
                 "noise_injection_reaches_soft_threshold",
                 "Noise injection (gradients of L at w + ξ, ξ ~ N(0, η²I), Robbins–Monro "
                 "steps) has the penalized loss as expected loss: its Polyak–Ruppert averaged "
                 "product ends within 2% of the soft threshold (max relative ℓ2 error over "
                 "trials).",
                 SOURCE_INJECTION,
-                _worst(rows("noise_injection", "averaged")["rel_error"]),
+                worst(rows("noise_injection", "averaged")["rel_error"]),
                 INJECTION_TOLERANCE,
                 "<=",
             ),
@@ -323,25 +319,27 @@ def approximation_claims(table: pd.DataFrame) -> list[Claim]:
         smallest = slopes[slopes["step_size"] == slopes["step_size"].min()]
         alpha = float(smallest["step_size"].iloc[0])
         out += [
-            _claim(
+            Claim(
+                FAMILY,
                 "imbalance_follows_exact_recursion",
                 "Penalized GD: D = w₁⊙w₁ − w₂⊙w₂ follows D_{k+1} = ((1 − αη²)² − α²r_k²)D_k "
                 "at every step size: max over checkpoints of |D − D_rec|/(w₁² + w₂²) "
                 "(D is a difference of squares, so it is compared at their scale).",
                 SOURCE_FLOW,
-                _worst(imbalance["recursion_error"]),
+                worst(imbalance["recursion_error"]),
                 RECURSION_TOLERANCE,
                 "<=",
                 kind="check",
             ),
-            _claim(
+            Claim(
+                FAMILY,
                 "imbalance_decays_like_flow",
                 f"At the small step α = {alpha:g}, the log-slope of |D_i| over the run (in "
                 "t = αk) is −2η², the rate of the penalized gradient flow, to 1e-3 relative "
                 "(max over coordinates and trials; the error shrinks in proportion to α, "
                 "as the figure's step sizes show).",
                 SOURCE_FLOW,
-                _worst(np.abs(smallest["slope"] / smallest["exact_slope"] - 1.0)),
+                worst(np.abs(smallest["slope"] / smallest["exact_slope"] - 1.0)),
                 SLOPE_TOLERANCE,
                 "<=",
             ),
@@ -375,7 +373,7 @@ def label_noise_claims(table: pd.DataFrame) -> list[Claim]:
     reference = _section(table, "reference")
     if path.empty:
         return []
-    final = _final(path, ["algorithm"])
+    final = final_rows(path, ["algorithm"])
     endpoint = phase[
         (phase["noise_steps"] == phase["noise_steps"].max())
         & (phase["gd_step"] == phase["gd_step"].max())
@@ -384,28 +382,31 @@ def label_noise_claims(table: pd.DataFrame) -> list[Claim]:
     regularizer = noisy.groupby("step")["trace_hessian"].mean()
     steps = int(noisy["step"].max())
     return [
-        _claim(
+        Claim(
+            FAMILY,
             "uv_product_follows_recursion",
             "Every (S)GD step on (u, v) multiplies u⊙v by 1 − 4η²g² (g = ∂L/∂θ): the "
             "recorded u⊙v equals the product of these factors recomputed from the recorded "
             "gradients, in every run (GD, SGD, label-noise SGD, noiseless GD phases): max "
             "relative error.",
             SOURCE_LABEL,
-            _worst(pd.concat([path["product_error"], phase["product_error"]])),
+            worst(pd.concat([path["product_error"], phase["product_error"]])),
             RECURSION_TOLERANCE,
             "<=",
             kind="check",
         ),
-        _claim(
+        Claim(
+            FAMILY,
             "gd_reaches_theta_alpha",
             "Full-batch GD on u⊙u − v⊙v from α ends at the exact Q_α limit θ_α (Newton dual "
             "of the diagonal family): ‖θ_GD − θ_α‖/‖θ_α‖ ≤ 1e-2 (max over trials).",
             SOURCE_WOODWORTH,
-            _worst(reference["gd_to_theta_alpha"]),
+            worst(reference["gd_to_theta_alpha"]),
             LIMIT_TOLERANCE,
             "<=",
         ),
-        _claim(
+        Claim(
+            FAMILY,
             "gd_is_far_from_sparse",
             "From the large initialization, GD's endpoint θ_α is at least 30% away from the "
             "sparse θ*: min over trials of ‖θ_GD − θ*‖/‖θ*‖ ≥ 0.3.",
@@ -414,16 +415,18 @@ def label_noise_claims(table: pd.DataFrame) -> list[Claim]:
             GD_DISTANCE,
             ">=",
         ),
-        _claim(
+        Claim(
+            FAMILY,
             "label_noise_reaches_sparse_solution",
             f"Label-noise SGD ({steps:,} batch-1 steps) followed by a noiseless GD phase ends "
             "within 5% of θ* (= θ_ℓ1 here): max over trials of ‖θ − θ*‖/‖θ*‖.",
             SOURCE_LABEL,
-            _worst(endpoint["rel_error"]),
+            worst(endpoint["rel_error"]),
             LABEL_NOISE_TOLERANCE,
             "<=",
         ),
-        _claim(
+        Claim(
+            FAMILY,
             "label_noise_regularizer_decreases",
             "Along label-noise SGD the implicit regularizer tr ∇²L̂ = (4/n)Σ_j (u_j² + v_j²)"
             "‖X_{:,j}‖² decreases: its trial-mean averaged over the last decade of steps over "
@@ -433,26 +436,24 @@ def label_noise_claims(table: pd.DataFrame) -> list[Claim]:
             1.0,
             "<=",
         ),
-        _claim(
+        Claim(
+            FAMILY,
             "theta_l1_equals_theta_star",
             "n is above the ℓ1 recovery threshold: the minimum-ℓ1 interpolator (linear "
-            "program) equals θ*: max over trials of ‖θ_ℓ1 − θ*‖/‖θ*‖ ≤ 1e-6.",
+            "program) equals θ*: max over trials of ‖θ_ℓ1 − θ*‖/‖θ*‖ ≤ "
+            f"{sci(L1_RECOVERY_TOLERANCE)}.",
             "Candès & Tao (2005); Donoho (2006) (exact recovery by basis pursuit)",
-            _worst(reference["theta_l1_error"]),
-            1e-6,
+            worst(reference["theta_l1_error"]),
+            L1_RECOVERY_TOLERANCE,
             "<=",
             kind="check",
         ),
     ]
 
 
-def claims(tables: Mapping[str, pd.DataFrame]) -> list[Claim]:
-    """Every F5 claim for the experiments present in ``tables``."""
-    return present_claims(
-        tables,
-        {
-            "ou": ou_claims,
-            "stochastic_approximation": approximation_claims,
-            "label_noise": label_noise_claims,
-        },
-    )
+#: The family's claims, by the table they are computed from (`implicit_reg.claims.family_claims`).
+CLAIMS = {
+    "ou": ou_claims,
+    "stochastic_approximation": approximation_claims,
+    "label_noise": label_noise_claims,
+}

@@ -12,10 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from implicit_reg.diagonal.algorithms import step_size_scale
 from implicit_reg.diagonal.exact import min_l1_interpolator, q_alpha_limit
-from implicit_reg.diagonal.experiments import sparse_regression, step_size_scale
+from implicit_reg.experiment import Experiment
 from implicit_reg.noise import approximation, exact, label_noise, ou
-from implicit_reg.risk.experiments import gaussian_regression
+from implicit_reg.problems import gaussian_regression, random_rotation, sparse_regression
 from implicit_reg.schedule import log_checkpoints
 
 
@@ -121,12 +122,6 @@ def _scalar_tables(spec: dict, n_trials: int, rng: np.random.Generator) -> list[
         },
     )
     return [transient, stationary, auto]
-
-
-def random_rotation(rng: np.random.Generator, d: int) -> np.ndarray:
-    """A Haar-distributed d×d orthogonal matrix (QR of a Gaussian, signs fixed)."""
-    q, r = np.linalg.qr(rng.standard_normal((d, d)))
-    return q * np.sign(np.diag(r))
 
 
 def _quadratic_reference(H, h, rotation, shape, eta, sigma, x0, checkpoints, step_limit):
@@ -569,7 +564,7 @@ def simulate_label_noise(params: dict, rng: np.random.Generator):
     params : dict
         ``n_trials``, ``n_samples``, ``n_features``, ``sparsity``, ``alpha``, ``eta``
         (batch-1 step), ``label_noise`` δ, ``n_steps``, ``gd_step_fraction`` (GD step as a
-        fraction of 1/L_α, `implicit_reg.diagonal.step_size_scale`), ``gd_steps``,
+        fraction of 1/L_α, `implicit_reg.diagonal.algorithms.step_size_scale`), ``gd_steps``,
         ``n_checkpoints``.
     rng : numpy.random.Generator
 
@@ -703,3 +698,21 @@ def simulate_label_noise(params: dict, rng: np.random.Generator):
         "theta_label_noise_then_gd": phase.u[-1, :, -1] ** 2 - phase.v[-1, :, -1] ** 2,
     }
     return table, arrays
+
+
+#: The family's experiments, one per key of its config section: the simulation of one grid
+#: point and the columns that identify a row of its table together with ``trial``.
+EXPERIMENTS = {
+    "ou": Experiment(
+        simulate_ou,
+        keys=("section", "noise_shape", "eta", "eta_a", "step", "lag", "eigen_index", "row", "col"),
+    ),
+    "stochastic_approximation": Experiment(
+        simulate_stochastic_approximation,
+        keys=("section", "algorithm", "estimator", "keep_prob", "step_size", "step", "coordinate"),
+    ),
+    "label_noise": Experiment(
+        simulate_label_noise,
+        keys=("section", "algorithm", "noise_steps", "gd_step", "step"),
+    ),
+}

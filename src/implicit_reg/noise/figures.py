@@ -245,7 +245,14 @@ def dropout_convergence(tables: Mapping[str, pd.DataFrame]):
             -0.5,
             "slope −1/2",
         )
-    left.axhline(DROPOUT_TOLERANCE, color="tab:red", lw=1, ls="--", zorder=5, label="claim: 1%")
+    left.axhline(
+        DROPOUT_TOLERANCE,
+        color="tab:red",
+        lw=1,
+        ls="--",
+        zorder=5,
+        label=f"claim: {DROPOUT_TOLERANCE:.0%}",
+    )
     left.set(
         xscale="log",
         yscale="log",
@@ -273,7 +280,14 @@ def dropout_convergence(tables: Mapping[str, pd.DataFrame]):
             lw=1.6 if estimator == "averaged" else 1.0,
             label=f"noise injection, {label}",
         )
-    right.axhline(INJECTION_TOLERANCE, color="tab:red", lw=1, ls="--", zorder=5, label="claim: 2%")
+    right.axhline(
+        INJECTION_TOLERANCE,
+        color="tab:red",
+        lw=1,
+        ls="--",
+        zorder=5,
+        label=f"claim: {INJECTION_TOLERANCE:.0%}",
+    )
     right.set(
         xscale="log",
         yscale="log",
@@ -438,7 +452,14 @@ def label_noise_error(tables: Mapping[str, pd.DataFrame]):
         zorder=5,
         label=f"θ_ℓ1 = θ* (error {l1:.0e}, at the axis floor)",
     )
-    ax.axhline(LABEL_NOISE_TOLERANCE, color="tab:red", lw=1, ls="--", zorder=5, label="claim: 5%")
+    ax.axhline(
+        LABEL_NOISE_TOLERANCE,
+        color="tab:red",
+        lw=1,
+        ls="--",
+        zorder=5,
+        label=f"claim: {LABEL_NOISE_TOLERANCE:.0%}",
+    )
     ax.set(
         xscale="log",
         yscale="log",

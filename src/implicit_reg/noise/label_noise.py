@@ -5,7 +5,7 @@ runs every trial and every label-noise level in one array and does no Python wor
 step beyond seven in-place array operations: sample rows, labels and their label noise
 are drawn for a chunk of steps at once, and u, v are stacked so that one multiplication
 applies u ← u(1 − 2ηg), v ← v(1 + 2ηg). Full-batch GD reuses the diagonal family's
-gradient (`implicit_reg.diagonal.dynamics.uv_gradient`). Neither loop calls
+gradient (`implicit_reg.diagonal.algorithms.uv_gradient`). Neither loop calls
 `implicit_reg.noise.exact`; the product recursion they can track is passed in.
 """
 
@@ -16,10 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from implicit_reg.diagonal.dynamics import uv_gradient
+from implicit_reg.diagonal.algorithms import uv_gradient
+from implicit_reg.problems import DIVERGENCE_LIMIT
 
-#: A coordinate beyond this magnitude marks a run as diverged (far before overflow).
-DIVERGENCE_LIMIT = 1e100
 #: Steps whose rows and labels are drawn at once: large enough to amortize the draws,
 #: small enough that the chunk's arrays stay in cache.
 CHUNK = 64
@@ -152,7 +151,7 @@ def gd_uv(
     """Full-batch GD on (1/2n)‖X(u⊙u − v⊙v) − y‖² from a given (u, v), m runs per trial.
 
     u ← u − η∇_u L, v ← v − η∇_v L with the gradient of
-    `implicit_reg.diagonal.dynamics.uv_gradient`; the gradient in θ is
+    `implicit_reg.diagonal.algorithms.uv_gradient`; the gradient in θ is
     g = (1/n)Xᵀ(Xθ − y).
 
     Parameters

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: A coordinate beyond this magnitude marks a chain batch as diverged (far before overflow).
-DIVERGENCE_LIMIT = 1e100
+from implicit_reg.problems import DIVERGENCE_LIMIT
+
 #: Divergence is tested every this many steps (an unstable run needs hundreds of steps
 #: to grow from O(1) to the limit, and to overflow from there).
 CHECK_EVERY = 25

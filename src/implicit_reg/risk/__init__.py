@@ -1,27 +1,21 @@
-"""F1 risk curves: minimum norm, double descent, early stopping vs ridge."""
+"""F1 risk curves (docs/science.md §F1a–F1c).
 
-from implicit_reg.experiment import Experiment
-from implicit_reg.risk.claims import claims
-from implicit_reg.risk.experiments import (
-    simulate_double_descent,
-    simulate_early_stopping,
-    simulate_min_norm,
-)
+Experiments (keys of the ``risk`` config section):
 
-EXPERIMENTS = {
-    "min_norm": Experiment(
-        simulate_min_norm,
-        keys=("n_samples", "n_features", "algorithm", "init", "step"),
-        artifacts=True,
-    ),
-    "double_descent": Experiment(
-        simulate_double_descent,
-        keys=("noise_std", "n_samples", "gamma", "n_features", "estimator", "ridge_lambda"),
-        artifacts=True,
-    ),
-    "early_stopping": Experiment(
-        simulate_early_stopping, keys=("n_samples", "n_features", "step"), artifacts=True
-    ),
-}
+- ``min_norm``: GD and SGD on underdetermined least squares from the origin converge to
+  the minimum-norm interpolant X⁺y, and from w₀ to X⁺y + P⊥w₀;
+- ``double_descent``: the test risk of minimum-norm least squares (and of ridge) over
+  γ = d/n against its exact asymptotic risk, peaking at the interpolation threshold γ = 1;
+- ``early_stopping``: GD stopped at time t against ridge with λ = 1/t (the spectral
+  filters of both, their expected risks and the risk ratio bound).
 
-__all__ = ["EXPERIMENTS", "claims"]
+References: Hastie, Montanari, Rosset & Tibshirani (2022); Ali, Kolter & Tibshirani
+(2019); docs/science.md §F1.
+"""
+
+#: The family's section title in the report.
+TITLE = "F1. Risk curves: minimum norm, double descent, early stopping"
+
+#: Largest design batch (trials × n × d floats) held at once by
+#: `implicit_reg.risk.experiments.simulate_double_descent` (and in its cost estimate).
+DESIGN_BATCH_FLOATS = 2**24

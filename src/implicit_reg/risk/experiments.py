@@ -8,36 +8,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from implicit_reg.experiment import Experiment
+from implicit_reg.problems import gaussian_regression
 from implicit_reg.progress import Progress
-from implicit_reg.risk import algorithms, theory
+from implicit_reg.risk import DESIGN_BATCH_FLOATS, algorithms, exact
+from implicit_reg.risk.data import seeded_gaussian_design
 from implicit_reg.schedule import log_checkpoints
 
 
 def _norm(v: np.ndarray) -> np.ndarray:
     return np.sqrt(np.sum(v * v, axis=-1))
-
-
-def gaussian_regression(
-    rng: np.random.Generator, n_trials: int, n: int, d: int, noise_std: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``X ~ N(0, I_d)`` rows, ``β* ~ N(0, I/d)``, ``y = Xβ* + σε`` for each trial.
-
-    Returns
-    -------
-    X : ndarray, shape (trials, n, d)
-    y : ndarray, shape (trials, n)
-    beta_star : ndarray, shape (trials, d)
-    """
-    X = rng.standard_normal((n_trials, n, d))
-    beta_star = rng.standard_normal((n_trials, d)) / np.sqrt(d)
-    y = np.einsum("tnd,td->tn", X, beta_star) + noise_std * rng.standard_normal((n_trials, n))
-    return X, y, beta_star
-
-
-def sphere(rng: np.random.Generator, shape: tuple[int, ...], radius: float) -> np.ndarray:
-    """Uniform points on the sphere of the given radius in the last axis of ``shape``."""
-    v = rng.standard_normal(shape)
-    return radius * v / _norm(v)[..., None]
 
 
 # ---------------------------------------------------------------------------------------
@@ -93,7 +73,7 @@ def simulate_min_norm(params: dict, rng: np.random.Generator):
     """
     n, d, trials = params["n_samples"], params["n_features"], params["n_trials"]
     X, y, _ = gaussian_regression(rng, trials, n, d, params["noise_std"])
-    beta_min_norm = theory.min_norm_solution(X, y)
+    beta_min_norm = exact.min_norm_solution(X, y)
     inits = {
         "zero": np.zeros((trials, d)),
         "random": params["init_scale"] / np.sqrt(d) * rng.standard_normal((trials, d)),
@@ -105,12 +85,12 @@ def simulate_min_norm(params: dict, rng: np.random.Generator):
     frames = []
     arrays = {"X": X, "y": y, "beta0_random": inits["random"]}
     for init, beta0 in inits.items():
-        limit = theory.min_norm_limit_from(X, y, beta0)
+        limit = exact.min_norm_limit_from(X, y, beta0)
         runs = {"gd": (algorithms.gd_path(X, y, beta0, eta_gd, gd_checkpoints), eta_gd)}
         for b in params["batch_sizes"]:
             path = algorithms.sgd_path(X, y, beta0, eta_sgd, b, sgd_checkpoints, rng)
             runs[f"sgd_b{b}"] = (path, eta_sgd)
-        null_norm = _norm(theory.null_space_component(X, beta0))
+        null_norm = _norm(exact.null_space_component(X, beta0))
         for name, (path, eta) in runs.items():
             arrays[f"final_{name}_{init}"] = path.betas[-1]
             rows = _path_rows(path, X, y, limit, beta_min_norm, eta, algorithm=name, init=init)
@@ -174,7 +154,7 @@ def filter_risks(
     In the right singular basis the estimator with penalty ``λ`` is ``β̂ = V c`` with
     ``c_i = s_i/(s_i² + nλ) · (Uᵀy)_i`` (``1/s_i`` for ``λ = 0``), so
     ``‖β̂ − β*‖² = ‖β*‖² − 2cᵀVᵀβ* + ‖c‖²``. The expected risk given X is
-    `theory.expected_filter_risk` with ``φ_i = s_i²/(s_i² + nλ)``.
+    `exact.expected_filter_risk` with ``φ_i = s_i²/(s_i² + nλ)``.
 
     Returns
     -------
@@ -190,33 +170,8 @@ def filter_risks(
         c = gain * uy
         risks.append(beta_norm2 - 2 * np.sum(c * vb, axis=1) + np.sum(c * c, axis=1))
         phi = np.ones_like(eig) if lam == 0 else eig / (eig + lam)
-        expected.append(theory.expected_filter_risk(eig, phi, n, signal_norm, noise_std))
+        expected.append(exact.expected_filter_risk(eig, phi, n, signal_norm, noise_std))
     return np.array(risks), np.array(expected)
-
-
-def seeded_gaussian_design(seed: int, n: int, d: int, signal_norm: float):
-    """One dataset of F1b from its own integer seed, in a documented order.
-
-    ``rng = numpy.random.default_rng(seed)``; ``X = rng.standard_normal((n, d))``;
-    ``b = rng.standard_normal(d)``, ``β* = r·b/‖b‖`` (uniform on the sphere of radius r);
-    ``ε = rng.standard_normal(n)``. The labels at noise level σ are ``y = Xβ* + σε``, so
-    anyone can rebuild the data from the seeds kept beside the table.
-
-    Returns
-    -------
-    X : ndarray, shape (n, d)
-    beta_star : ndarray, shape (d,)
-    eps : ndarray, shape (n,)
-    """
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n, d))
-    b = rng.standard_normal(d)
-    eps = rng.standard_normal(n)
-    return X, signal_norm * b / np.linalg.norm(b), eps
-
-
-#: Largest design batch (trials × n × d floats) held at once by `simulate_double_descent`.
-DESIGN_BATCH_FLOATS = 2**24
 
 
 def trial_chunk(n: int, d: int) -> int:
@@ -299,7 +254,7 @@ def simulate_double_descent(params: dict, rng: np.random.Generator):
         progress.update(done * trials)
         g = d / n
         lambdas = [
-            [0.0, float(theory.optimal_ridge_lambda(g, r, sigma)), *fixed] for sigma in sigmas
+            [0.0, float(exact.optimal_ridge_lambda(g, r, sigma)), *fixed] for sigma in sigmas
         ]
         chunk = trial_chunk(n, d)
         batches = [
@@ -310,8 +265,8 @@ def simulate_double_descent(params: dict, rng: np.random.Generator):
             risk = np.concatenate([b[j][0] for b in batches], axis=1)
             expected = np.concatenate([b[j][1] for b in batches], axis=1)
             theories = [
-                float(theory.ridgeless_risk(g, r, sigma)),
-                *(float(theory.ridge_risk(lam, g, r, sigma)) for lam in lambdas[j][1:]),
+                float(exact.ridgeless_risk(g, r, sigma)),
+                *(float(exact.ridge_risk(lam, g, r, sigma)) for lam in lambdas[j][1:]),
             ]
             for i, (name, lam) in enumerate(zip(names, lambdas[j], strict=True)):
                 frames.append(
@@ -403,11 +358,11 @@ def simulate_early_stopping(params: dict, rng: np.random.Generator):
         risk_ridge = np.sum((coef[None] / (s[None, :, :, None] + lam) - target[None]) ** 2, axis=2)
         eig = s[None, :, :]  # (1, trials, d) against times (k, 1, 1)
         tt = times[:, None, None]
-        expected_gd = theory.expected_filter_risk(
-            eig, theory.gradient_descent_filter(eig, eta, steps[:, None, None]), n, r, sigma
+        expected_gd = exact.expected_filter_risk(
+            eig, exact.gradient_descent_filter(eig, eta, steps[:, None, None]), n, r, sigma
         )
-        gf = theory.expected_filter_risk(eig, theory.gradient_flow_filter(eig, tt), n, r, sigma)
-        ridge = theory.expected_filter_risk(eig, theory.ridge_filter(eig, 1.0 / tt), n, r, sigma)
+        gf = exact.expected_filter_risk(eig, exact.gradient_flow_filter(eig, tt), n, r, sigma)
+        ridge = exact.expected_filter_risk(eig, exact.ridge_filter(eig, 1.0 / tt), n, r, sigma)
         mean_gd, mean_ridge = risk_gd.mean(axis=2), risk_ridge.mean(axis=2)
         frames.append(
             pd.DataFrame(
@@ -432,6 +387,27 @@ def simulate_early_stopping(params: dict, rng: np.random.Generator):
                 }
             )
         )
-        arrays.update({f"X_n{n}": X, f"beta_star_n{n}": beta_star, f"noise_n{n}": noise,
-                       f"eta_n{n}": np.array(eta)})
+        arrays.update(
+            {
+                f"X_n{n}": X,
+                f"beta_star_n{n}": beta_star,
+                f"noise_n{n}": noise,
+                f"eta_n{n}": np.array(eta),
+            }
+        )
     return pd.concat(frames, ignore_index=True), arrays
+
+
+#: The family's experiments, one per key of its config section: the simulation of one grid
+#: point and the columns that identify a row of its table together with ``trial``.
+EXPERIMENTS = {
+    "min_norm": Experiment(
+        simulate_min_norm,
+        keys=("n_samples", "n_features", "algorithm", "init", "step"),
+    ),
+    "double_descent": Experiment(
+        simulate_double_descent,
+        keys=("noise_std", "n_samples", "gamma", "n_features", "estimator", "ridge_lambda"),
+    ),
+    "early_stopping": Experiment(simulate_early_stopping, keys=("n_samples", "n_features", "step")),
+}

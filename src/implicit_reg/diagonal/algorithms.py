@@ -13,8 +13,28 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: A coordinate beyond this magnitude marks the run as diverged (far before overflow).
-DIVERGENCE_LIMIT = 1e100
+from implicit_reg.problems import DIVERGENCE_LIMIT
+
+
+def step_size_scale(X: np.ndarray, theta_star: np.ndarray, alphas: np.ndarray) -> np.ndarray:
+    """Smoothness scale L_α = 4 λ_max(XᵀX/n) √(‖θ*‖∞² + 4α⁴) of the (u, v) loss.
+
+    Along the flow θ̇ = −4(u⊙u + v⊙v)⊙∇_θL and u_j v_j = α² is conserved, so
+    u_j² + v_j² = √(θ_j² + 4α⁴); with |θ| of the order of ‖θ*‖∞ this bounds the
+    curvature seen by GD. Step sizes are configured as fractions of 1/L_α.
+
+    Returns
+    -------
+    ndarray, shape (trials, k)
+
+    References
+    ----------
+    Woodworth et al. (2020), §2 (the flow in θ); docs/science.md §F3a (L_α).
+    """
+    n = X.shape[1]
+    lam = np.linalg.eigvalsh(np.swapaxes(X, 1, 2) @ X / n)[:, -1]
+    top = np.abs(theta_star).max(-1)
+    return 4.0 * lam[:, None] * np.sqrt(top[:, None] ** 2 + 4.0 * np.asarray(alphas)[None] ** 4)
 
 
 def uv_gradient(u: np.ndarray, v: np.ndarray, X: np.ndarray, y: np.ndarray):

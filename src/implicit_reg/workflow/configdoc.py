@@ -1,16 +1,17 @@
 """Render ``config/README.md`` from the configuration schema (its single source).
 
-``python -m implicit_reg.configdoc workflow/schemas/config.schema.yaml > config/README.md``
-(``make config-docs``); a test checks the file is up to date.
+``python -m implicit_reg.workflow.configdoc workflow/schemas/config.schema.yaml > config/README.md``
+(``make config-docs``): the top-level schema with every family's section assembled
+(`load_schema`); a test checks the file is up to date.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
-import yaml
+from implicit_reg.families import FAMILIES
+from implicit_reg.workflow.configcheck import load_schema
 
 HEADER = """# Configuration keys
 
@@ -22,18 +23,22 @@ range and empty grids are rejected with the key's name. Missing keys take the de
 - `config/smoke.yaml`: tiny grids for tests and CI (every claim still checked).
 - `config/paper.yaml`: the papers' own sizes, for a cluster.
 
-A family (`risk`, `margin`, `diagonal`, `bounds`, `noise`, `dynamics`) or an experiment
+A family ({families}) or an experiment
 whose section is absent is not run (a figure that needs it is skipped and the report says
 so). Keys under an experiment's `grid` are lists: every combination of their values is one
 job. The other keys of the experiment are shared by its jobs and vectorized inside them.
-Everything is checked before any job runs: `python -m implicit_reg.configcheck FILE`.
+Everything is checked before any job runs: `python -m implicit_reg.workflow.configcheck FILE`.
 """
 
 
 def _range(schema: dict) -> str:
     parts = []
-    for key, symbol in (("minimum", "≥"), ("exclusiveMinimum", ">"), ("maximum", "≤"),
-                        ("exclusiveMaximum", "<")):
+    for key, symbol in (
+        ("minimum", "≥"),
+        ("exclusiveMinimum", ">"),
+        ("maximum", "≤"),
+        ("exclusiveMaximum", "<"),
+    ):
         if key in schema:
             value = schema[key]
             parts.append(f"{symbol} {value:g}" if isinstance(value, float) else f"{symbol} {value}")
@@ -70,29 +75,36 @@ def rows(schema: dict, prefix: str = "") -> list[tuple[str, str, str, str, str]]
 
 def render(schema: dict) -> str:
     """The markdown document: one table per top-level section."""
-    lines = [HEADER]
+    lines = [HEADER.format(families=", ".join(f"`{family}`" for family in FAMILIES))]
     top = [r for r in rows(schema) if "." not in r[0]]
-    lines += ["## Top level", "", "| key | type | range | default | meaning |",
-              "| --- | --- | --- | --- | --- |"]
+    lines += [
+        "## Top level",
+        "",
+        "| key | type | range | default | meaning |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     lines += [f"| `{k}` | {t} | {r} | `{d}` | {m} |" for k, t, r, d, m in top]
     for family, sub in schema.get("properties", {}).items():
         if "properties" not in sub:
             continue
         lines += ["", f"## `{family}`", "", " ".join(str(sub.get("description", "")).split()), ""]
         for experiment, spec in sub["properties"].items():
-            lines += [f"### `{family}.{experiment}`", "",
-                      " ".join(str(spec.get("description", "")).split()), "",
-                      "| key | type | range | default | meaning |",
-                      "| --- | --- | --- | --- | --- |"]
-            lines += [f"| `{k}` | {t} | {r} | `{d}` | {m} |"
-                      for k, t, r, d, m in rows(spec)]
+            lines += [
+                f"### `{family}.{experiment}`",
+                "",
+                " ".join(str(spec.get("description", "")).split()),
+                "",
+                "| key | type | range | default | meaning |",
+                "| --- | --- | --- | --- | --- |",
+            ]
+            lines += [f"| `{k}` | {t} | {r} | `{d}` | {m} |" for k, t, r, d, m in rows(spec)]
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
 
 def main(argv: list[str]) -> None:
-    schema = yaml.safe_load(Path(argv[1]).read_text())
-    sys.stdout.write(render(schema))
+    """``python -m implicit_reg.workflow.configdoc SCHEMA``: the document on stdout."""
+    sys.stdout.write(render(load_schema(argv[1])))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Everything a configuration must pass before any job runs, with one readable line per problem.
 
 The Snakefile calls `check_config_and_fill` on the loaded configuration; ``make report``
-first runs ``python -m implicit_reg.configcheck <file>``, which also reads the YAML file
+first runs ``python -m implicit_reg.workflow.configcheck <file>``, which also reads the YAML file
 itself so that a syntax error names the file, line and column and an empty file says it
 is empty (Snakemake's own loader reports neither). The order of the checks:
 
@@ -9,9 +9,10 @@ is empty (Snakemake's own loader reports neither). The order of the checks:
 2. every number finite (``.nan``/``.inf`` in YAML are floats that JSON Schema accepts);
 3. the JSON Schema (types, ranges, unknown keys), reported as one line per error naming
    the dotted key and, for an unknown key, the keys allowed in that mapping;
-4. cross-key consistency per family (`implicit_reg.checks.CHECKS`);
+4. cross-key consistency per family (``problems`` of `implicit_reg.<family>.config`,
+   run by `implicit_reg.workflow.checks.config_problems`);
 5. cost: each grid point's estimated peak memory and work against ``limits``
-   (`implicit_reg.checks.COSTS`).
+   (``COSTS`` of `implicit_reg.<family>.config`; an experiment without one is an error).
 
 It imports the standard library, ``yaml`` and ``jsonschema``: it runs at parse time. The
 schema's defaults are filled as ``snakemake.utils.validate(config, schema,
@@ -31,10 +32,11 @@ from pathlib import Path
 
 import yaml
 
-from implicit_reg.checks import COSTS, ConfigError, config_problems, families
+from implicit_reg.families import FAMILIES, configured, schema_path
 from implicit_reg.grid import grid_points
+from implicit_reg.workflow.checks import ConfigError, config_problems, cost_estimate
 
-SCHEMA = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMA = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "config.schema.yaml"
 #: Default work cap per job (floating-point operations), documented in the schema.
 DEFAULT_MAX_JOB_WORK = 2e13
 #: libyaml's safe loader where PyYAML was built with it (ten times faster on the schema),
@@ -115,8 +117,12 @@ def _dotted(path) -> str:
 
 def _describe_bounds(schema: Mapping) -> str:
     parts = []
-    for key, symbol in (("minimum", "≥"), ("exclusiveMinimum", ">"), ("maximum", "≤"),
-                        ("exclusiveMaximum", "<")):
+    for key, symbol in (
+        ("minimum", "≥"),
+        ("exclusiveMinimum", ">"),
+        ("maximum", "≤"),
+        ("exclusiveMaximum", "<"),
+    ):
         if key in schema:
             parts.append(f"{symbol} {schema[key]}")
     if "enum" in schema:
@@ -161,10 +167,19 @@ def schema_problems(config: Mapping, schema: Mapping) -> list[str]:
 
 
 def load_schema(path: str | Path = SCHEMA) -> dict:
-    return yaml.load(Path(path).read_text(), Loader=SAFE_LOADER)
+    """The configuration schema: the top level at ``path`` (the settings) with every
+    family's section from its package (`implicit_reg.families.schema_path`), in the
+    order of `FAMILIES`, and at least one family required."""
+    schema = yaml.load(Path(path).read_text(), Loader=SAFE_LOADER)
+    for family in FAMILIES:
+        schema["properties"][family] = yaml.load(
+            schema_path(family).read_text(), Loader=SAFE_LOADER
+        )
+    schema["anyOf"] = [{"required": [family]} for family in FAMILIES]
+    return schema
 
 
-def fill_defaults(config: dict, schema: Mapping) -> dict:
+def fill_defaults(config: dict, schema: Mapping, validate: bool = True) -> dict:
     """Set every absent key that has a ``default`` in ``schema``, in place.
 
     The recipe of the jsonschema FAQ ("Why doesn't my schema's default property set the
@@ -172,6 +187,7 @@ def fill_defaults(config: dict, schema: Mapping) -> dict:
     a draft 2020-12 validator whose ``properties`` keyword first sets the defaults of the
     mapping it visits, then validates it, so defaults nest (a section's default ``{}`` is
     then filled in turn). Each default is a copy: no two keys share a mutable value.
+    With ``validate=False`` every default is filled and schema errors are ignored.
     """
     from jsonschema import Draft202012Validator, validators
 
@@ -185,8 +201,20 @@ def fill_defaults(config: dict, schema: Mapping) -> dict:
         yield from validate_properties(validator, properties, instance, subschema)
 
     filling = validators.extend(Draft202012Validator, {"properties": set_defaults})
-    filling(schema).validate(config)
+    if validate:
+        filling(schema).validate(config)
+    else:
+        for _ in filling(schema).iter_errors(config):
+            pass
     return config
+
+
+def filled_section(family: str, section: Mapping) -> dict:
+    """A copy of ``config[family]`` with its schema defaults filled, as
+    `check_config_and_fill` fills them (what the family's checks and jobs receive), even
+    where a value breaks the schema (to test a cross-key check on its own)."""
+    schema = load_schema()["properties"][family]
+    return fill_defaults(copy.deepcopy(dict(section)), schema, validate=False)
 
 
 # ---------------------------------------------------------------------------------------
@@ -209,15 +237,11 @@ def cost_problems(config: Mapping) -> list[str]:
     gigabytes = limits.get("max_job_memory_gb")
     memory_cap = machine_memory_bytes() if gigabytes is None else gigabytes * 2**30
     work_cap = limits.get("max_job_work", DEFAULT_MAX_JOB_WORK)
-    memory_name = (
-        "this machine's memory" if gigabytes is None else "limits.max_job_memory_gb"
-    )
+    memory_name = "this machine's memory" if gigabytes is None else "limits.max_job_memory_gb"
     problems = []
-    for family in families(config):
+    for family in configured(config):
         for experiment, spec in config[family].items():
-            estimate = COSTS.get(family, {}).get(experiment)
-            if estimate is None or not isinstance(spec, Mapping):
-                continue
+            estimate = cost_estimate(family, experiment)
             for point, params in grid_points(spec):
                 cost = estimate(params)
                 drivers = ", ".join(f"{family}.{experiment}.{k}" for k in cost.drivers)
@@ -278,10 +302,12 @@ def _format(problems: list[str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m implicit_reg.configcheck FILE...``: check configuration files."""
+    """``python -m implicit_reg.workflow.configcheck FILE...``: check configuration files."""
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
-        print("usage: python -m implicit_reg.configcheck CONFIG.yaml [...]", file=sys.stderr)
+        print(
+            "usage: python -m implicit_reg.workflow.configcheck CONFIG.yaml [...]", file=sys.stderr
+        )
         return 2
     status = 0
     for path in argv:
@@ -289,16 +315,17 @@ def main(argv: list[str] | None = None) -> int:
             config = load_config(path)
         except ConfigError as error:
             message = str(error)
-            print(message if message.startswith(str(path)) else f"{path}: {message}",
-                  file=sys.stderr)
+            print(
+                message if message.startswith(str(path)) else f"{path}: {message}", file=sys.stderr
+            )
             status = 1
             continue
         jobs = sum(
             len(list(grid_points(spec)))
-            for family in families(config)
+            for family in configured(config)
             for spec in config[family].values()
         )
-        print(f"{path}: valid ({len(families(config))} families, {jobs} simulation jobs)")
+        print(f"{path}: valid ({len(configured(config))} families, {jobs} simulation jobs)")
     return status
 
 

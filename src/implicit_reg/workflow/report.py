@@ -12,17 +12,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from implicit_reg.captions import caption_body
 from implicit_reg.claims import recompute_passed
-
-FAMILY_TITLES = {
-    "risk": "F1. Risk curves: minimum norm, double descent, early stopping",
-    "margin": "F2. Margin convergence: gradient descent finds the max-margin direction",
-    "diagonal": "F3. The ℓ1 ↔ ℓ2 crossover: diagonal linear networks",
-    "bounds": "F4. Generalization bounds against measured gaps",
-    "noise": "F5. Noise: OU fluctuations, stochastic approximation, label noise",
-    "dynamics": "F6. Dynamics: how the trajectory picks the solution",
-}
+from implicit_reg.families import FAMILIES
+from implicit_reg.families import title as family_title
+from implicit_reg.workflow.captions import caption_body
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;
@@ -164,6 +157,7 @@ def timing_html(benchmarks: pd.DataFrame) -> str:
         f"<td class='num'>{r.peak_mb:.0f}</td></tr>"
         for rule, r in per_rule.iterrows()
     )
+
     def column(name):
         return benchmarks.get(name, pd.Series(dtype=float)).sum()
 
@@ -252,7 +246,7 @@ def build_report(
     n_checks_ok = int(recompute_passed(check_rows).sum())
     families = list(dict.fromkeys([f.family for f in figures] + list(claims.family)))
     # F1 … F6 in order, whatever the order of the configuration's sections.
-    order = list(FAMILY_TITLES)
+    order = list(FAMILIES)
     families.sort(key=lambda f: order.index(f) if f in order else len(order))
     toc = [
         "<li><a href='#claims'>Claims</a></li>",
@@ -260,7 +254,7 @@ def build_report(
     ]
     body = []
     for family in families:
-        title = FAMILY_TITLES.get(family, family)
+        title = family_title(family) if family in FAMILIES else family
         toc.append(f"<li><a href='#{anchor(family)}'>{html.escape(title)}</a><ul>")
         body.append(f"<h2 id='{anchor(family)}'>{html.escape(title)}</h2>")
         fam_claims, fam_checks = split_kinds(claims[claims.family == family])
@@ -298,7 +292,7 @@ def build_report(
 is recomputed from them and checked against the threshold its source states. Each
 experiment's model, exact reference, claims and sources are in
 <a href="../../docs/science.md"><code>docs/science.md</code></a> of the repository.</p>
-<nav><h2>Contents</h2><ul>{''.join(toc)}</ul></nav>
+<nav><h2>Contents</h2><ul>{"".join(toc)}</ul></nav>
 <h2 id="claims">Claims</h2>
 <p>A claim compares the simulation with an exact reference or a theorem: it would fail if
 the simulation were wrong.</p>{claims_html(claim_rows)}
@@ -307,7 +301,7 @@ the simulation were wrong.</p>{claims_html(claim_rows)}
 compared, a solver's own optimality residual); it is not evidence for the science, only a
 guard against bugs. Strict mode fails on checks as on claims.</p>{claims_html(check_rows)}
 <h3>Diverged runs</h3>{divergence_html(diverged)}
-{''.join(body)}
+{"".join(body)}
 <h2 id="provenance">Provenance</h2>
 <p>implicit-reg {html.escape(str(versions.get("implicit-reg", "?")))}</p>
 <h3>Versions</h3>{versions_html(versions)}

@@ -7,7 +7,9 @@ from::
     .. needs: min_norm, double_descent
 
 A figure whose experiments are not all in the configuration is skipped (no job, no
-output) and the report says so. Standard library only: it runs at parse time.
+output) and the report says so. A paragraph starting ``Supports claims:`` names, as
+``literals``, the claim and check ids the figure shows (``*`` for any run of
+characters). Standard library only: it runs at parse time.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import re
 
 NEEDS = re.compile(r"^\.\.\s+needs:\s*(.*)$")
+LITERAL = re.compile(r"``([^`]+)``")
 
 
 def caption_needs(text: str) -> tuple[str, ...]:
@@ -29,3 +32,10 @@ def caption_needs(text: str) -> tuple[str, ...]:
 def caption_body(text: str) -> str:
     """The caption without its reStructuredText comment lines (``.. needs:`` and others)."""
     return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(".."))
+
+
+def caption_claims(text: str) -> tuple[str, ...]:
+    """Claim ids (or ``*`` patterns) named in the caption's ``Supports claims:`` paragraph."""
+    paragraphs = re.split(r"\n\s*\n", text)
+    found = [p for p in paragraphs if p.lstrip().startswith("Supports claims:")]
+    return tuple(name for p in found for name in LITERAL.findall(p))

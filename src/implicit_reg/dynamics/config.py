@@ -1,0 +1,141 @@
+"""Parse-time checks of the ``dynamics`` section: cross-key constraints and job costs.
+
+Standard library only (the workflow imports it inside Snakemake); the section has its
+schema defaults filled.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from implicit_reg.dynamics import NEURON_BLOCK
+from implicit_reg.workflow.checks import Cost
+
+
+def problems(section: Mapping) -> list[str]:
+    """Cross-key constraints of the dynamics (F6) experiments, over every grid combination."""
+    found = []
+    prefix = "dynamics.matrix_factorization"
+    factorization = section.get("matrix_factorization")
+    if factorization:
+        s_min, s_max = factorization["s_min"], factorization["s_max"]
+        if s_min >= s_max:
+            found.append(
+                f"{prefix}.s_min ({s_min}) must be below {prefix}.s_max ({s_max}): the "
+                "singular values of W* must be distinct"
+            )
+        too_big = [e for e in factorization["init_scales"] if e >= 0.1 * s_min]
+        if too_big:
+            found.append(
+                f"{prefix}.init_scales {too_big} must be below {prefix}.s_min/10 "
+                f"({0.1 * s_min:g}): every singular value must start under 10% of its target"
+            )
+    prefix = "dynamics.linear_nets"
+    nets = section.get("linear_nets")
+    if nets:
+        hidden, d = nets["hidden"], nets["n_features"]
+        d_out, batch = nets["n_outputs"], nets["batch_size"]
+        for n in nets["grid"]["n_samples"]:
+            if not hidden >= d >= n >= d_out:
+                found.append(
+                    f"{prefix}: need {prefix}.hidden ({hidden}) >= {prefix}.n_features ({d}) "
+                    f">= {prefix}.grid.n_samples ({n}) >= {prefix}.n_outputs ({d_out}) "
+                    "(N >= d >= n >= d', docs/science.md §F6b)"
+                )
+            if batch > n:
+                found.append(
+                    f"{prefix}.batch_size ({batch}) must be at most {prefix}.grid.n_samples ({n})"
+                )
+    prefix = "dynamics.lazy_training"
+    lazy = section.get("lazy_training")
+    if lazy:
+        widths = list(lazy["widths"])
+        if any(b <= a for a, b in zip(widths, widths[1:], strict=False)):
+            found.append(f"{prefix}.widths {widths} must be strictly increasing")
+        d = lazy["n_features"]
+        for n in lazy["grid"]["n_samples"]:
+            if widths and n > min(widths) * (d + 1):
+                found.append(
+                    f"{prefix}.grid.n_samples ({n}) must be at most m·(d + 1) = "
+                    f"{min(widths) * (d + 1)} for the smallest of {prefix}.widths and "
+                    f"{prefix}.n_features ({d}), or the tangent kernel K₀ is singular"
+                )
+    return found
+
+
+def matrix_factorization_cost(params: Mapping) -> Cost:
+    """GD steps from the plateau time ``(N/(N−2))(ε/s_min)^{−(N−2)/N}`` (in units of the
+    slowest rate) over the step ``c/(top rate)``; 4N products of r × r matrices a step."""
+    d, dp = params["n_rows"], params["n_cols"]
+    r = min(d, dp)
+    ratio = params["s_max"] / params["s_min"]
+    steps, rows = 0.0, 0.0
+    checkpoints = 2 * params["n_checkpoints"] + 19 * r
+    for depth in params["depths"]:
+        for eps in params["init_scales"]:
+            if depth == 1:
+                plateau = 2.3
+            elif depth == 2:
+                plateau = math.log(params["s_min"] / eps) + 2.2
+            else:
+                plateau = depth / (depth - 2) * (eps / params["s_min"]) ** (-(depth - 2) / depth)
+            for c in params["step_fractions"]:
+                run = params["horizon"] * ratio ** (2 - 2 / depth) * plateau / c
+                steps += run * 4 * depth * r**3
+                rows += checkpoints
+    trials = params["n_trials"]
+    return Cost(
+        memory_bytes=rows * trials * (r * 17 + d * dp) * 8,
+        work=steps * trials,
+        drivers=("n_trials", "horizon", "n_rows"),
+    )
+
+
+def linear_nets_cost(params: Mapping) -> Cost:
+    """GD then SGD on both layers; the weights kept at every checkpoint."""
+    trials, n, d = params["n_trials"], params["n_samples"], params["n_features"]
+    hidden, d_out = params["hidden"], params["n_outputs"]
+    weights = hidden * (d + d_out)
+    checkpoints = params["n_checkpoints"] + 1
+    steps = params["gd_steps"] + params["sgd_steps"]
+    return Cost(
+        memory_bytes=4 * checkpoints * trials * weights * 8 * 3,
+        work=2 * trials * steps * hidden * (d * n + d_out * n) * 4,
+        drivers=("n_trials", "gd_steps", "hidden", "n_features"),
+    )
+
+
+def lazy_training_cost(params: Mapping) -> Cost:
+    """GD on every width; the tangent kernel and held-out activations in blocks of
+    `NEURON_BLOCK` neurons."""
+    trials, n, d = params["n_trials"], params["n_samples"], params["n_features"]
+    widest, total = max(params["widths"]), sum(params["widths"])
+    points = n + params["n_test"]
+    block = min(widest, NEURON_BLOCK)
+    return Cost(
+        # Training activations of the widest network, its weights (initial, current,
+        # gradient, final), and blocks of activations on train and held-out points.
+        memory_bytes=trials * (2 * n * widest + 5 * widest * (d + 1) + 4 * points * block) * 8,
+        work=trials * params["n_steps"] * total * n * (2 * d + 20),
+        drivers=("n_trials", "n_steps", "n_samples"),
+    )
+
+
+def pl_rate_cost(params: Mapping) -> Cost:
+    """GD on least squares for every n: one d-vector matvec pair a step."""
+    trials, d = params["n_trials"], params["n_features"]
+    largest, total = max(params["n_samples"]), sum(params["n_samples"])
+    return Cost(
+        memory_bytes=trials * (largest * d + (params["n_checkpoints"] + 1) * d) * 8 * 3,
+        work=trials * params["n_steps"] * total * d * 2,
+        drivers=("n_trials", "n_steps", "n_features"),
+    )
+
+
+COSTS = {
+    "matrix_factorization": matrix_factorization_cost,
+    "linear_nets": linear_nets_cost,
+    "lazy_training": lazy_training_cost,
+    "pl_rate": pl_rate_cost,
+}

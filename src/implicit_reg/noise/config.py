@@ -1,0 +1,142 @@
+"""Parse-time checks of the ``noise`` section: cross-key constraints and job costs.
+
+Standard library only (the workflow imports it inside Snakemake); the section has its
+schema defaults filled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from implicit_reg.workflow.checks import Cost
+
+
+def problems(section: Mapping) -> list[str]:
+    """Cross-key constraints of the noise family (docs/science.md §F5), every key by its path."""
+    found = []
+    ou = section.get("ou") or {}
+    scalar = ou.get("scalar") or {}
+    if scalar and scalar["burn_in"] + scalar["max_lag"] > scalar["n_steps"]:
+        found.append(
+            f"noise.ou.scalar.burn_in + noise.ou.scalar.max_lag ({scalar['burn_in']} + "
+            f"{scalar['max_lag']}) must be ≤ noise.ou.scalar.n_steps ({scalar['n_steps']}): "
+            "the stationary statistics need at least one block of max_lag steps"
+        )
+    quadratic = ou.get("quadratic") or {}
+    if quadratic:
+        low, high = quadratic["eig_min"], quadratic["eig_max"]
+        if low >= high:
+            found.append(
+                f"noise.ou.quadratic.eig_min ({low}) must be below noise.ou.quadratic.eig_max "
+                f"({high})"
+            )
+        unstable = [eta for eta in quadratic["step_sizes"] if eta * high >= 2.0]
+        if unstable:
+            found.append(
+                f"noise.ou.quadratic.step_sizes {unstable} must be < 2/eig_max = {2.0 / high:g}: "
+                "gradient descent itself diverges there (streaming SGD's smaller limit may be "
+                "exceeded: those runs are recorded as diverged)"
+            )
+        if quadratic["burn_in"] + quadratic["thin"] > quadratic["n_steps"]:
+            found.append(
+                f"noise.ou.quadratic.burn_in + noise.ou.quadratic.thin ({quadratic['burn_in']} + "
+                f"{quadratic['thin']}) must be ≤ noise.ou.quadratic.n_steps "
+                f"({quadratic['n_steps']}): no step left for the stationary covariance"
+            )
+    approximation = section.get("stochastic_approximation") or {}
+    dropout = approximation.get("dropout") or {}
+    if dropout and dropout["n_samples"] <= dropout["n_features"]:
+        found.append(
+            f"noise.stochastic_approximation.dropout.n_samples ({dropout['n_samples']}) must "
+            f"exceed noise.stochastic_approximation.dropout.n_features "
+            f"({dropout['n_features']}): least squares with a unique minimizer"
+        )
+    factorization = approximation.get("factorization") or {}
+    if factorization:
+        path = "noise.stochastic_approximation.factorization"
+        top, d = factorization["w_star_max"], factorization["n_features"]
+        level = factorization["noise_scale"] ** 2
+        # w* = linspace(−top, top, d): its smallest |entry| is 0 (odd d) or top/(d − 1).
+        smallest = 0.0 if d % 2 else top / (d - 1)
+        if not smallest < level < top:
+            found.append(
+                f"{path}.noise_scale² ({level:g}) must lie strictly between the smallest "
+                f"|w*_i| ({smallest:g}) and {path}.w_star_max ({top:g}): some coordinates must "
+                "fall below the soft-threshold level η² and some above"
+            )
+        steps = [("gd_step", factorization["gd_step"])]
+        steps += [("imbalance_steps", a) for a in factorization["imbalance_steps"]]
+        for key, step in steps:
+            if step * top >= 1.0:
+                found.append(
+                    f"{path}.{key} ({step:g}) must be < 1/{path}.w_star_max = {1.0 / top:g}: "
+                    "GD's stability limit at the balanced minima (Hessian eigenvalue 2|w*_i|)"
+                )
+    label = section.get("label_noise") or {}
+    if label and not label["sparsity"] < label["n_samples"] < label["n_features"]:
+        found.append(
+            f"noise.label_noise needs sparsity < n_samples < n_features (got "
+            f"{label['sparsity']}, {label['n_samples']}, {label['n_features']}): an "
+            "underdetermined sparse regression with more samples than nonzeros"
+        )
+    return found
+
+
+def ou_cost(params: Mapping) -> Cost:
+    """Both sections of one ``ou`` job: scalar chains over the ηa grid and the
+    quadratic's chains for every noise shape and step size."""
+    trials = params["n_trials"]
+    scalar, quadratic = params["scalar"], params["quadratic"]
+    chains = trials * scalar["n_chains"]
+    configs = len(quadratic["noise_shapes"]) * len(quadratic["step_sizes"])
+    d = quadratic["n_features"]
+    states = configs * trials * quadratic["n_chains"] * d
+    return Cost(
+        memory_bytes=8.0 * (4 * len(scalar["eta_a"]) * chains + 4 * states),
+        work=len(scalar["eta_a"]) * chains * scalar["n_steps"] * 4
+        + states * quadratic["n_steps"] * (d + 8),
+        drivers=("n_trials", "scalar.n_chains", "quadratic.n_chains"),
+    )
+
+
+def stochastic_approximation_cost(params: Mapping) -> Cost:
+    """Dropout SGD for every keep probability and the factorization's GD, penalized GD,
+    noise injection and imbalance runs."""
+    trials = params["n_trials"]
+    dropout, factor = params["dropout"], params["factorization"]
+    runs = trials * len(dropout["keep_probs"])
+    steps = (
+        2 * factor["gd_steps"]
+        + factor["injection_steps"]
+        + sum(factor["imbalance_time"] / a for a in factor["imbalance_steps"])
+    )
+    return Cost(
+        memory_bytes=8.0
+        * (
+            trials * dropout["n_samples"] * dropout["n_features"]
+            + 4 * dropout["n_checkpoints"] * runs * dropout["n_features"]
+        ),
+        work=runs * dropout["n_steps"] * dropout["n_features"] ** 2
+        + trials * factor["n_features"] * steps * 10,
+        drivers=("n_trials", "dropout.n_steps", "factorization.injection_steps"),
+    )
+
+
+def label_noise_cost(params: Mapping) -> Cost:
+    """GD, clean SGD and label-noise SGD phases on u⊙u − v⊙v."""
+    trials, n, d = params["n_trials"], params["n_samples"], params["n_features"]
+    phases = params["phase_starts"]
+    return Cost(
+        memory_bytes=8.0
+        * (2 * trials * n * d + 64 * 4 * trials * d + 2 * params["n_checkpoints"] * 2 * trials * d),
+        work=2 * trials * d * params["n_steps"] * 8
+        + trials * n * d * (params["gd_steps"] + phases * params["phase_steps"]) * 4,
+        drivers=("n_trials", "n_steps", "n_features", "gd_steps"),
+    )
+
+
+COSTS = {
+    "ou": ou_cost,
+    "stochastic_approximation": stochastic_approximation_cost,
+    "label_noise": label_noise_cost,
+}
