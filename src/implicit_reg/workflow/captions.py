@@ -29,3 +29,22 @@ def caption_needs(text: str) -> tuple[str, ...]:
 def caption_body(text: str) -> str:
     """The caption without its reStructuredText comment lines (``.. needs:`` and others)."""
     return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(".."))
+
+
+TITLE = re.compile(r"^\.\.\s+title:\s*(.*)$")
+SUPPORTS = re.compile(r"Supports claims?:(.*?)(?:\n\s*\n|$)", re.S)
+
+
+def caption_title(text: str) -> str:
+    """The figure's title for readers, from the caption's ``.. title:`` comment line."""
+    for line in text.splitlines():
+        match = TITLE.match(line.strip())
+        if match:
+            return match.group(1).strip()
+    return ""
+
+
+def caption_claims(text: str) -> tuple[str, ...]:
+    """Claim ids the caption's "Supports claims: ``id``, …" paragraph names, in order."""
+    match = SUPPORTS.search(caption_body(text))
+    return tuple(re.findall(r"``([A-Za-z0-9_]+)``", match.group(1))) if match else ()
