@@ -48,3 +48,9 @@ def caption_claims(text: str) -> tuple[str, ...]:
     """Claim ids the caption's "Supports claims: ``id``, …" paragraph names, in order."""
     match = SUPPORTS.search(caption_body(text))
     return tuple(re.findall(r"``([A-Za-z0-9_]+)``", match.group(1))) if match else ()
+
+
+def without_claims_paragraph(text: str) -> str:
+    """The caption without its "Supports claims" paragraph (the report lists those claims
+    below the figure, each with its status)."""
+    return SUPPORTS.sub("\n\n", text).strip() + "\n"

@@ -27,6 +27,7 @@ from implicit_reg.workflow.captions import (
     caption_claims,
     caption_needs,
     caption_title,
+    without_claims_paragraph,
 )
 
 #: The page template (``implicit_reg/workflow/templates/report.html.j2``), autoescaped.
@@ -346,6 +347,10 @@ def rulegraph_svg(edges: list[tuple[str, str]]) -> Markup:
     )
 
 
+#: How the report writes a claim's comparison.
+SYMBOLS = {"<=": "≤", ">=": "≥", "<": "<", ">": ">", "==": "="}
+
+
 def _row(claim, ok: bool, figures: list[dict]) -> dict:
     """One claims-table row for the template, numbers formatted."""
     return {
@@ -353,7 +358,7 @@ def _row(claim, ok: bool, figures: list[dict]) -> dict:
         "claim_id": claim.claim_id,
         "statement": claim.statement,
         "source": claim.source,
-        "comparison": claim.comparison,
+        "comparison": SYMBOLS.get(claim.comparison, claim.comparison),
         "ok": bool(ok),
         "measured": f"{claim.measured:.6g}",
         "threshold": f"{claim.threshold:.6g}",
@@ -436,7 +441,9 @@ def build_report(
                     "name": entry.name,
                     "title": caption_title(entry.caption) or entry.name,
                     "png": base64.b64encode(entry.png).decode("ascii"),
-                    "caption": Markup(render_caption(entry.caption, config)),
+                    "caption": Markup(
+                        render_caption(without_claims_paragraph(entry.caption), config)
+                    ),
                     "rows": [by_id[i] for i in ids],
                     "failed": any(not by_id[i]["ok"] for i in ids),
                     "links": figure_links(entry, bool(config.get("pdf_figures"))),
