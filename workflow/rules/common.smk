@@ -196,11 +196,12 @@ def figure_files(family, ext):
 
 
 def reported_figures(family):
-    """PNG outputs flagged for `snakemake --report`, each with its caption file."""
+    """PNG outputs flagged for `snakemake --report`, each with its caption file (an
+    absolute path: Snakemake reads a relative one from the rule file's directory)."""
     return [
         report_flag(
             f"results/figures/{family}/{name}.png",
-            caption=from_workdir(CAPTIONS / family / f"{name}.rst"),
+            caption=str(CAPTIONS / family / f"{name}.rst"),
             category=family,
         )
         for name in figure_names(family)

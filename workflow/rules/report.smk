@@ -57,7 +57,7 @@ rule claims_table:
     output:
         page=report_flag(
             CLAIMS_TABLE,
-            caption=from_workdir(CAPTIONS / "claims.rst"),
+            caption=str(CAPTIONS / "claims.rst"),
             category="claims",
         ),
     log:
