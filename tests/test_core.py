@@ -128,15 +128,6 @@ def test_grid_points_are_canonical_whatever_the_key_order():
     assert list(canonical(a)) == ["a", "b", "grid"]
 
 
-def test_caption_literals_keep_their_stars():
-    from implicit_reg.workflow.report import rst_to_html
-
-    html = rst_to_html("risk ``‖β̂ − β*‖²`` is *small*, **bold**; β* stays")
-    assert "<code>‖β̂ − β*‖²</code>" in html
-    assert "<em>small</em>" in html and "<strong>bold</strong>" in html
-    assert "β* stays" in html
-
-
 def test_plain_log_labels():
     from implicit_reg.plotting import power_label
 

@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: Conda package name -> PyPI distribution name, where they differ.
 CONDA_TO_PYPI = {
     "matplotlib-base": "matplotlib",
+    "seaborn-base": "seaborn",
     "snakemake-minimal": "snakemake",
 }
 #: Import name -> PyPI distribution name, where they differ.

@@ -93,7 +93,12 @@ def test_strict_claims_fail_the_run(fresh_run):
     )
     assert run.returncode != 0
     assert "strict_claims" in run.stdout + run.stderr
-    assert "FAIL" in (work / "results" / "report" / "index.html").read_text()
+    page = (work / "results" / "report" / "index.html").read_text()
+    failed = table.loc[0, "claim_id"]
+    verdict = page[page.index('class="verdict fail"') : page.index('class="origin"')]
+    assert f'href="#risk-min-norm-convergence"><code>{failed}</code></a>' in verdict
+    assert '<figure id="risk-min-norm-convergence" class="fail">' in page
+    assert '<h2 id="risk" class="fail">' in page
 
 
 def test_snakemake_lint_and_snakefmt(request):

@@ -15,6 +15,7 @@ TRACKED = [
     "Snakefile",
     "workflow",
     "config",
+    "docs",
     "src",
     "profiles",
     "pyproject.toml",

@@ -27,6 +27,8 @@ from snakemake.io import report as report_flag  # `report(` would read as a dire
 
 SRC = ROOT / "src" / "implicit_reg"
 CAPTIONS = ROOT / "workflow" / "report"
+SCIENCE = ROOT / "docs" / "science.md"
+TEMPLATE = SRC / "workflow" / "templates" / "report.html.j2"
 # What the jobs import, for `--sdm conda` (the development environment is environment.yml).
 ENVIRONMENT = str(ROOT / "workflow" / "envs" / "run.yaml")
 # The families this configuration runs (its sections that are families), in its order.
@@ -310,3 +312,19 @@ def trial_tables():
         for family in FAMILIES
         for experiment in experiments(family)
     ]
+
+
+def rule_edges():
+    """(producer, consumer) rule names: the rule graph the report draws, found from each
+    rule's file inputs and the rules whose outputs match them (``Rule.is_producer``)."""
+    rules = [r for r in workflow.rules if r.name != "all"]
+    return sorted(
+        {
+            (producer.name, consumer.name)
+            for consumer in rules
+            for path in consumer.input
+            if isinstance(path, str)
+            for producer in rules
+            if producer is not consumer and producer.is_producer(path)
+        }
+    )

@@ -24,7 +24,9 @@ rule report:
             for name in figure_names(family)
         ],
         tables=trial_tables(),
-        code=code("implicit_reg.workflow.report", "implicit_reg.tables"),
+        science=from_workdir(SCIENCE),
+        code=code("implicit_reg.workflow.report", "implicit_reg.tables")
+        + [from_workdir(TEMPLATE)],
         scripts=script_code("report.py"),
     output:
         html=REPORT,
@@ -41,6 +43,7 @@ rule report:
             families=FAMILIES,
             jobs=job_records(),
             skipped=skipped_figures(),
+            rule_edges=lambda wildcards: rule_edges(),
         ),
     shell:
         job_command("report.py")

@@ -4,6 +4,7 @@ from jobsetup import JobError, finish, read_job
 
 sm = read_job()  # before numpy is imported: it sets the BLAS threads
 
+import importlib
 import platform
 import sys
 import time
@@ -11,16 +12,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
-from implicit_reg.tables import library_versions, read_table
+from implicit_reg.tables import read_table
 from implicit_reg.workflow.provenance import (
     expected,
     mixed_message,
     source_revision,
     stale_tables,
 )
-from implicit_reg.workflow.report import FigureEntry, build_report, logged_seconds
+from implicit_reg.workflow.report import (
+    FigureEntry,
+    build_report,
+    logged_seconds,
+    report_versions,
+    science_sections,
+)
 
 START = time.perf_counter()
 
@@ -41,12 +47,25 @@ if mixed:
     raise JobError(mixed_message(mixed, "report"))
 
 claims = pd.concat([read_table(p) for p in sm.input.claims], ignore_index=True)
-figures = [
-    FigureEntry(
-        Path(png).parent.name, Path(png).stem, Path(png).read_bytes(), Path(caption).read_text()
-    )
-    for png, caption in zip(sm.input.figures, sm.input.captions, strict=True)
-]
+
+
+def science_order(family: str) -> list[str]:
+    """The family's figures in the order its ``FIGURES`` lists them (docs/science.md's)."""
+    return list(importlib.import_module(f"implicit_reg.{family}.figures").FIGURES)
+
+
+figures = sorted(
+    (
+        FigureEntry(
+            Path(png).parent.name,
+            Path(png).stem,
+            Path(png).read_bytes(),
+            Path(caption).read_text(),
+        )
+        for png, caption in zip(sm.input.figures, sm.input.captions, strict=True)
+    ),
+    key=lambda f: science_order(f.family).index(f.name),
+)
 diverged = pd.DataFrame(
     [
         {
@@ -75,21 +94,25 @@ def job_row(rule: str, benchmark: str, log: str) -> dict | None:
 
 
 jobs = pd.DataFrame([r for r in (job_row(*j) for j in sm.params.jobs) if r is not None])
+jobs = jobs if not jobs.empty else pd.DataFrame(columns=["rule", "s", "max_rss"])
 html = build_report(
     claims,
     figures,
     diverged,
-    yaml.safe_dump(dict(config), sort_keys=False),
+    config,
     {
         "seed": config["seed"],
         **sm.params.configfiles,
         **source_revision(Path(__file__).resolve().parents[2]),
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "host": platform.node(),
+        "job_seconds": float(jobs["s"].sum()),
     },
-    library_versions(),
-    jobs if not jobs.empty else pd.DataFrame(columns=["rule", "s", "max_rss"]),
+    report_versions(),
+    jobs,
     [tuple(s) for s in sm.params.skipped],
+    science_sections(Path(sm.input.science).read_text()),
+    [tuple(edge) for edge in sm.params.rule_edges],
 )
 Path(sm.output.html).write_text(html)
 print(f"report: {len(claims)} claims, {len(figures)} figures", file=sys.stderr)

@@ -34,8 +34,27 @@ def caption_body(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith(".."))
 
 
+TITLE = re.compile(r"^\.\.\s+title:\s*(.*)$")
+SUPPORTS = re.compile(r"Supports claims?:(.*?)(?:\n\s*\n|$)", re.S)
+
+
+def caption_title(text: str) -> str:
+    """The figure's title for readers, from the caption's ``.. title:`` comment line."""
+    for line in text.splitlines():
+        match = TITLE.match(line.strip())
+        if match:
+            return match.group(1).strip()
+    return ""
+
+
 def caption_claims(text: str) -> tuple[str, ...]:
     """Claim ids (or ``*`` patterns) named in the caption's ``Supports claims:`` paragraph."""
     paragraphs = re.split(r"\n\s*\n", text)
     found = [p for p in paragraphs if p.lstrip().startswith("Supports claims:")]
     return tuple(name for p in found for name in LITERAL.findall(p))
+
+
+def without_claims_paragraph(text: str) -> str:
+    """The caption without its "Supports claims" paragraph (the report lists those claims
+    below the figure, each with its status)."""
+    return SUPPORTS.sub("\n\n", text).strip() + "\n"

@@ -7,30 +7,84 @@ from __future__ import annotations
 
 import base64
 import html
+import platform
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import SimpleNamespace
 
+import markdown
 import pandas as pd
+import yaml
+from docutils.core import publish_parts
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from implicit_reg.claims import recompute_passed
 from implicit_reg.families import FAMILIES
 from implicit_reg.families import title as family_title
-from implicit_reg.workflow.captions import caption_body
+from implicit_reg.tables import library_versions
+from implicit_reg.workflow.captions import (
+    caption_body,
+    caption_claims,
+    caption_needs,
+    caption_title,
+    without_claims_paragraph,
+)
+
+#: The page template (``implicit_reg/workflow/templates/report.html.j2``), autoescaped.
+TEMPLATES = Environment(
+    loader=PackageLoader("implicit_reg.workflow", "templates"),
+    autoescape=select_autoescape(["html", "j2"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+#: docutils as Snakemake's report runs it, but silent: a caption is a fragment of a page,
+#: never a whole document (no title promotion, no file or raw inclusion).
+DOCUTILS_SETTINGS = {
+    "doctitle_xform": False,
+    "file_insertion_enabled": False,
+    "raw_enabled": False,
+    "report_level": 4,
+    "halt_level": 5,
+    "_disable_config": True,
+}
 
 STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;
 margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
 h1{font-size:1.7em}h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
-table{border-collapse:collapse;font-size:.85em;margin:1em 0;width:100%}
-th,td{border:1px solid #ddd;padding:.3em .5em;text-align:left;vertical-align:top}
-th{background:#f4f4f4}td.num{text-align:right;font-family:monospace;white-space:nowrap}
+h2.fail,nav a.fail{color:#a31515}h3{margin-bottom:.3em}
+table{border-collapse:collapse;font-size:.85em;margin:1em 0;width:100%;table-layout:fixed}
+table.narrow{width:auto;table-layout:auto}
+th,td{border:1px solid #ddd;padding:.3em .5em;text-align:left;vertical-align:top;
+overflow-wrap:anywhere}
+table.claims th:nth-child(1){width:3.5em}table.claims th:nth-child(2){width:5em}
+table.claims th:nth-child(3){width:14%}table.claims th:nth-child(4){width:30%}
+table.claims th:nth-child(5),table.claims th:nth-child(6){width:7em}
+th{background:#f4f4f4}td.num,span.num{font-family:monospace;white-space:nowrap}
+td.num{text-align:right}
 tr.pass td.status{background:#d9f2d9;color:#1a6b1a;font-weight:bold}
 tr.fail td.status{background:#f8d4d4;color:#a31515;font-weight:bold}
-figure{margin:1.5em 0}figure img{max-width:100%;border:1px solid #eee}
-figcaption{font-size:.9em;color:#444;margin-top:.4em}
+.badge{display:inline-block;font-size:.8em;font-weight:bold;padding:0 .4em;border-radius:3px}
+.badge.pass{background:#d9f2d9;color:#1a6b1a}.badge.fail{background:#f8d4d4;color:#a31515}
+.verdict{padding:.3em 1em;border-left:6px solid}.verdict.pass{border-color:#1a6b1a;
+background:#f0faf0}.verdict.fail{border-color:#a31515;background:#fdf0f0}
+figure{margin:2em 0;padding:.5em 0}figure.fail{border-left:6px solid #a31515;padding-left:1em}
+figure img{max-width:100%;border:1px solid #eee;cursor:zoom-in}
+figcaption{font-size:.9em;color:#444;margin-top:.4em}p.files{font-size:.85em}
+ul.rows{font-size:.88em;list-style:none;padding-left:0}ul.rows li{margin:.15em 0}
+details.science{background:#f9f9fb;border:1px solid #e4e4ea;padding:.3em .8em;margin:1em 0}
+details.science summary,details summary{cursor:pointer;font-weight:600}
 .note{background:#fff6dd;border-left:4px solid #e0b000;padding:.5em 1em}
-.summary{font-size:1.1em}pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.8em}
-nav ul{columns:2}code{background:#f3f3f3;padding:0 .2em}
+pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.8em}
+nav ul{columns:2}nav ul ul{columns:1;font-size:.9em}
+code,span.literal{background:#f3f3f3;padding:0 .2em;font-family:monospace}
+#zoom{position:fixed;inset:0;background:rgba(0,0,0,.85);overflow:auto;z-index:10;
+cursor:zoom-out}#zoom img{display:block;margin:1em auto;background:white;max-width:none}
+.rulegraph{overflow-x:auto}.rulegraph rect{fill:#eef3fa;stroke:#4a6fa5}
+.rulegraph text{font-size:11px;text-anchor:middle;font-family:monospace}
+.rulegraph line{stroke:#888}
 """
 
 
@@ -59,24 +113,6 @@ class FigureEntry:
     name: str
     png: bytes
     caption: str
-
-
-def rst_to_html(text: str) -> str:
-    """Minimal reStructuredText → HTML for captions: paragraphs, ``code``, *emphasis*, **bold**."""
-    out = []
-    for paragraph in re.split(r"\n\s*\n", caption_body(text).strip()):
-        joined = " ".join(line.strip() for line in paragraph.splitlines())
-        # Literals first: a star inside ``β*`` is text, not emphasis.
-        pieces = re.split(r"``(.+?)``", joined)
-        for i, piece in enumerate(pieces):
-            piece = html.escape(piece)
-            if i % 2:
-                pieces[i] = f"<code>{piece}</code>"
-                continue
-            piece = re.sub(r"\*\*(\S.*?\S|\S)\*\*", r"<strong>\1</strong>", piece)
-            pieces[i] = re.sub(r"(?<![\w*])\*(\S.*?\S|\S)\*(?![\w*])", r"<em>\1</em>", piece)
-        out.append(f"<p>{''.join(pieces)}</p>")
-    return "\n".join(out)
 
 
 def anchor(*parts: str) -> str:
@@ -111,31 +147,6 @@ def claims_html(claims: pd.DataFrame) -> str:
         "<th>measured</th><th>threshold</th><th>source</th></tr>"
     )
     return f"<table>{head}{''.join(rows)}</table>"
-
-
-def figure_html(entry: FigureEntry) -> str:
-    data = base64.b64encode(entry.png).decode("ascii")
-    return (
-        f'<figure id="{anchor(entry.family, entry.name)}">'
-        f'<img alt="{html.escape(entry.name)}" src="data:image/png;base64,{data}">'
-        f"<figcaption><strong>{html.escape(entry.name)}.</strong> "
-        f"{rst_to_html(entry.caption)}</figcaption></figure>"
-    )
-
-
-def divergence_html(diverged: pd.DataFrame) -> str:
-    """A note per experiment with diverged rows (columns family, experiment, diverged, rows)."""
-    bad = diverged[diverged.diverged > 0]
-    if bad.empty:
-        return "<p>No run diverged.</p>"
-    items = "".join(
-        f"<li>{html.escape(r.family)}/{html.escape(r.experiment)}: {int(r.diverged)} of "
-        f"{int(r.rows)} rows diverged (a step size above its stability limit, on purpose "
-        "where the experiment locates that limit, or an overflow); they are left out of "
-        "the figures, and a claim that needs them fails.</li>"
-        for r in bad.itertuples()
-    )
-    return f'<div class="note"><ul>{items}</ul></div>'
 
 
 def timing_html(benchmarks: pd.DataFrame) -> str:
@@ -187,128 +198,299 @@ def timing_html(benchmarks: pd.DataFrame) -> str:
     return f"<table>{head}{rows}</table>{share}{families}"
 
 
-def versions_html(versions: dict) -> str:
-    rows = "".join(
-        f"<tr><td>{html.escape(k)}</td><td>{html.escape(str(v))}</td></tr>"
-        for k, v in versions.items()
+def fill_caption(text: str, config: Mapping) -> str:
+    """A caption's reStructuredText with its Jinja fields filled from this run's
+    configuration, as ``snakemake --report`` fills them.
+
+    Captions write this run's numbers as ``{{ snakemake.config.<family>.<experiment>.<key> }}``,
+    the name Snakemake's own report gives the configuration; a field the configuration
+    lacks is an error, not an empty string.
+    """
+    template = Environment(undefined=StrictUndefined, autoescape=False).from_string(
+        caption_body(text)
     )
-    return f"<table><tr><th>package</th><th>version</th></tr>{rows}</table>"
+    return template.render(snakemake=SimpleNamespace(config=config))
 
 
-def origin_html(origin: dict) -> str:
+def rst_fragment(text: str, halt_level: int = 5) -> str:
+    """reStructuredText → an HTML fragment by docutils (the renderer of Snakemake's own
+    report). ``halt_level=2`` turns every docutils warning into an error (the tests)."""
+    settings = {**DOCUTILS_SETTINGS, "halt_level": halt_level}
+    return publish_parts(text, writer="html5", settings_overrides=settings)["fragment"]
+
+
+def render_caption(text: str, config: Mapping) -> str:
+    """A figure caption as HTML: `fill_caption`, then `rst_fragment`."""
+    return rst_fragment(fill_caption(text, config))
+
+
+def science_sections(markdown_text: str) -> dict[str, str]:
+    """Each family's section of ``docs/science.md`` as HTML, keyed by the family named in
+    its heading (``## F1. Risk curves (`risk`)``); headings move one level down so they
+    sit under the report's family heading."""
+    sections = {}
+    for chunk in re.split(r"(?m)^(?=## )", markdown_text):
+        heading = re.match(r"## .*\(`([a-z_]+)`\)", chunk)
+        if heading:
+            body = re.sub(r"(?m)^(#{2,4}) ", lambda m: "#" * (len(m.group(1)) + 1) + " ", chunk)
+            body = body.split("\n", 1)[1] if "\n" in body else ""
+            sections[heading.group(1)] = markdown.markdown(body, extensions=["tables"])
+    return sections
+
+
+#: Software named in the report's provenance (PyPI names; ``absent`` if not installed in
+#: the job's environment, as Snakemake is in the rules' own conda environment).
+REPORTED_SOFTWARE = (
+    "numpy",
+    "scipy",
+    "pandas",
+    "pyarrow",
+    "matplotlib",
+    "seaborn",
+    "scikit-learn",
+    "snakemake",
+    "jinja2",
+    "docutils",
+    "markdown",
+)
+
+
+def report_versions() -> dict[str, str]:
+    """Python and the versions of `REPORTED_SOFTWARE`, after implicit-reg's own."""
+    versions = library_versions(REPORTED_SOFTWARE)
+    return {
+        "implicit-reg": versions.pop("implicit-reg"),
+        "python": platform.python_version(),
+        **versions,
+    }
+
+
+def origin_text(origin: dict) -> Markup:
     """What made this report: configuration file(s) and ``--config`` overrides, seed, the
-    workflow's git commit (and whether its tree had uncommitted changes), date and host.
+    workflow's git commit (and whether its tree had uncommitted changes), date, host and
+    the summed wall time of its jobs.
 
     ``origin`` has the keys ``files``, ``overrides``, ``seed``, ``commit``, ``dirty``,
-    ``date`` and ``host`` (``workflow/scripts/report.py``).
+    ``date``, ``host`` and, where known, ``job_seconds`` (``workflow/scripts/report.py``).
     """
-    files = ", ".join(f"<code>{html.escape(str(f))}</code>" for f in origin.get("files", []))
+    files = Markup(", ").join(Markup("<code>%s</code>") % f for f in origin.get("files", []))
     overrides = origin.get("overrides") or {}
     given = (
-        "; <code>--config</code> "
-        + ", ".join(f"<code>{html.escape(f'{k}={v}')}</code>" for k, v in overrides.items())
+        Markup("; <code>--config</code> ")
+        + Markup(", ").join(Markup("<code>%s=%s</code>") % (k, v) for k, v in overrides.items())
         if overrides
         else ""
     )
     commit = origin.get("commit")
     if commit is None:
-        source = "not a git checkout"
+        source = Markup("not a git checkout")
     else:
         state = " with uncommitted changes" if origin.get("dirty") else ", clean tree"
-        source = f"git commit <code>{html.escape(commit[:12])}</code>{state}"
-    return (
-        f'<p class="origin">Configuration {files or "(none named)"}{given}; seed '
-        f"{html.escape(str(origin.get('seed')))}; {source}; made "
-        f"{html.escape(str(origin.get('date', '?')))} on "
-        f"{html.escape(str(origin.get('host', '?')))}.</p>"
+        source = Markup("git commit <code>%s</code>%s") % (commit[:12], state)
+    seconds = origin.get("job_seconds")
+    took = Markup("; its jobs ran %.0f s in all") % seconds if seconds else ""
+    return Markup("Configuration %s%s; seed %s; %s; made %s on %s%s.") % (
+        files or "(none named)",
+        given,
+        origin.get("seed"),
+        source,
+        origin.get("date", "?"),
+        origin.get("host", "?"),
+        took,
     )
+
+
+def rulegraph_svg(edges: list[tuple[str, str]]) -> Markup:
+    """The rule graph as an inline SVG: rules in columns by their longest path from a
+    rule without inputs, an arrow per (producer, consumer) edge."""
+    rules = list(dict.fromkeys(r for edge in edges for r in edge))
+    if not rules:
+        return Markup("<p>No rule graph recorded.</p>")
+    depth = dict.fromkeys(rules, 0)
+    for _ in rules:  # longest path: at most len(rules) relaxations
+        for a, b in edges:
+            depth[b] = max(depth[b], depth[a] + 1)
+    columns: dict[int, list[str]] = {}
+    for rule in rules:
+        columns.setdefault(depth[rule], []).append(rule)
+    width, height, gap_x, gap_y = 150, 24, 50, 10
+    place = {
+        rule: (c * (width + gap_x) + 5, i * (height + gap_y) + 5)
+        for c, column in columns.items()
+        for i, rule in enumerate(column)
+    }
+    lines = [
+        f'<line x1="{place[a][0] + width}" y1="{place[a][1] + height / 2}" x2="{place[b][0]}" '
+        f'y2="{place[b][1] + height / 2}" marker-end="url(#arrow)"/>'
+        for a, b in edges
+    ]
+    boxes = [
+        f'<g><rect x="{x}" y="{y}" width="{width}" height="{height}" rx="5"/>'
+        f'<text x="{x + width / 2}" y="{y + height / 2 + 4}">{html.escape(rule)}</text></g>'
+        for rule, (x, y) in place.items()
+    ]
+    w = len(columns) * (width + gap_x)
+    h = max(len(c) for c in columns.values()) * (height + gap_y) + 10
+    return Markup(
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w} {h}" width="{w}" '
+        f'role="img" aria-label="rule graph"><defs><marker id="arrow" viewBox="0 0 10 10" '
+        'refX="10" refY="5" markerWidth="6" markerHeight="6" orient="auto">'
+        '<path d="M0,0 L10,5 L0,10 z"/></marker></defs>'
+        f'<g class="edges">{"".join(lines)}</g><g class="rules">{"".join(boxes)}</g></svg>'
+    )
+
+
+#: How the report writes a claim's comparison.
+SYMBOLS = {"<=": "≤", ">=": "≥", "<": "<", ">": ">", "==": "="}
+
+
+def _row(claim, ok: bool, figures: list[dict]) -> dict:
+    """One claims-table row for the template, numbers formatted."""
+    return {
+        "family": claim.family,
+        "claim_id": claim.claim_id,
+        "statement": claim.statement,
+        "source": claim.source,
+        "comparison": SYMBOLS.get(claim.comparison, claim.comparison),
+        "ok": bool(ok),
+        "measured": f"{claim.measured:.6g}",
+        "threshold": f"{claim.threshold:.6g}",
+        "kind": getattr(claim, "kind", "claim"),
+        "anchor": anchor("row", claim.family, claim.claim_id),
+        "figures": figures,
+    }
+
+
+def figure_links(entry: FigureEntry, pdf: bool) -> list[dict]:
+    """Links from the report (``results/report/``) to the figure's files and the tables of
+    the experiments it is drawn from."""
+    family, name = entry.family, entry.name
+    links = [{"href": f"../figures/{family}/{name}.png", "label": "PNG"}]
+    if pdf:
+        links.append({"href": f"../figures/{family}/{name}.pdf", "label": "PDF"})
+    for experiment in caption_needs(entry.caption):
+        links += [
+            {"href": f"../{family}/{experiment}.parquet", "label": f"{experiment}.parquet"},
+            {
+                "href": f"../{family}/{experiment}_summary.parquet",
+                "label": f"{experiment}_summary.parquet",
+            },
+            {"href": f"../{family}/runs/{experiment}/", "label": "run tables and .npz arrays"},
+        ]
+    return links
 
 
 def build_report(
     claims: pd.DataFrame,
     figures: list[FigureEntry],
     diverged: pd.DataFrame,
-    config_text: str,
+    config: Mapping,
     origin: dict,
     versions: dict,
     benchmarks: pd.DataFrame,
     skipped: list[tuple[str, str, list[str]]] = (),
+    science: Mapping[str, str] | None = None,
+    rule_edges: list[tuple[str, str]] = (),
 ) -> str:
     """The whole report as one HTML document with every image embedded.
 
-    ``origin`` says what made the report (`origin_html`). ``skipped`` lists ``(family,
-    figure, missing experiments)`` of figures a partial configuration left out; each
-    family's section names them.
+    Per family, in the order of `implicit_reg.families.FAMILIES`: its section of ``docs/science.md``
+    (``science``, rendered by `science_sections`), then each figure in the given order
+    with its caption and, one line each, the claims its caption names ("Supports claims");
+    the full claims and checks tables, diverged runs and provenance follow. Failing rows
+    are listed first with a link to their figure; a family or figure with a failing row is
+    marked. ``skipped`` lists ``(family, figure, missing experiments)`` of figures a partial
+    configuration left out.
     """
+    science = science or {}
     passed = recompute_passed(claims)
-    claim_rows, check_rows = split_kinds(claims)
-    n_claims_ok = int(recompute_passed(claim_rows).sum())
-    n_checks_ok = int(recompute_passed(check_rows).sum())
-    families = list(dict.fromkeys([f.family for f in figures] + list(claims.family)))
-    # F1 … F6 in order, whatever the order of the configuration's sections.
-    order = list(FAMILIES)
-    families.sort(key=lambda f: order.index(f) if f in order else len(order))
-    toc = [
-        "<li><a href='#claims'>Claims</a></li>",
-        "<li><a href='#checks'>Consistency checks</a></li>",
+    supported: dict[tuple[str, str], list[dict]] = {}
+    for entry in figures:
+        for claim_id in caption_claims(entry.caption):
+            supported.setdefault((entry.family, claim_id), []).append(
+                {"anchor": anchor(entry.family, entry.name), "name": entry.name}
+            )
+    rows = [
+        _row(claim, ok, supported.get((claim.family, claim.claim_id), []))
+        for claim, ok in zip(claims.itertuples(), passed, strict=True)
     ]
-    body = []
-    for family in families:
-        title = family_title(family) if family in FAMILIES else family
-        toc.append(f"<li><a href='#{anchor(family)}'>{html.escape(title)}</a><ul>")
-        body.append(f"<h2 id='{anchor(family)}'>{html.escape(title)}</h2>")
-        fam_claims, fam_checks = split_kinds(claims[claims.family == family])
-        body.append(
-            f"<p>{int(recompute_passed(fam_claims).sum())} of {len(fam_claims)} claims and "
-            f"{int(recompute_passed(fam_checks).sum())} of {len(fam_checks)} consistency "
-            "checks pass.</p>"
-        )
+    claim_rows = [r for r in rows if r["kind"] != "check"]
+    check_rows = [r for r in rows if r["kind"] == "check"]
+    order = list(FAMILIES)
+    names = list(dict.fromkeys([f.family for f in figures] + list(claims.family)))
+    names.sort(key=lambda f: order.index(f) if f in order else len(order))
+    families = []
+    for family in names:
+        mine = [r for r in rows if r["family"] == family]
+        by_id = {r["claim_id"]: r for r in mine}
+        shown = set()
+        family_figures = []
         for entry in (f for f in figures if f.family == family):
-            toc.append(f"<li><a href='#{anchor(family, entry.name)}'>{entry.name}</a></li>")
-            body.append(figure_html(entry))
-        left_out = [
-            f"<li><code>{html.escape(name)}</code>: needs "
-            f"{', '.join(html.escape(m) for m in missing)}, not in the configuration</li>"
-            for fam, name, missing in skipped
-            if fam == family
-        ]
-        if left_out:
-            body.append(f'<div class="note">Figures skipped:<ul>{"".join(left_out)}</ul></div>')
-        toc.append("</ul></li>")
-    toc.append("<li><a href='#provenance'>Provenance</a></li>")
-    status = (
-        "everything passes"
-        if passed.all()
-        else f"<span style='color:#a31515'>{int((~passed).sum())} row(s) fail</span>"
+            ids = [i for i in caption_claims(entry.caption) if i in by_id]
+            shown.update(ids)
+            family_figures.append(
+                {
+                    "anchor": anchor(family, entry.name),
+                    "name": entry.name,
+                    "title": caption_title(entry.caption) or entry.name,
+                    "png": base64.b64encode(entry.png).decode("ascii"),
+                    "caption": Markup(
+                        render_caption(without_claims_paragraph(entry.caption), config)
+                    ),
+                    "rows": [by_id[i] for i in ids],
+                    "failed": any(not by_id[i]["ok"] for i in ids),
+                    "links": figure_links(entry, bool(config.get("pdf_figures"))),
+                }
+            )
+        family_claims = [r for r in mine if r["kind"] != "check"]
+        family_checks = [r for r in mine if r["kind"] == "check"]
+        families.append(
+            {
+                "name": family,
+                "anchor": anchor(family),
+                "title": family_title(family) if family in FAMILIES else family,
+                "failed": any(not r["ok"] for r in mine),
+                "figures": family_figures,
+                "science": science.get(family, ""),
+                "other_rows": [r for r in mine if r["claim_id"] not in shown],
+                "n_claims": len(family_claims),
+                "n_claims_ok": sum(r["ok"] for r in family_claims),
+                "n_checks": len(family_checks),
+                "n_checks_ok": sum(r["ok"] for r in family_checks),
+                "skipped": [(name, missing) for fam, name, missing in skipped if fam == family],
+            }
+        )
+    failures = [
+        {
+            **r,
+            "target": r["figures"][0]["anchor"] if r["figures"] else r["anchor"],
+            "where": f"{r['family']}, "
+            + (", ".join(f["name"] for f in r["figures"]) or "no figure"),
+        }
+        for r in rows
+        if not r["ok"]
+    ]
+    bad = diverged[diverged.diverged > 0] if len(diverged) else diverged
+    config_text = yaml.safe_dump(dict(config), sort_keys=False)
+    return TEMPLATES.get_template("report.html.j2").render(
+        style=Markup(STYLE),
+        families=families,
+        failures=failures,
+        n_rows=len(rows),
+        claim_rows=claim_rows,
+        check_rows=check_rows,
+        n_claims=len(claim_rows),
+        n_claims_ok=sum(r["ok"] for r in claim_rows),
+        n_checks=len(check_rows),
+        n_checks_ok=sum(r["ok"] for r in check_rows),
+        diverged=[r._asdict() for r in bad.itertuples()] if len(bad) else [],
+        origin=origin_text(origin),
+        versions=versions,
+        rulegraph=rulegraph_svg(list(rule_edges)),
+        timing=Markup(timing_html(benchmarks)),
+        config_text=config_text,
+        config_lines=config_text.count("\n"),
     )
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>implicit-reg report</title>
-<style>{STYLE}</style></head><body>
-<h1>Implicit regularization: the report</h1>
-<p class="summary">{n_claims_ok} of {len(claim_rows)} claims and {n_checks_ok} of
-{len(check_rows)} consistency checks pass: {status}.</p>
-{origin_html(origin)}
-<p>Each figure is drawn from Parquet tables under <code>results/</code>; each claim
-is recomputed from them and checked against the threshold its source states. Each
-experiment's model, exact reference, claims and sources are in
-<a href="../../docs/science.md"><code>docs/science.md</code></a> of the repository.</p>
-<nav><h2>Contents</h2><ul>{"".join(toc)}</ul></nav>
-<h2 id="claims">Claims</h2>
-<p>A claim compares the simulation with an exact reference or a theorem: it would fail if
-the simulation were wrong.</p>{claims_html(claim_rows)}
-<h2 id="checks">Consistency checks</h2>
-<p>A consistency check holds by construction of the code (an identity, two closed forms
-compared, a solver's own optimality residual); it is not evidence for the science, only a
-guard against bugs. Strict mode fails on checks as on claims.</p>{claims_html(check_rows)}
-<h3>Diverged runs</h3>{divergence_html(diverged)}
-{"".join(body)}
-<h2 id="provenance">Provenance</h2>
-<p>implicit-reg {html.escape(str(versions.get("implicit-reg", "?")))}</p>
-<h3>Versions</h3>{versions_html(versions)}
-<h3>Wall time and peak memory per rule</h3>{timing_html(benchmarks)}
-<h3>Configuration</h3><pre>{html.escape(config_text)}</pre>
-</body></html>
-"""
 
 
 def claims_page(claims: pd.DataFrame, version: str) -> str:
