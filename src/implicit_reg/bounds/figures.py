@@ -10,12 +10,14 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
+import seaborn as sns
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from implicit_reg.bounds.claims import CAP, CHANCE_ERROR
 from implicit_reg.experiment import student_half_width
-from implicit_reg.plotting import palette, subplots
+from implicit_reg.plotting import palette, power_label, subplots
 
 VARIANT_LABELS = {
     "true_labels": "true labels",
@@ -24,8 +26,8 @@ VARIANT_LABELS = {
     "half_adversarial": "half adversarial labels",
 }
 PANEL_TITLES = {
-    "compression": "compression (ramp loss)",
-    "frobenius": "Frobenius norm (0–1 error)",
+    "compression": "compression",
+    "frobenius": "Frobenius norm",
     "pacbayes_mcallester": "PAC-Bayes, McAllester",
     "pacbayes_kl": "PAC-Bayes, kl-inverse",
     "pacbayes_optimized": "PAC-Bayes, optimized Q",
@@ -45,6 +47,11 @@ def mean_band(frame: pd.DataFrame, key: str, column: str) -> pd.DataFrame:
     return stats
 
 
+def _level_colours(n: int) -> list:
+    """``n`` colours of an ordered map for the corruption levels p (dark: p = 0)."""
+    return list(sns.color_palette("viridis", n))
+
+
 def _n_trials(frame: pd.DataFrame) -> int:
     return int(frame["trial"].nunique()) if len(frame) else 0
 
@@ -54,7 +61,7 @@ def error_vs_steps(tables: Mapping[str, pd.DataFrame]):
     traj = _rows(tables["corruption"], "trajectory")
     traj = traj[traj["step"] > 0]
     levels = sorted(traj["p"].unique())
-    colors = palette(len(levels))
+    colors = _level_colours(len(levels))
     fig, axes = subplots(ncols=2, sharey=True, width=4.0, height=3.2)
     for ax, column, title in zip(
         axes, ("train_error", "test_error"), ("training error", "test error"), strict=True
@@ -71,7 +78,7 @@ def error_vs_steps(tables: Mapping[str, pd.DataFrame]):
         ax.set_xlabel("SGD steps")
         ax.set_title(title)
     axes[0].set_ylabel("0–1 error")
-    axes[0].set_ylim(-0.03, 1.0)
+    axes[0].set_ylim(-0.03, 1.08)  # room for the band of p = 1 about chance
     axes[1].legend(
         title=f"label corruption\n(mean of {_n_trials(traj)} trials,\n95% t band)",
         fontsize="small",
@@ -96,7 +103,6 @@ def test_error_vs_p(tables: Mapping[str, pd.DataFrame]):
     ax.axhline(CHANCE_ERROR, color="0.4", ls=":", lw=1.2)
     ax.set_xlabel("label corruption p")
     ax.set_ylabel("0–1 error")
-    ax.set_ylim(-0.03, 1.0)
     ax.set_title("random labels")
 
     post = _rows(tables["postulates"], "final")
@@ -110,7 +116,10 @@ def test_error_vs_p(tables: Mapping[str, pd.DataFrame]):
     )
     bx.axhline(CHANCE_ERROR, color="0.4", ls=":", lw=1.2)
     bx.set_xticks(pos, [VARIANT_LABELS[v] for v in variants], rotation=20, ha="right")
-    bx.set_ylim(-0.03, 1.0)
+    # Room above 1 for the intervals: an error bar is never clipped.
+    top = max(1.0, float((test["mean"] + test["half"]).max()), float(_stats_top(final)))
+    for axis in (ax, bx):
+        axis.set_ylim(-0.03, top + 0.05)
     bx.set_title("the four postulates")
     handles = [
         Line2D([], [], color=palette(1)[0], marker="o", label="test error (left)"),
@@ -133,13 +142,32 @@ def test_error_vs_p(tables: Mapping[str, pd.DataFrame]):
     return fig
 
 
+def _stats_top(final: pd.DataFrame) -> float:
+    """Top of the highest error bar of the left panel of `test_error_vs_p`."""
+    columns = ("test_error", "train_error")
+    tops = [mean_band(final, "p", c).eval("mean + half").max() for c in columns]
+    return max([t for t in tops if np.isfinite(t)], default=1.0)
+
+
+def _log_ticks(axis) -> None:
+    """Labelled ticks at 1, 2 and 5 times the powers of ten on a log axis of two decades
+    or less, which the default locator labels once."""
+    ax = axis.axes
+    low, high = sorted(ax.get_ylim() if axis is ax.yaxis else ax.get_xlim())
+    if low <= 0 or np.log10(high / low) > 2:
+        return
+    axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(power_label))
+    axis.set_minor_formatter(NullFormatter())
+
+
 def _line(ax, stats: pd.DataFrame, **style) -> None:
+    """Mean with its Student-t band; on the log axes the band is cut at a tenth of the mean."""
     x, y = stats.index.to_numpy(float), stats["mean"].to_numpy()
     ax.plot(x, y, **style)
     if "half" in stats and np.any(stats["half"] > 0):
-        ax.fill_between(
-            x, y - stats["half"], y + stats["half"], color=style.get("color"), alpha=0.18, lw=0
-        )
+        low = np.maximum(y - stats["half"], y / 10)
+        ax.fill_between(x, low, y + stats["half"], color=style.get("color"), alpha=0.18, lw=0)
 
 
 def bounds_vs_p(tables: Mapping[str, pd.DataFrame]):
@@ -174,17 +202,20 @@ def bounds_vs_p(tables: Mapping[str, pd.DataFrame]):
         _line(ax, stats, color=c_bound, ls="-", lw=2.0, marker="o", ms=4, zorder=5)
         ax.axhline(CAP, color="0.2", lw=0.8, ls="-.", zorder=1)
         ax.set_yscale("log")
-        ax.set_title(title, fontsize="medium")
-        ax.text(
-            0.03,
-            0.03,
-            f"measured: {loss}",
-            transform=ax.transAxes,
-            fontsize="x-small",
-            color="0.3",
-        )
+        ax.set_title(f"{title}\nbounds the {loss}", fontsize="medium")
         if stats.empty:
             ax.text(0.5, 0.5, "not computed", transform=ax.transAxes, ha="center")
+        elif stats.index.nunique() == 1:
+            # The optimized posterior is by default fitted at one level only.
+            ax.text(
+                0.97,
+                0.04,
+                f"computed at p = {stats.index[0]:g} only\n(Adam against the bound)",
+                transform=ax.transAxes,
+                ha="right",
+                fontsize="small",
+                color="0.3",
+            )
     handles = [
         (
             f"bound (mean of {_n_trials(final)} trials,\n95% t band)",
@@ -196,7 +227,7 @@ def bounds_vs_p(tables: Mapping[str, pd.DataFrame]):
         ),
         ("same loss on the clean test labels", dict(color=c_test, ls=":", lw=1.6, marker="^")),
         (
-            "deterministic network's test error\n(Frobenius panel: its loss)",
+            "deterministic network's 0–1 test error\n(the Frobenius bound's loss on\nclean labels)",
             dict(color=c_det, ls="-", lw=1.2, marker="s"),
         ),
         ("1: vacuous above", dict(color="0.2", lw=0.8, ls="-.")),
@@ -205,7 +236,9 @@ def bounds_vs_p(tables: Mapping[str, pd.DataFrame]):
     spectral = mean_band(final, "p", "spectral_measure")
     _line(sx, spectral, color=c_bound, ls="-", lw=2.0, marker="o", ms=4)
     sx.set_yscale("log")
-    sx.set_title("spectral measure", fontsize="medium")
+    sx.set_title("spectral measure\n(Bartlett et al. 2017)", fontsize="medium")
+    sx.set_ylabel("spectral measure")
+    _log_ticks(sx.yaxis)
     legend_ax = axes[7]
     legend_ax.axis("off")
     for label, style in handles:
@@ -215,33 +248,53 @@ def bounds_vs_p(tables: Mapping[str, pd.DataFrame]):
         ax.set_xlabel("label corruption p")
     for ax in (axes[0], axes[4]):
         ax.set_ylabel("loss or bound")
-    fig.subplots_adjust(wspace=0.36, hspace=0.34)
+    fig.subplots_adjust(wspace=0.45, hspace=0.5)
     return fig
 
 
 def compression_terms(tables: Mapping[str, pd.DataFrame]):
-    """A_r, B_r and A_r + B_r vs the rank r, for each corruption level p (log y)."""
+    """A_r, B_r and A_r + B_r vs the rank r, one panel per corruption level p (log y); the
+    minimum of A_r + B_r over r, which enters the bound, marked."""
     ranks = _rows(tables["corruption"], "rank")
     levels = sorted(ranks["p"].unique())
-    colors = palette(len(levels))
-    fig, ax = subplots(width=5.4, height=3.8)
+    colors = _level_colours(len(levels))
+    fig, axes = subplots(ncols=len(levels), width=2.1, height=2.8, sharey=True, squeeze=False)
     count = ranks.groupby("rank")["count_term"].mean()
-    ax.plot(count.index, count.to_numpy(), color="k", lw=2, label="$A_r$ (count term)", zorder=5)
-    for color, p in zip(colors, levels, strict=True):
+    for ax, color, p in zip(axes[0], colors, levels, strict=True):
         sub = ranks[ranks["p"] == p].groupby("rank")[["approx_term", "compression_sum"]].mean()
-        ax.plot(sub.index, sub["approx_term"], color=color, ls="--", label=f"$B_r$, p = {p:g}")
-        ax.plot(
-            sub.index, sub["compression_sum"], color=color, ls="-", label=f"$A_r + B_r$, p = {p:g}"
-        )
-    ax.set_yscale("log")
-    ax.set_xlabel("rank r of every layer")
-    ax.set_ylabel("term of the compression bound")
-    ax.legend(
-        fontsize="x-small",
-        loc="center left",
-        bbox_to_anchor=(1.02, 0.5),
-        title=f"mean of {_n_trials(ranks)} trials",
-        title_fontsize="x-small",
+        ax.plot(count.index, count.to_numpy(), color="k", lw=1.2, zorder=4)
+        ax.plot(sub.index, sub["approx_term"], color=color, ls="--", lw=1.4)
+        ax.plot(sub.index, sub["compression_sum"], color=color, ls="-", lw=2.0)
+        if len(sub):
+            best = sub["compression_sum"].idxmin()
+            ax.plot(best, sub["compression_sum"].min(), "*", ms=11, color="k", zorder=5)
+        ax.set_yscale("log")
+        ax.set_title(f"p = {p:g}", fontsize="medium")
+        ax.set_xlabel("rank r")
+    axes[0][0].set_ylabel("term of the compression bound")
+    handles = [
+        Line2D([], [], color="k", lw=1.2, label="$A_r$ (count term, every p)"),
+        Line2D([], [], color="0.4", ls="--", lw=1.4, label="$B_r$ (approximation term)"),
+        Line2D([], [], color="0.4", lw=2.0, label="$A_r + B_r$"),
+        Line2D(
+            [],
+            [],
+            color="k",
+            marker="*",
+            ms=11,
+            ls="",
+            label=r"$\mathrm{min}_r\,(A_r + B_r)$ (enters the bound)",
+        ),
+    ]
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    fig.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.11),
+        ncol=4,
+        fontsize="small",
+        title=f"mean of {_n_trials(ranks)} networks per level; colour: p",
+        title_fontsize="small",
     )
     return fig
 

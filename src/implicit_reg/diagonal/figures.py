@@ -50,7 +50,7 @@ def population_error_vs_alpha(tables: Mapping[str, pd.DataFrame]):
             color=color,
             marker="o",
             ms=3,
-            label=f"θ_α (Newton dual), n = {n}",
+            label=rf"$\theta_\alpha$ (Newton dual), n = {n}",
         )
         _band(
             ax,
@@ -58,17 +58,18 @@ def population_error_vs_alpha(tables: Mapping[str, pd.DataFrame]):
             rows["population_error_mean"],
             rows["population_error_ci95"],
             color,
-            log=False,
         )
         for column, style in (("population_error_l1", "--"), ("population_error_l2", ":")):
             ax.axhline(
                 rows[f"{column}_mean"].iloc[0], color=color, ls=style, lw=1.3, zorder=REFERENCE_Z
             )
-    ax.plot([], [], "k--", lw=1.3, label="min-ℓ1 interpolator (LP)")
-    ax.plot([], [], "k:", lw=1.3, label="min-ℓ2 interpolator X⁺y")
+    ax.plot([], [], "k--", lw=1.3, label=r"min-$\ell_1$ interpolator (LP)")
+    ax.plot([], [], "k:", lw=1.3, label=r"min-$\ell_2$ interpolator $X^+y$")
+    # Log y: the ℓ1 levels (exact recovery, near 1e-28) are not drawn onto zero.
     ax.set_xscale("log")
+    ax.set_yscale("log")
     ax.set_xlabel("initialization scale α")
-    ax.set_ylabel("population error ‖θ − θ*‖²")
+    ax.set_ylabel(r"population error $\|\theta - \theta^*\|^2$")
     ax.set_title(f"trial means, {_trials(tables, 'crossover')} trials", fontsize=9)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
@@ -198,7 +199,7 @@ def recovery_window(tables: Mapping[str, pd.DataFrame]):
     fig, axes = subplots(ncols=2, width=4.6, height=3.6)
     alphas = sorted(summary["alpha"].unique(), reverse=True)
     colors = palette(len(alphas))
-    for color, alpha in zip(colors, alphas, strict=True):
+    for phase, (color, alpha) in enumerate(zip(colors, alphas, strict=True)):
         for style, noise in (("-", sigma), ("--", 0.0)):
             rows = summary[
                 (summary["alpha"] == alpha)
@@ -217,20 +218,25 @@ def recovery_window(tables: Mapping[str, pd.DataFrame]):
         axes[1].plot(
             rows["t_mean"],
             rows["off_support_max_mean"] / alpha,
-            color="grey",
-            ls=":",
-            lw=1.5,
-            zorder=REFERENCE_Z,
+            color=color,
+            ls="none",
+            marker="x",
+            ms=4,
+            # Interleaved: population GD is the same for every α.
+            markevery=(phase, len(alphas) * max(len(rows) // 24, 1)),
+            zorder=REFERENCE_Z + 1,
         )
     rate = float(noisy_runs["rate"].mean())
     oracle = float(noisy_runs["oracle_error"].mean())
-    axes[0].axhline(rate, color="black", ls=":", lw=1.2, zorder=REFERENCE_Z)
-    axes[0].axhline(oracle, color="black", ls="-.", lw=1.0, zorder=REFERENCE_Z)
+    # The levels as segments at the right edge, clear of the minima they are compared with.
+    for level, style in ((rate, ":"), (oracle, "-.")):
+        axes[0].axhline(level, xmin=0.82, color="black", ls=style, lw=1.4, zorder=REFERENCE_Z)
     axes[1].axhline(OFF_SUPPORT_RATIO, color="black", ls=":", lw=1.2, zorder=REFERENCE_Z)
+    axes[1].set_ylim(bottom=0.5)
     axes[1].axvline(runs["t_lemma"].mean(), color="black", ls="-.", lw=1.0, zorder=REFERENCE_Z)
     k = _trials(tables, "sparse_recovery")
-    axes[0].set_ylabel("recovery error ‖β⊙β − β*⊙β*‖²")
-    axes[1].set_ylabel("max off-support |β_j| / α")
+    axes[0].set_ylabel(r"recovery error $\|\beta\odot\beta - \beta^*\odot\beta^*\|^2$")
+    axes[1].set_ylabel(r"max off-support $|\beta_j|\,/\,\alpha$")
     for ax in axes:
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -247,27 +253,29 @@ def recovery_window(tables: Mapping[str, pd.DataFrame]):
         handles=by_alpha
         + styles
         + [
-            Line2D([], [], color="black", ls=":", label="rate σ²·r·ln d / n"),
-            Line2D([], [], color="black", ls="-.", label="least squares on S"),
+            Line2D(
+                [], [], color="black", ls=":", label=r"rate $\sigma^2 r \ln d\,/\,n$, right end"
+            ),
+            Line2D([], [], color="black", ls="-.", label="least squares on S, right end"),
         ],
-        fontsize=7,
-        loc="lower left",
+        fontsize=7.5,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.17),
+        ncol=2,
     )
     axes[1].legend(
         handles=styles
         + [
-            Line2D([], [], color="grey", ls=":", lw=1.5, label="population GD"),
+            Line2D([], [], color="k", ls="none", marker="x", ms=4, label="population GD"),
             Line2D(
                 [], [], color="black", ls=":", label=f"{OFF_SUPPORT_RATIO:g}α (population bound)"
             ),
-            Line2D([], [], color="black", ls="-.", label="RIP horizon ln 2/(8δ√r)"),
+            Line2D([], [], color="black", ls="-.", label=r"RIP horizon $\ln 2/(8\delta\sqrt{r})$"),
         ],
-        fontsize=7,
-        loc="upper left",
-        # An opaque box: the horizon's vertical line passes under the legend.
-        frameon=True,
-        framealpha=0.95,
-        edgecolor="none",
+        fontsize=7.5,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.17),
+        ncol=2,
     )
     return fig
 

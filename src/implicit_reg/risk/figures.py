@@ -6,89 +6,184 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+import seaborn as sns
 
-from implicit_reg.plotting import palette, subplots
+from implicit_reg.plotting import PALETTE, power_label, subplots
 from implicit_reg.risk.claims import GD_TOLERANCE, RATIO_BOUND, SGD_TOLERANCE
 from implicit_reg.risk.exact import gd_ridge_risk_bound
 
+#: Categorical colours of the palette without its vermillion, which is hard to tell
+#: from its orange: blue, orange, green, pink, brown.
+CATEGORICAL = tuple(PALETTE[i] for i in (0, 1, 2, 4, 5))
 
-def min_norm_convergence(tables: Mapping[str, pd.DataFrame]):
-    """Relative distance to the limit vs t, per algorithm and initialization (log–log)."""
-    table = tables["min_norm"]
-    table = table[(table.step > 0) & ~table.diverged]
-    fig, ax = subplots(width=5.2, height=3.8)
-    algorithms = sorted(table.algorithm.unique())
-    colours = dict(zip(algorithms, palette(len(algorithms)), strict=True))
-    for (algorithm, init), rows in table.groupby(["algorithm", "init"]):
-        curve = rows.groupby("step").agg(
-            t=("t", "median"),
-            mid=("rel_dist_limit", "median"),
-            lo=("rel_dist_limit", lambda v: v.quantile(0.1)),
-            hi=("rel_dist_limit", lambda v: v.quantile(0.9)),
-        )
-        style = "-" if init == "zero" else "--"
-        label = f"{algorithm.upper().replace('_B', ', batch ')}, β₀ {init}"
-        ax.plot(curve.t, curve.mid.clip(lower=1e-17), style, color=colours[algorithm], label=label)
-        ax.fill_between(
-            curve.t,
-            curve.lo.clip(lower=1e-17),
-            curve.hi.clip(lower=1e-17),
-            color=colours[algorithm],
-            alpha=0.15,
-            linewidth=0,
-        )
+
+def _tolerance_lines(ax) -> None:
+    """The claims' GD and SGD tolerances on the final iterate, labelled at the left."""
     ax.axhline(GD_TOLERANCE, color="grey", lw=0.8, ls=":")
     ax.axhline(SGD_TOLERANCE, color="grey", lw=0.8, ls=":")
-    ax.set(
-        xscale="log",
-        yscale="log",
-        xlabel="time t = η·k",
-        ylabel="‖β_t − β_∞‖ / ‖β_∞‖",
-        title=f"Convergence to β₀ + X⁺(y − Xβ₀) ({table.trial.nunique()} trials)",
+    for line, name in zip(ax.lines[-2:], ("GD", "SGD"), strict=True):
+        ax.annotate(
+            f"{name} tolerance {line.get_ydata()[0]:g}",
+            xy=(0.02, line.get_ydata()[0]),
+            xycoords=("axes fraction", "data"),
+            xytext=(0, 2),
+            textcoords="offset points",
+            fontsize=8,
+            color="0.3",
+        )
+
+
+def _log_ticks(axis) -> None:
+    """More labelled ticks on a log axis spanning two decades or less, which the default
+    locator labels once or twice: at 1, 2, 5 times the powers of ten (1 to 8 within a
+    decade)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    ax = axis.axes
+    low, high = sorted(ax.get_ylim() if axis is ax.yaxis else ax.get_xlim())
+    decades = np.log10(high / low) if low > 0 else np.inf
+    if decades > 2:
+        return
+    subs = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0) if decades < 1.2 else (1.0, 2.0, 5.0)
+    axis.set_major_locator(LogLocator(subs=subs))
+    axis.set_major_formatter(FuncFormatter(power_label))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _mean_band(ax, x, mean, half, colour, **line) -> None:
+    """Trial mean with its Student-t 95% band; on log axes the band is cut at mean/10."""
+    ax.plot(x, mean, color=colour, **line)
+    low = np.maximum(mean - half.fillna(0.0), mean / 10)
+    ax.fill_between(x, low, mean + half.fillna(0.0), color=colour, alpha=0.2, lw=0, zorder=1)
+
+
+def min_norm_convergence(tables: Mapping[str, pd.DataFrame]):
+    """Relative distance to the limit vs t, one panel per initialization, hue algorithm."""
+    summary = tables["min_norm_summary"]
+    summary = summary[(summary.step > 0) & (summary.diverged_mean == 0)]
+    n_trials = int(tables["min_norm"].trial.nunique())
+    inits = [i for i in ("zero", "random") if i in set(summary.init)]
+    fig, axes = subplots(ncols=len(inits), width=4.0, height=3.2, sharey=True, squeeze=False)
+    algorithms = sorted(summary.algorithm.unique())
+    colours = dict(zip(algorithms, CATEGORICAL, strict=False))
+    # Decreasing widths: curves that coincide stay visible one over the other.
+    widths = dict(zip(algorithms, (3.2, 2.0, 1.0, 0.8), strict=False))
+    titles = {"zero": r"from $\beta_0 = 0$: limit $X^+y$", "random": "from a random β₀"}
+    for ax, init in zip(axes[0], inits, strict=True):
+        for algorithm in algorithms:
+            rows = summary[(summary.init == init) & (summary.algorithm == algorithm)]
+            rows = rows.sort_values("t_mean")
+            _mean_band(
+                ax,
+                rows.t_mean,
+                rows.rel_dist_limit_mean.clip(lower=1e-17),
+                rows.rel_dist_limit_ci95,
+                colours[algorithm],
+                lw=widths[algorithm],
+                label=_algorithm_label(algorithm),
+                zorder=2,
+            )
+        _tolerance_lines(ax)
+        ax.set(xscale="log", yscale="log", xlabel="time t = η·k", title=titles[init])
+    axes[0][0].set_ylabel(r"$\|\beta_t - \beta_\infty\|\,/\,\|\beta_\infty\|$")
+    if "random" in inits:
+        axes[0][-1].set_title(r"from a random $\beta_0$: limit $\beta_0 + X^+(y - X\beta_0)$")
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(
+        handles,
+        labels,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.08),
+        ncol=len(labels),
+        fontsize=8.5,
+        title=f"trial means of {n_trials} trials, 95% t bands",
+        title_fontsize=8.5,
     )
-    ax.legend(fontsize=7, ncol=1, loc="lower left")
     return fig
 
 
 def norm_excess(tables: Mapping[str, pd.DataFrame]):
-    """‖β_∞‖ − ‖X⁺y‖ against ‖P⊥β₀‖ with the line y = x, one panel per algorithm."""
+    """‖β_∞‖ − ‖X⁺y‖ against ‖P⊥β₀‖ with y = x and the exact excess; the deviation from it."""
     table = tables["min_norm"]
     last = table.groupby("algorithm").step.transform("max")
-    final = table[(table.step == last) & (table.init == "random") & ~table.diverged]
-    algorithms = sorted(final.algorithm.unique()) or ["gd"]
-    fig, axes = subplots(
-        ncols=len(algorithms), width=3.3, height=3.3, sharex=True, sharey=True, squeeze=False
+    final = table[(table.step == last) & (table.init == "random") & ~table.diverged].copy()
+    final["excess"] = final.norm - final.min_norm_norm
+    # The limit X⁺y + P⊥β₀ has orthogonal parts: its norm excess is exact.
+    final["exact"] = np.hypot(final.min_norm_norm, final.null_init_norm) - final.min_norm_norm
+    final["deviation"] = (final.excess - final.exact).abs() / final.exact
+    final["algorithm"] = final.algorithm.map(_algorithm_label)
+    fig, (left, right) = subplots(ncols=2, width=4.0, height=3.3)
+    algorithms = sorted(final.algorithm.unique())
+    colours = dict(zip(algorithms, CATEGORICAL, strict=False))
+    markers = dict(zip(algorithms, ("o", "s", "^", "D"), strict=False))
+    sizes = dict(zip(algorithms, (70, 30, 12, 8), strict=False))
+    span = (
+        np.array([final.null_init_norm.min(), final.null_init_norm.max()]) if len(final) else [0, 1]
     )
-    top = float(final.null_init_norm.max()) * 1.1 if len(final) else 1.0
-    for ax, colour, algorithm in zip(axes[0], palette(len(algorithms)), algorithms, strict=True):
-        rows = final[final.algorithm == algorithm]
-        ax.plot([0, top], [0, top], color="k", lw=1, ls="--", label="y = x (bound)", zorder=1)
-        ax.scatter(
-            rows.null_init_norm,
-            rows.norm - rows.min_norm_norm,
-            s=16,
-            color=colour,
-            alpha=0.85,
-            zorder=2,
-            label=f"final iterate ({len(rows)} trials)",
-        )
-        # The limit X⁺y + P⊥β₀ has orthogonal parts: its norm excess is exact.
-        exact = np.hypot(rows.min_norm_norm, rows.null_init_norm) - rows.min_norm_norm
-        ax.scatter(
-            rows.null_init_norm,
-            exact,
-            s=46,
-            facecolors="none",
-            edgecolors="k",
-            linewidths=0.8,
-            zorder=3,
-            label="exact √(‖X⁺y‖² + ‖P⊥β₀‖²) − ‖X⁺y‖",
-        )
-        ax.set(title=_algorithm_label(algorithm), xlabel="‖P⊥β₀‖")
-        ax.legend(fontsize=7, loc="upper left")
-    axes[0][0].set_ylabel("‖β_∞‖ − ‖X⁺y‖")
-    fig.suptitle("Norm excess from a random β₀ (null-space part of β₀ on x)", y=1.02)
-    fig.tight_layout()
+    pad = 0.1 * (span[1] - span[0] or 1.0)
+    x = np.array([span[0] - pad, span[1] + pad])
+    left.plot(x, x, color="k", lw=1, ls="--", label="y = x (bound)", zorder=1)
+    sns.scatterplot(
+        data=final,
+        x="null_init_norm",
+        y="excess",
+        hue="algorithm",
+        palette=colours,
+        style="algorithm",
+        markers=markers,
+        size="algorithm",
+        sizes=sizes,
+        ax=left,
+        edgecolor="none",
+        zorder=2,
+    )
+    left.scatter(
+        final.null_init_norm,
+        final.exact,
+        s=3,
+        color="k",
+        zorder=4,
+        label=r"exact $\sqrt{\|X^+y\|^2 + \|P_\perp\beta_0\|^2} - \|X^+y\|$",
+    )
+    left.set(
+        xlim=tuple(x),
+        xlabel=r"$\|P_\perp\beta_0\|$",
+        ylabel=r"$\|\beta_\infty\| - \|X^+y\|$",
+        title="Norm excess of the final iterate",
+    )
+    sns.stripplot(
+        data=final,
+        x="algorithm",
+        y="deviation",
+        hue="algorithm",
+        palette=colours,
+        order=algorithms,
+        ax=right,
+        size=4,
+        jitter=0.2,
+        legend=False,
+    )
+    right.set(
+        yscale="log",
+        xlabel="",
+        ylabel="|excess − exact| / exact",
+        title="Deviation from the exact excess",
+    )
+    _log_ticks(right.yaxis)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    handles, labels = left.get_legend_handles_labels()
+    left.get_legend().remove()
+    fig.legend(
+        handles,
+        labels,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.1),
+        ncol=3,
+        fontsize=8.5,
+        title=f"final iterates from a random β₀, {len(final) // max(len(algorithms), 1)} trials",
+        title_fontsize=8.5,
+    )
     return fig
 
 
@@ -104,13 +199,13 @@ def _risk_line(ax, rows: pd.DataFrame, colour, label: str, expected: bool = Fals
     """Mean realized risk with its Student-t band (γ ≠ 1 only), theory on top.
 
     ``rows`` are summary rows of one curve. With ``expected``, the given-X expected risk
-    is drawn too (thin dotted).
+    is drawn too, as a black bar across each mean.
     """
     rows = rows.sort_values("gamma")
     at_one = np.abs(rows.gamma - 1.0) < THRESHOLD_TOLERANCE
     away = rows[~at_one]
     mean, ci = away.risk_mean, away.risk_ci95
-    ax.plot(away.gamma, mean, "o-", ms=3, lw=1.2, color=colour, label=label, zorder=2)
+    ax.plot(away.gamma, mean, "o-", ms=5, lw=1.4, color=colour, label=label, zorder=2)
     # On log axes a band reaching zero is drawn down to a tenth of the mean.
     ax.fill_between(
         away.gamma,
@@ -122,9 +217,13 @@ def _risk_line(ax, rows: pd.DataFrame, colour, label: str, expected: bool = Fals
         zorder=1,
     )
     if expected:
-        ax.plot(away.gamma, away.expected_risk_mean, ":", lw=1, color=colour, zorder=2)
+        ax.plot(away.gamma, away.expected_risk_mean, **EXPECTED)
     finite = np.isfinite(rows.theory_risk_mean)
-    ax.plot(rows.gamma[finite], rows.theory_risk_mean[finite], "--", color="k", lw=1.1, zorder=4)
+    ax.plot(rows.gamma[finite], rows.theory_risk_mean[finite], "--", color="k", lw=1.0, zorder=4)
+
+
+#: The given-X expected risk: a black bar across each mean, above the theory's dashes.
+EXPECTED = {"ls": "none", "marker": "_", "ms": 11, "mew": 1.6, "color": "k", "zorder": 5}
 
 
 def _gamma_axis(ax) -> None:
@@ -147,16 +246,16 @@ def double_descent(tables: Mapping[str, pd.DataFrame]):
     n_trials = int(tables["double_descent"].trial.nunique())
     fig, (left, right) = subplots(ncols=2, width=4.8, height=4.0)
     sigmas = sorted(summary.noise_std.unique())
-    for colour, sigma in zip(palette(len(sigmas)), sigmas, strict=True):
+    for colour, sigma in zip(sns.color_palette("viridis", len(sigmas)), sigmas, strict=True):
         rows = summary[(summary.noise_std == sigma) & (summary.estimator == "min_norm")]
         _risk_line(left, rows, colour, f"min-norm, σ = {sigma:g}", expected=True)
-    left.plot([], [], ":", color="grey", lw=1, label="expected risk given X")
-    left.plot([], [], "--", color="k", lw=1.1, label="theory (n, d → ∞)")
+    left.plot([], [], **EXPECTED, label="expected risk given X (closed form)")
+    left.plot([], [], "--", color="k", lw=1.0, label=r"theory ($n, d \to \infty$)")
     left.axvline(1.0, color="grey", lw=0.8, ls=":")
     left.set(
         yscale="log",
         xlabel="γ = d/n (no mean at γ = 1)",
-        ylabel=f"realized risk ‖β̂ − β*‖² (mean of {n_trials})",
+        ylabel=rf"realized risk $\|\hat\beta - \beta^*\|^2$ (mean of {n_trials})",
         title="Min-norm interpolant",
     )
     _gamma_axis(left)
@@ -166,14 +265,14 @@ def double_descent(tables: Mapping[str, pd.DataFrame]):
     fixed = sorted(rows.ridge_lambda[rows.estimator == "ridge_fixed"].unique())
     variants = [("min_norm", None), ("ridge_optimal", None)]
     variants += [("ridge_fixed", lam) for lam in fixed]
-    names = {"min_norm": "min-norm", "ridge_optimal": "ridge, λ* = γσ²/r²"}
-    for colour, (estimator, lam) in zip(palette(len(variants)), variants, strict=True):
+    names = {"min_norm": "min-norm", "ridge_optimal": r"ridge, $\lambda^* = \gamma\sigma^2/r^2$"}
+    for colour, (estimator, lam) in zip(CATEGORICAL, variants, strict=False):
         sel = rows[rows.estimator == estimator]
         if lam is not None:
             sel = sel[sel.ridge_lambda == lam]
-        label = names[estimator] if lam is None else f"ridge, λ = {lam:g}"
+        label = names[estimator] if lam is None else rf"ridge, $\lambda$ = {lam:g}"
         _risk_line(right, sel, colour, label)
-    right.plot([], [], "--", color="k", lw=1.1, label="theory (n, d → ∞)")
+    right.plot([], [], "--", color="k", lw=1.0, label=r"theory ($n, d \to \infty$)")
     right.axvline(1.0, color="grey", lw=0.8, ls=":")
     right.set(
         yscale="log",
@@ -195,7 +294,7 @@ def early_stopping(tables: Mapping[str, pd.DataFrame]):
     bound = gd_ridge_risk_bound(fraction)
     fig, (left, right) = subplots(ncols=2, width=4.8, height=4.2)
     groups = sorted(summary.n_samples.unique())
-    for colour, n in zip(palette(len(groups)), groups, strict=True):
+    for colour, n in zip(CATEGORICAL, groups, strict=False):
         rows = summary[summary.n_samples == n].sort_values("step")
         d = int(rows.n_features.iloc[0])
         left.plot(
@@ -220,22 +319,28 @@ def early_stopping(tables: Mapping[str, pd.DataFrame]):
         left.plot(rows.t_mean, rows.risk_gf_mean, "-", color=colour, lw=1, zorder=3)
         left.plot(rows.t_mean, rows.risk_ridge_mean, "--", color=colour, lw=1, zorder=3)
         for _, trial in table[table.n_samples == n].groupby("trial"):
-            right.plot(trial.t, trial.risk_ratio_gd, color=colour, alpha=0.25, lw=0.6)
+            right.plot(trial.t, trial.risk_ratio_gd, color=colour, alpha=0.6, lw=0.9, zorder=2)
         right.plot(
             rows.t_mean,
             rows.risk_ratio_gd_mean,
             "o",
-            ms=3,
+            ms=4,
+            mfc="white",
+            mew=1.1,
             color=colour,
             zorder=3,
-            label=f"GD / ridge on draws, n = {n}",
+            label=f"GD / ridge, n = {n} (dots: mean; thin: designs)",
         )
         right.plot(rows.t_mean, rows.risk_ratio_mean, "-", color="k", lw=0.9, zorder=4)
     left.plot([], [], "-", color="grey", label="gradient flow (closed form)")
     left.plot([], [], "--", color="grey", label="ridge (closed form)")
     right.plot([], [], "-", color="k", lw=0.9, label="flow / ridge, closed form")
     right.axhline(
-        bound, color="#a31515", ls="--", lw=1, label=f"GD bound {bound:.4f} (ηλ_max = {fraction:g})"
+        bound,
+        color="k",
+        ls="--",
+        lw=1,
+        label=rf"GD bound {bound:.4f} ($\eta\lambda_{{\max}}$ = {fraction:g})",
     )
     right.axhline(RATIO_BOUND, color="k", ls=":", lw=1, label=f"flow bound {RATIO_BOUND}")
     right.axhline(1.0, color="grey", ls=":", lw=0.8)
@@ -250,10 +355,11 @@ def early_stopping(tables: Mapping[str, pd.DataFrame]):
     right.set(
         xscale="log",
         xlabel="t = 1/λ",
-        ylabel="risk(t) / risk_ridge(1/t)",
+        ylabel=r"risk$(t)\,/\,$risk$_{\mathrm{ridge}}(1/t)$",
         ylim=(0.8, bound * 1.08),
-        title="Risk ratio (thin: designs)",
+        title="Risk ratio",
     )
+    _log_ticks(left.yaxis)
     _legend_below(left)
     _legend_below(right)
     fig.tight_layout()
