@@ -1,0 +1,8 @@
+"""Plausible bugs of the diagonal simulations and the claims that catch them.
+
+See `implicit_reg.bugs`.
+"""
+
+from __future__ import annotations
+
+BUGS = ()
