@@ -7,7 +7,7 @@ import numpy as np
 from implicit_reg.claims import family_claims
 from implicit_reg.experiment import run_family
 from implicit_reg.risk.figures import FIGURES
-from implicit_reg.workflow.report import divergence_html
+from implicit_reg.workflow.report import build_report
 
 SECTION = {
     "min_norm": {
@@ -47,9 +47,29 @@ def test_unstable_gd_is_flagged_and_fails_its_claims_without_warnings():
 def test_report_notes_diverged_runs():
     import pandas as pd
 
-    note = divergence_html(
+    claims = pd.DataFrame(
+        columns=[
+            "family",
+            "claim_id",
+            "statement",
+            "source",
+            "measured",
+            "threshold",
+            "comparison",
+            "passed",
+            "kind",
+        ]
+    )
+    page = build_report(
+        claims,
+        [],
         pd.DataFrame(
             {"family": ["risk"], "experiment": ["min_norm"], "diverged": [12], "rows": [90]}
-        )
+        ),
+        {"seed": 1},
+        {"seed": 1},
+        {},
+        pd.DataFrame(columns=["rule", "s", "max_rss"]),
     )
-    assert "12 of 90 rows diverged" in note
+    assert "risk/min_norm: 12 of 90 rows" in page
+    assert "the expected result, not a" in page
