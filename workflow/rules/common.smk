@@ -316,7 +316,8 @@ def trial_tables():
 
 def rule_edges():
     """The (producer, consumer) pairs of the report's rule graph, found from the file
-    inputs of every rule and the rules whose outputs match them (``Rule.is_producer``)."""
+    inputs of every rule and the rules whose outputs match them (``Rule.is_producer``).
+    """
     rules = [r for r in workflow.rules if r.name != "all"]
     return sorted(
         {
