@@ -36,6 +36,7 @@ test-slurm: env
 
 lint: env
 	$(BIN)/ruff check src workflow tests benchmarks
+	$(BIN)/ruff format --check src workflow tests benchmarks
 	$(BIN)/snakefmt --check workflow/Snakefile workflow/rules
 	$(BIN)/snakemake --lint --configfile config/smoke.yaml
 

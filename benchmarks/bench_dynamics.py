@@ -56,8 +56,16 @@ def run_job(job: str, experiment: str, point: str, out: str) -> None:
     table = result[0] if experiment_def.artifacts else result
     table.to_parquet(out)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB → MB
-    print(json.dumps({"simulate_s": seconds, "import_s": imported - start,
-                      "process_s": time.perf_counter() - start, "peak_mb": peak}))
+    print(
+        json.dumps(
+            {
+                "simulate_s": seconds,
+                "import_s": imported - start,
+                "process_s": time.perf_counter() - start,
+                "peak_mb": peak,
+            }
+        )
+    )
 
 
 def bench_config(config: str) -> None:
@@ -76,18 +84,23 @@ def bench_config(config: str) -> None:
                 out = f"{tmp}/{experiment}_{point}.parquet"
                 job = Path(f"{tmp}/{experiment}_{point}.json")
                 job.write_text(json.dumps({"seed": loaded["seed"], "params": params}))
-                run = subprocess.run([sys.executable, __file__, "--job", str(job), experiment,
-                                      point, out], capture_output=True, text=True, check=True)
+                run = subprocess.run(
+                    [sys.executable, __file__, "--job", str(job), experiment, point, out],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
                 record = json.loads(run.stdout.strip().splitlines()[-1])
                 for key in totals:
                     totals[key] += record[key]
-                print(f"{experiment + '/' + point:50s} {record['simulate_s']:10.2f} "
-                      f"{record['process_s']:10.2f} {record['peak_mb']:8.0f}")
+                print(
+                    f"{experiment + '/' + point:50s} {record['simulate_s']:10.2f} "
+                    f"{record['process_s']:10.2f} {record['peak_mb']:8.0f}"
+                )
                 parts.append(out)
             import pandas as pd
 
-            tables[experiment] = pd.concat([pd.read_parquet(p) for p in parts],
-                                           ignore_index=True)
+            tables[experiment] = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
         print(f"{'total':50s} {totals['simulate_s']:10.2f} {totals['process_s']:10.2f}")
         bench_claims_and_figures(tables)
 
@@ -108,8 +121,10 @@ def bench_claims_and_figures(trials: dict) -> None:
     passed = sum(c.passed for c in claims)
     print(f"claims: {elapsed:.2f} s, passed {passed}/{len(claims)}")
     for c in claims:
-        print(f"  {'pass' if c.passed else 'FAIL'} {c.kind:5s} {c.claim_id}: "
-              f"{c.measured:.4g} {c.comparison} {c.threshold:g}")
+        print(
+            f"  {'pass' if c.passed else 'FAIL'} {c.kind:5s} {c.claim_id}: "
+            f"{c.measured:.4g} {c.comparison} {c.threshold:g}"
+        )
     for name, draw in FIGURES.items():
         start = time.perf_counter()
         fig = draw(tables)
@@ -139,8 +154,10 @@ def bench_widest_network() -> None:
     u, v = sphere_points(rng, trials, 2, d).transpose(1, 0, 2)
     y = smooth_target(X, u, v)
     W, a = rng.standard_normal((trials, m, d)), rng.choice([-1.0, 1.0], size=(trials, m))
-    print(f"\n== widest network: m = {m}, {trials} trials, n = {n}, d = {d}, "
-          f"{n_steps} steps, {n_points} checkpoints ==")
+    print(
+        f"\n== widest network: m = {m}, {trials} trials, n = {n}, d = {d}, "
+        f"{n_steps} steps, {n_points} checkpoints =="
+    )
     # One block of neurons, as in `network.loss_gradient`, times the number of blocks.
     Wb, Xt = W[:, : network.NEURON_BLOCK], np.swapaxes(X, 1, 2)
     blocks = -(-m // network.NEURON_BLOCK)
@@ -151,7 +168,7 @@ def bench_widest_network() -> None:
     parts = {
         "pre-activations W Xᵀ": blocks * _timed(lambda: Wb @ Xt, 20),
         "tanh": blocks * _timed(lambda: np.tanh(Z, out=T), 20),
-        "outputs and ∇_a": blocks * _timed(lambda: (a[:, None, :Wb.shape[1]] @ T, T @ r), 20),
+        "outputs and ∇_a": blocks * _timed(lambda: (a[:, None, : Wb.shape[1]] @ T, T @ r), 20),
         "square tanh (in place)": blocks * _timed(lambda: np.square(Z, out=T), 20),
         "∇_W = (T²)(e ⊙ X)": blocks * _timed(lambda: T @ weighted, 20),
     }
@@ -160,27 +177,32 @@ def bench_widest_network() -> None:
     start = time.perf_counter()
     K0 = network.tangent_kernel(W, a, X, X)
     once["K₀ (train kernel)"] = time.perf_counter() - start
-    once["K₀(x_test, X) (cross kernel)"] = _timed(
-        lambda: network.tangent_kernel(W, a, X_test, X))
+    once["K₀(x_test, X) (cross kernel)"] = _timed(lambda: network.tangent_kernel(W, a, X_test, X))
     once["eigendecomposition of K₀"] = _timed(lambda: np.linalg.eigvalsh(K0), 10)
     f0 = network.forward(W, a, X)
     steps = np.arange(n_points + 1)
     once["linearized outputs (3 calls)"] = 3 * _timed(
-        lambda: theory.linearized_outputs(K0, K0, f0, f0 - y, steps, n, np.ones(trials)))
+        lambda: theory.linearized_outputs(K0, K0, f0, f0 - y, steps, n, np.ones(trials))
+    )
     once["outputs at the checkpoints"] = (n_points + 1) * _timed(
-        lambda: (network.forward(W, a, X), network.forward(W, a, X_test)))
+        lambda: (network.forward(W, a, X), network.forward(W, a, X_test))
+    )
     once["K_T (final kernel)"] = once["K₀ (train kernel)"]
     gd = n_steps * step
     total = gd + sum(once.values())
-    print(f"one GD step: {1e3 * step:.2f} ms; {n_steps} steps: {gd:.1f} s "
-          f"({100 * gd / total:.0f}% of the width's {total:.1f} s)")
+    print(
+        f"one GD step: {1e3 * step:.2f} ms; {n_steps} steps: {gd:.1f} s "
+        f"({100 * gd / total:.0f}% of the width's {total:.1f} s)"
+    )
     for name, seconds in parts.items():
         print(f"  {name:32s} {1e3 * seconds:7.2f} ms ({100 * seconds / step:.0f}% of a step)")
     for name, seconds in once.items():
         print(f"once per width: {name:32s} {seconds:7.3f} s")
     widths = np.asarray(params["widths"])
-    print(f"widths {widths.min()}…{widths.max()}: the widest holds "
-          f"{100 * widths.max() / widths.sum():.0f}% of the neurons (work ∝ Σm)")
+    print(
+        f"widths {widths.min()}…{widths.max()}: the widest holds "
+        f"{100 * widths.max() / widths.sum():.0f}% of the neurons (work ∝ Σm)"
+    )
 
 
 def main() -> None:
@@ -192,16 +214,26 @@ def main() -> None:
     if args.job:
         run_job(*args.job)
         return
-    print(f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}, "
-          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(
+        f"OPENBLAS_NUM_THREADS={os.environ['OPENBLAS_NUM_THREADS']}, "
+        f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     for config in args.configs:
         bench_config(config)
     bench_widest_network()
     if args.workflow:
         for config in args.configs:
-            subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_workflow.py"),
-                            "--config", f"config/{config}.yaml", "--families", "dynamics"],
-                           check=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    str(ROOT / "benchmarks" / "bench_workflow.py"),
+                    "--config",
+                    f"config/{config}.yaml",
+                    "--families",
+                    "dynamics",
+                ],
+                check=True,
+            )
 
 
 if __name__ == "__main__":

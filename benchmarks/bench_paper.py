@@ -84,8 +84,7 @@ def slurm_group_jobs(jobs: dict[str, list[float]], profile: dict) -> dict[str, l
         seconds = sorted(seconds, reverse=True)
         chunks = [seconds[i : i + size] for i in range(0, len(seconds), size)]
         submitted[rule] = [
-            SLURM_GROUP_SECONDS + sum(chunk) + SLURM_MEMBER_SECONDS * len(chunk)
-            for chunk in chunks
+            SLURM_GROUP_SECONDS + sum(chunk) + SLURM_MEMBER_SECONDS * len(chunk) for chunk in chunks
         ]
     return submitted
 
@@ -104,8 +103,9 @@ def timed_job(family, name, point, params, seed, limit) -> tuple[float, bool]:
         "print(time.perf_counter() - start)\n"
     )
     try:
-        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              timeout=limit, check=True)
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=limit, check=True
+        )
     except subprocess.TimeoutExpired:
         return limit, False
     return float(done.stdout.strip().splitlines()[-1]), True
@@ -128,8 +128,9 @@ def main() -> None:
             cost = COSTS[family][name]
             works = {point: cost(params).work for point, params in points}
             point, params = max(points, key=lambda item: works[item[0]])
-            seconds, finished = timed_job(family, name, point, params, config["seed"],
-                                          args.max_seconds)
+            seconds, finished = timed_job(
+                family, name, point, params, config["seed"], args.max_seconds
+            )
             measured = f"{seconds:.1f} s" if finished else f"≥ {seconds:.0f} s (stopped)"
             per_work = seconds / max(works[point], 1.0)
             jobs = [per_work * w + JOB_FIXED_SECONDS for w in works.values()]
@@ -143,10 +144,14 @@ def main() -> None:
         print(f"{name:34} {jobs:5d} {total:11.1f} {longest:10.1f}  {point} ({measured})")
     total = sum(durations)
     wall = lpt_makespan(durations, args.cores)
-    print(f"\nsimulation jobs: {len(durations)}, job time {total:.0f} s "
-          f"({total / 60:.1f} min of one core)")
-    print(f"predicted wall time of the simulations on {args.cores} cores: {wall:.0f} s "
-          f"({wall / 60:.1f} min); bound by the longest job: {max(durations):.0f} s")
+    print(
+        f"\nsimulation jobs: {len(durations)}, job time {total:.0f} s "
+        f"({total / 60:.1f} min of one core)"
+    )
+    print(
+        f"predicted wall time of the simulations on {args.cores} cores: {wall:.0f} s "
+        f"({wall / 60:.1f} min); bound by the longest job: {max(durations):.0f} s"
+    )
 
     profile = yaml.safe_load((ROOT / "profiles" / "slurm" / "profile.yaml").read_text())
     submitted = slurm_group_jobs(by_rule, profile)
@@ -156,8 +161,10 @@ def main() -> None:
         print(f"{rule:20} {len(by_rule[rule]):5d} {len(seconds):11d} {max(seconds):29.1f}")
     longest = max(max(seconds) for seconds in submitted.values())
     count = sum(len(seconds) for seconds in submitted.values())
-    print(f"predicted wall time of the simulations through SLURM: at most {longest:.0f} s "
-          f"({longest / 60:.1f} min) with {count} SLURM jobs")
+    print(
+        f"predicted wall time of the simulations through SLURM: at most {longest:.0f} s "
+        f"({longest / 60:.1f} min) with {count} SLURM jobs"
+    )
 
 
 if __name__ == "__main__":

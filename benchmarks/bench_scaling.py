@@ -92,14 +92,17 @@ def main() -> None:
                         print(f"{family}/{name} {knob} × {factor:g}: invalid ({error})")
                         break
                     factors.append(factor)
-                    seconds.append(time_point(module, family, name, trial[family][name],
-                                              base["seed"]))
+                    seconds.append(
+                        time_point(module, family, name, trial[family][name], base["seed"])
+                    )
                     if seconds[-1] > args.max_seconds:
                         break
                 slope, se = fitted_exponent(factors, seconds)
                 times = " ".join(f"{s:.3g}" for s in seconds)
-                print(f"{family + '/' + name:32} {knob:22} {times:36} {slope:6.2f} ± {se:.2f}",
-                      flush=True)
+                print(
+                    f"{family + '/' + name:32} {knob:22} {times:36} {slope:6.2f} ± {se:.2f}",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":

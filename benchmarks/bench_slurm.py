@@ -31,9 +31,21 @@ def run(workdir: Path, *args: str) -> tuple[float, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
     start = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"),
-         "--configfile", "config/smoke.yaml", *args],
-        cwd=workdir, env=env, capture_output=True, text=True, timeout=3600,
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "-s",
+            str(ROOT / "Snakefile"),
+            "--configfile",
+            "config/smoke.yaml",
+            *args,
+        ],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3600,
     )
     seconds = time.monotonic() - start
     output = done.stdout + done.stderr
@@ -46,28 +58,41 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1)
     repeat = parser.parse_args().repeat
-    status = subprocess.run(["bash", str(ROOT / "cluster" / "status.sh")],
-                            capture_output=True, text=True)
+    status = subprocess.run(
+        ["bash", str(ROOT / "cluster" / "status.sh")], capture_output=True, text=True
+    )
     if status.returncode != 0:
         sys.exit(f"the test cluster is not up: {status.stderr.strip()}")
     ratios = []
     for i in range(repeat):
         with tempfile.TemporaryDirectory(prefix="implicit-reg-bench-slurm-") as tmp:
             slurm_s, log = run(
-                Path(tmp) / "slurm", "--workflow-profile", "none",
-                "--profile", str(ROOT / "profiles" / "slurm"),
-                "--profile", str(ROOT / "profiles" / "slurm-local"),
+                Path(tmp) / "slurm",
+                "--workflow-profile",
+                "none",
+                "--profile",
+                str(ROOT / "profiles" / "slurm"),
+                "--profile",
+                str(ROOT / "profiles" / "slurm-local"),
             )
             local_s, _ = run(Path(tmp) / "local", "--cores", "2")
         jobs = len(set(re.findall(r"submitted with SLURM jobid (\d+)", log)))
         ratios.append(slurm_s / local_s)
-        print(f"run {i + 1}: SLURM {slurm_s:.1f} s ({jobs} SLURM jobs), local {local_s:.1f} s, "
-              f"ratio {slurm_s / local_s:.2f}", flush=True)
+        print(
+            f"run {i + 1}: SLURM {slurm_s:.1f} s ({jobs} SLURM jobs), local {local_s:.1f} s, "
+            f"ratio {slurm_s / local_s:.2f}",
+            flush=True,
+        )
     ratios.sort()
-    median = ratios[len(ratios) // 2] if len(ratios) % 2 else sum(ratios[len(ratios) // 2 - 1:
-                                                                        len(ratios) // 2 + 1]) / 2
-    print(f"ratio SLURM/local: median {median:.2f}, min {ratios[0]:.2f}, max {ratios[-1]:.2f} "
-          "(goal: <= 2)")
+    median = (
+        ratios[len(ratios) // 2]
+        if len(ratios) % 2
+        else sum(ratios[len(ratios) // 2 - 1 : len(ratios) // 2 + 1]) / 2
+    )
+    print(
+        f"ratio SLURM/local: median {median:.2f}, min {ratios[0]:.2f}, max {ratios[-1]:.2f} "
+        "(goal: <= 2)"
+    )
 
 
 if __name__ == "__main__":

@@ -80,8 +80,9 @@ BAD_VALUES = [
 ]
 
 
-@pytest.mark.parametrize(("path", "value", "message"), BAD_VALUES,
-                         ids=[f"{p}={v!r}"[:48] for p, v, _ in BAD_VALUES])
+@pytest.mark.parametrize(
+    ("path", "value", "message"), BAD_VALUES, ids=[f"{p}={v!r}"[:48] for p, v, _ in BAD_VALUES]
+)
 def test_bad_value_is_rejected_naming_the_key(smoke, path, value, message):
     assert message in _problems(_set(smoke, path, value))
 
@@ -95,8 +96,9 @@ INCONSISTENT = [
 ]
 
 
-@pytest.mark.parametrize(("path", "value", "message"), INCONSISTENT,
-                         ids=[f"{p}={v!r}"[:48] for p, v, _ in INCONSISTENT])
+@pytest.mark.parametrize(
+    ("path", "value", "message"), INCONSISTENT, ids=[f"{p}={v!r}"[:48] for p, v, _ in INCONSISTENT]
+)
 def test_inconsistent_keys_are_rejected_naming_them(smoke, path, value, message):
     assert message in _problems(_set(smoke, path, value))
 

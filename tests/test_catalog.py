@@ -21,8 +21,9 @@ import implicit_reg
 
 
 def run(root, *args, timeout=300):
-    return subprocess.run([sys.executable, "-m", *args], cwd=root, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=root, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def test_catalog_finds_the_workflow(root):
@@ -48,8 +49,10 @@ def test_catalog_standardized_usage(root):
 def test_catalog_quality_checks_lint_and_format(root):
     lint = run(root, "snakemake", "--lint")  # as the catalog runs it: no arguments
     assert lint.returncode == 0, lint.stdout[-3000:] + lint.stderr[-3000:]
-    snakefiles = [root / "workflow" / "Snakefile", *sorted((root / "workflow" / "rules").glob(
-        "*.smk"))]
+    snakefiles = [
+        root / "workflow" / "Snakefile",
+        *sorted((root / "workflow" / "rules").glob("*.smk")),
+    ]
     fmt = run(root, "snakefmt", "--check", *map(str, snakefiles))
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
 

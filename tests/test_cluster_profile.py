@@ -40,10 +40,24 @@ def slurm_submissions(counts: dict[str, int], profile: dict, local: set[str]) ->
 def test_paper_config_builds_its_cluster_dag(root, tmp_path):
     # In a directory of its own: results of a run in the checkout change nothing here.
     run = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-n", "-s", str(root / "Snakefile"),
-         "--workflow-profile", "none", "--profile", str(root / "profiles" / "slurm"),
-         "--configfile", str(root / "config" / "paper.yaml")],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "-n",
+            "-s",
+            str(root / "Snakefile"),
+            "--workflow-profile",
+            "none",
+            "--profile",
+            str(root / "profiles" / "slurm"),
+            "--configfile",
+            str(root / "config" / "paper.yaml"),
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     output = run.stdout + run.stderr
     assert run.returncode == 0, output[-3000:]
@@ -54,14 +68,17 @@ def test_paper_config_builds_its_cluster_dag(root, tmp_path):
     local = {rule for rule in counts if not rule.endswith("_simulate")}
     jobs = slurm_submissions(counts, profile, local=local)
     simulate = sum(n for rule, n in counts.items() if rule.endswith("_simulate"))
-    print(f"config/paper.yaml: {sum(counts.values())} jobs, {simulate} simulate jobs, "
-          f"{jobs} SLURM submissions")
+    print(
+        f"config/paper.yaml: {sum(counts.values())} jobs, {simulate} simulate jobs, "
+        f"{jobs} SLURM submissions"
+    )
     families = ("risk", "margin", "diagonal", "bounds", "noise", "dynamics")
     assert all(f"{family}_simulate" in counts for family in families)
     groups = profile["group-components"]
     assert jobs == sum(
         math.ceil(n / groups[profile["groups"][rule]])
-        for rule, n in counts.items() if rule.endswith("_simulate")
+        for rule, n in counts.items()
+        if rule.endswith("_simulate")
     )
     assert "Group job" in output
 
@@ -69,8 +86,9 @@ def test_paper_config_builds_its_cluster_dag(root, tmp_path):
 def test_slurm_profile_covers_every_family(root):
     """A family added to the schema needs its simulate rule grouped and resourced."""
     schema = yaml.safe_load((root / "workflow" / "schemas" / "config.schema.yaml").read_text())
-    families = [k for k, v in schema["properties"].items()
-                if v.get("type") == "object" and k != "limits"]
+    families = [
+        k for k, v in schema["properties"].items() if v.get("type") == "object" and k != "limits"
+    ]
     profile = yaml.safe_load((root / "profiles" / "slurm" / "profile.yaml").read_text())
     for family in families:
         rule = f"{family}_simulate"

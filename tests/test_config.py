@@ -92,8 +92,9 @@ MALFORMED = [
 ]
 
 
-@pytest.mark.parametrize(("path", "value", "named"), MALFORMED,
-                         ids=[f"{p}={v!r}"[:40] for p, v, _ in MALFORMED])
+@pytest.mark.parametrize(
+    ("path", "value", "named"), MALFORMED, ids=[f"{p}={v!r}"[:40] for p, v, _ in MALFORMED]
+)
 def test_schema_rejects_malformed_config(root, smoke, path, value, named):
     with pytest.raises(Exception, match=named):
         _validated(_set(smoke, path, value), root)
@@ -123,9 +124,22 @@ def test_bad_config_fails_before_any_job_and_keeps_results(root, smoke, tmp_path
     finished.parent.mkdir(parents=True)
     finished.write_bytes(b"finished")
     run = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-s", str(root / "Snakefile"), "-d", str(tmp_path),
-         "--configfile", str(tmp_path / "bad.yaml"), "--cores", "1"],
-        capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "-s",
+            str(root / "Snakefile"),
+            "-d",
+            str(tmp_path),
+            "--configfile",
+            str(tmp_path / "bad.yaml"),
+            "--cores",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert run.returncode != 0
     assert "n_trials" in run.stdout + run.stderr

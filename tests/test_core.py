@@ -16,8 +16,14 @@ from implicit_reg.tables import provenance, read_provenance, read_table, write_t
 
 @pytest.mark.parametrize(
     ("measured", "comparison", "threshold", "expected"),
-    [(1.0, "<=", 1.0, True), (1.1, "<=", 1.0, False), (2.0, ">=", 1.0, True),
-     (0.5, ">=", 1.0, False), (math.nan, "<=", 1.0, False), (math.inf, ">=", 1.0, False)],
+    [
+        (1.0, "<=", 1.0, True),
+        (1.1, "<=", 1.0, False),
+        (2.0, ">=", 1.0, True),
+        (0.5, ">=", 1.0, False),
+        (math.nan, "<=", 1.0, False),
+        (math.inf, ">=", 1.0, False),
+    ],
 )
 def test_passes(measured, comparison, threshold, expected):
     assert passes(measured, comparison, threshold) is expected
@@ -31,8 +37,10 @@ def test_claim_rejects_bad_comparison_and_id():
 
 
 def test_claims_table_computes_passed_and_rejects_duplicates():
-    claims = [Claim("risk", "a", "s", "src", 0.5, 1.0, "<="),
-              Claim("risk", "b", "s", "src", 0.5, 1.0, ">=")]
+    claims = [
+        Claim("risk", "a", "s", "src", 0.5, 1.0, "<="),
+        Claim("risk", "b", "s", "src", 0.5, 1.0, ">="),
+    ]
     table = claims_table(claims)
     assert list(table.passed) == [True, False]
     table.loc[1, "passed"] = True  # a stored flag is never trusted
@@ -61,14 +69,22 @@ def test_log_checkpoints():
 def test_grid_points_expand_axes_and_keep_shared_keys():
     spec = {"grid": {"a": [1, 2], "b": [0.5]}, "c": 3}
     points = dict(grid_points(spec))
-    assert points == {"a=1_b=0.5": {"c": 3, "a": 1, "b": 0.5},
-                      "a=2_b=0.5": {"c": 3, "a": 2, "b": 0.5}}
+    assert points == {
+        "a=1_b=0.5": {"c": 3, "a": 1, "b": 0.5},
+        "a=2_b=0.5": {"c": 3, "a": 2, "b": 0.5},
+    }
     assert dict(grid_points({"c": 1})) == {"all": {"c": 1}}
 
 
 def test_summarize_means_and_intervals():
-    trials = pd.DataFrame({"k": [1, 1, 2, 2], "trial": [0, 1, 0, 1],
-                           "v": [1.0, 3.0, 5.0, 5.0], "diverged": [False, True, False, False]})
+    trials = pd.DataFrame(
+        {
+            "k": [1, 1, 2, 2],
+            "trial": [0, 1, 0, 1],
+            "v": [1.0, 3.0, 5.0, 5.0],
+            "diverged": [False, True, False, False],
+        }
+    )
     s = summarize(trials, ("k",))
     assert list(s.v_mean) == [2.0, 5.0]
     # Student's t with 1 degree of freedom: t_0.975 = 12.706 (the normal 1.96 understates).

@@ -11,9 +11,17 @@ from implicit_reg.risk.figures import FIGURES
 
 SECTION = {
     "min_norm": {
-        "grid": {"n_samples": [10]}, "n_features": 30, "noise_std": 0.5, "n_trials": 3,
-        "gd_steps": 300, "sgd_steps": 5000, "gd_step_fraction": 1.5,
-        "sgd_step_fraction": 0.5, "batch_sizes": [1], "init_scale": 1.0, "n_checkpoints": 10,
+        "grid": {"n_samples": [10]},
+        "n_features": 30,
+        "noise_std": 0.5,
+        "n_trials": 3,
+        "gd_steps": 300,
+        "sgd_steps": 5000,
+        "gd_step_fraction": 1.5,
+        "sgd_step_fraction": 0.5,
+        "batch_sizes": [1],
+        "init_scale": 1.0,
+        "n_checkpoints": 10,
     }
 }
 
@@ -39,6 +47,9 @@ def test_unstable_gd_is_flagged_and_fails_its_claims_without_warnings():
 def test_report_notes_diverged_runs():
     import pandas as pd
 
-    note = divergence_html(pd.DataFrame(
-        {"family": ["risk"], "experiment": ["min_norm"], "diverged": [12], "rows": [90]}))
+    note = divergence_html(
+        pd.DataFrame(
+            {"family": ["risk"], "experiment": ["min_norm"], "diverged": [12], "rows": [90]}
+        )
+    )
     assert "12 of 90 rows diverged" in note

@@ -74,12 +74,14 @@ def test_kernel_and_gradient_are_built_from_the_jacobian(tiny_network, monkeypat
     X2 = X[:, :3] * 0.5
     J2 = network.jacobian(W, a, X2)
     expected = J2 @ np.swapaxes(J, 1, 2)
-    np.testing.assert_allclose(network.tangent_kernel(W, a, X2, X), expected, rtol=1e-12,
-                               atol=1e-14)
+    np.testing.assert_allclose(
+        network.tangent_kernel(W, a, X2, X), expected, rtol=1e-12, atol=1e-14
+    )
     # Blocks of neurons (wide networks) give the same kernel and outputs.
     monkeypatch.setattr(network, "NEURON_BLOCK", 3)
-    np.testing.assert_allclose(network.tangent_kernel(W, a, X2, X), expected, rtol=1e-12,
-                               atol=1e-14)
+    np.testing.assert_allclose(
+        network.tangent_kernel(W, a, X2, X), expected, rtol=1e-12, atol=1e-14
+    )
     outputs = network.forward(W, a, X)
     blocked = network.loss_gradient(W, a, X, y)
     monkeypatch.undo()
@@ -87,8 +89,9 @@ def test_kernel_and_gradient_are_built_from_the_jacobian(tiny_network, monkeypat
     for grad_W, grad_a, residual in (network.loss_gradient(W, a, X, y), blocked):
         np.testing.assert_allclose(residual, network.forward(W, a, X) - y, rtol=1e-13)
         flat = np.concatenate([grad_W.reshape(W.shape[0], -1), grad_a], axis=1)
-        np.testing.assert_allclose(flat, np.einsum("tnp,tn->tp", J, residual) / X.shape[1],
-                                   rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(
+            flat, np.einsum("tnp,tn->tp", J, residual) / X.shape[1], rtol=1e-12, atol=1e-15
+        )
 
 
 def test_linearized_outputs_match_the_linear_model_trained_directly(tiny_network):
@@ -164,8 +167,9 @@ def test_factor_gradients_match_finite_differences(depth):
             plus[j][(slice(None), *index)] += h
             minus[j][(slice(None), *index)] -= h
             numeric = (loss(plus) - loss(minus)) / (2 * h)
-            np.testing.assert_allclose(grads[j][(slice(None), *index)], numeric, rtol=1e-6,
-                                       atol=1e-7)
+            np.testing.assert_allclose(
+                grads[j][(slice(None), *index)], numeric, rtol=1e-6, atol=1e-7
+            )
 
 
 @pytest.mark.parametrize("depth", [1, 2, 3])
@@ -174,17 +178,20 @@ def test_balanced_aligned_init(depth):
     U = factorization.random_orthogonal(rng, 2, 5)[:, :, :3]
     V = factorization.random_orthogonal(rng, 2, 3)
     factors = factorization.balanced_aligned_init(U, V, 1e-2, depth, rng)
-    np.testing.assert_allclose(factorization.end_to_end(factors),
-                               1e-2 * U @ np.swapaxes(V, 1, 2), atol=1e-15)
+    np.testing.assert_allclose(
+        factorization.end_to_end(factors), 1e-2 * U @ np.swapaxes(V, 1, 2), atol=1e-15
+    )
     for lower, upper in zip(factors, factors[1:], strict=False):
-        np.testing.assert_allclose(np.swapaxes(upper, 1, 2) @ upper,
-                                   lower @ np.swapaxes(lower, 1, 2), atol=1e-15)
+        np.testing.assert_allclose(
+            np.swapaxes(upper, 1, 2) @ upper, lower @ np.swapaxes(lower, 1, 2), atol=1e-15
+        )
 
 
 def test_random_orthogonal_is_orthogonal():
     Q = factorization.random_orthogonal(np.random.default_rng(0), 3, 6)
-    np.testing.assert_allclose(np.swapaxes(Q, 1, 2) @ Q, np.broadcast_to(np.eye(6), Q.shape),
-                               atol=1e-14)
+    np.testing.assert_allclose(
+        np.swapaxes(Q, 1, 2) @ Q, np.broadcast_to(np.eye(6), Q.shape), atol=1e-14
+    )
 
 
 @pytest.mark.parametrize("depth", [1, 2])
@@ -193,15 +200,17 @@ def test_closed_forms_match_solve_ivp(depth, eps):
     s, dd = np.array([5.0, 2.0, 0.7]), 12.0
     t = np.linspace(0, 120, 50)
     closed = theory.closed_form_singular_values(t, s, eps, depth, dd)
-    np.testing.assert_allclose(theory.ode_singular_values(t, s, eps, depth, dd), closed,
-                               rtol=1e-7)
+    np.testing.assert_allclose(theory.ode_singular_values(t, s, eps, depth, dd), closed, rtol=1e-7)
     # The closed form solves the ODE (central differences in t) and starts at ε.
     h = 1e-4
-    rate = (theory.closed_form_singular_values(t + h, s, eps, depth, dd)
-            - theory.closed_form_singular_values(t - h, s, eps, depth, dd)) / (2 * h)
+    rate = (
+        theory.closed_form_singular_values(t + h, s, eps, depth, dd)
+        - theory.closed_form_singular_values(t - h, s, eps, depth, dd)
+    ) / (2 * h)
     # (differences of values near s carry rounding of order 1e-16·s/h ≈ 1e-11)
-    np.testing.assert_allclose(rate, theory.singular_value_rate(closed, s, depth, dd),
-                               rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(
+        rate, theory.singular_value_rate(closed, s, depth, dd), rtol=1e-5, atol=1e-9
+    )
     np.testing.assert_allclose(closed[0], eps)
 
 
@@ -211,9 +220,9 @@ def test_crossing_times_are_consistent_with_the_curves(depth):
     for f in (0.1, 0.5, 0.9):
         times = theory.quadrature_crossing_time(f, s, eps, depth, dd)
         if depth <= 2:
-            np.testing.assert_allclose(times, theory.closed_form_crossing_time(f, s, eps,
-                                                                                depth, dd),
-                                       rtol=1e-10)
+            np.testing.assert_allclose(
+                times, theory.closed_form_crossing_time(f, s, eps, depth, dd), rtol=1e-10
+            )
         for r in range(len(s)):
             value = theory.exact_singular_values(np.array([0.0, times[r]]), s, eps, depth, dd)
             np.testing.assert_allclose(value[-1, r], f * s[r], rtol=1e-7)
@@ -221,11 +230,13 @@ def test_crossing_times_are_consistent_with_the_curves(depth):
 
 def test_half_times_follow_the_stated_formulas():
     s, dd, eps = np.array([10.0, 1.0]), 100.0, 1e-2
-    np.testing.assert_allclose(theory.crossing_time(0.5, s, eps, 1, dd),
-                               dd * np.log(2 * (s - eps) / s))
-    np.testing.assert_allclose(theory.crossing_time(0.5, s, eps, 2, dd),
-                               dd / (2 * s) * np.log(s / eps - 1))
-    width = (theory.crossing_time(0.9, s, eps, 1, dd) - theory.crossing_time(0.1, s, eps, 1, dd))
+    np.testing.assert_allclose(
+        theory.crossing_time(0.5, s, eps, 1, dd), dd * np.log(2 * (s - eps) / s)
+    )
+    np.testing.assert_allclose(
+        theory.crossing_time(0.5, s, eps, 2, dd), dd / (2 * s) * np.log(s / eps - 1)
+    )
+    width = theory.crossing_time(0.9, s, eps, 1, dd) - theory.crossing_time(0.1, s, eps, 1, dd)
     np.testing.assert_allclose(width, dd * np.log(9.0))
 
 
@@ -260,9 +271,11 @@ def test_crossing_time_interpolation_is_exact_for_the_logistic_curve():
     t = np.linspace(0.0, 40.0, 9)  # coarse on purpose
     ratio = theory.closed_form_singular_values(t, s, eps, 2, dd)[:, 0] / s[0]
     for f in (0.1, 0.5, 0.9):
-        np.testing.assert_allclose(crossing_time(t, ratio, f),
-                                   theory.closed_form_crossing_time(f, s, eps, 2, dd)[0],
-                                   rtol=1e-10)
+        np.testing.assert_allclose(
+            crossing_time(t, ratio, f),
+            theory.closed_form_crossing_time(f, s, eps, 2, dd)[0],
+            rtol=1e-10,
+        )
     assert np.isnan(crossing_time(t, ratio * 0.01, 0.5))
 
 
@@ -273,8 +286,9 @@ def test_factor_gd_records_divergence():
     factors = factorization.balanced_aligned_init(U, U, 0.5, 2, rng)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # overflow must not warn
-        products, diverged = factorization.factor_gd_path(factors, target, 50.0, 1.0,
-                                                          np.array([0, 5, 200]))
+        products, diverged = factorization.factor_gd_path(
+            factors, target, 50.0, 1.0, np.array([0, 5, 200])
+        )
     assert diverged[-1].all() and not diverged[0].any()
     assert np.isnan(products[-1]).all()
 
@@ -283,8 +297,9 @@ def test_factor_gd_records_divergence():
 # F6b: two-layer linear networks
 
 
-def tiny_linear_problem(seed: int = 0, trials: int = 2, d: int = 6, n: int = 3, dp: int = 2,
-                        hidden: int = 8):
+def tiny_linear_problem(
+    seed: int = 0, trials: int = 2, d: int = 6, n: int = 3, dp: int = 2, hidden: int = 8
+):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((trials, d, n)) / np.sqrt(d)
     Y = rng.standard_normal((trials, dp, n))
@@ -315,7 +330,7 @@ def test_exact_limit_matches_a_direct_computation():
     for t in range(X.shape[0]):
         a_min = np.linalg.lstsq(X[t].T, Y[t].T, rcond=None)[0].T  # least-norm solution
         left = np.linalg.svd(X[t])[0]
-        null_basis = left[:, X.shape[2]:]
+        null_basis = left[:, X.shape[2] :]
         expected = a_min + w2[t] @ w1[t] @ null_basis @ null_basis.T
         np.testing.assert_allclose(limit[t], expected, rtol=1e-10, atol=1e-12)
 
@@ -325,13 +340,15 @@ def test_gd_and_sgd_reach_the_exact_limit(batch_size):
     X, Y, w1, w2 = tiny_linear_problem(seed=2)
     rng = np.random.default_rng(4)
     eta = linear_nets.step_size(X, w1, w2, 0.5)
-    path = linear_nets.linear_net_path(X, Y, w1, w2, eta, np.array([0, 100, 20000]),
-                                       batch_size, rng)
+    path = linear_nets.linear_net_path(
+        X, Y, w1, w2, eta, np.array([0, 100, 20000]), batch_size, rng
+    )
     assert not path.diverged.any()
     projector = theory.null_projector(X)
     # The Null(Xᵀ) part of W₁ never changes (docs/science.md §F6b).
-    np.testing.assert_allclose(path.w1 @ projector,
-                               np.broadcast_to(w1 @ projector, path.w1.shape), atol=1e-13)
+    np.testing.assert_allclose(
+        path.w1 @ projector, np.broadcast_to(w1 @ projector, path.w1.shape), atol=1e-13
+    )
     final = path.w2[-1] @ path.w1[-1]
     limit = theory.linear_net_limit(X, Y, w1, path.w2[-1])
     np.testing.assert_allclose(final, limit, atol=1e-9)
@@ -342,8 +359,7 @@ def test_linear_net_path_records_divergence():
     X, Y, w1, w2 = tiny_linear_problem(seed=3)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        path = linear_nets.linear_net_path(X, Y, w1, w2, np.full(2, 50.0),
-                                           np.array([0, 3, 400]))
+        path = linear_nets.linear_net_path(X, Y, w1, w2, np.full(2, 50.0), np.array([0, 3, 400]))
     assert path.diverged[-1].all() and not path.diverged[0].any()
 
 
@@ -360,8 +376,9 @@ def test_least_squares_gap_and_constants():
         best = np.stack([np.linalg.lstsq(X[t], y[t], rcond=None)[0] for t in range(2)])
         loss = 0.5 * np.sum((y[None] - np.einsum("tnd,ctd->ctn", X, betas)) ** 2, axis=2) / n
         best_loss = 0.5 * np.sum((y - np.einsum("tnd,td->tn", X, best)) ** 2, axis=1) / n
-        np.testing.assert_allclose(theory.least_squares_gap(X, y, betas), loss - best_loss,
-                                   rtol=1e-9)
+        np.testing.assert_allclose(
+            theory.least_squares_gap(X, y, betas), loss - best_loss, rtol=1e-9
+        )
         mu, top = theory.least_squares_constants(X)
         eig = np.linalg.eigvalsh(np.swapaxes(X, 1, 2) @ X / n)
         np.testing.assert_allclose(top, eig[:, -1])
@@ -407,8 +424,11 @@ CROSS_KEY = [
 ]
 
 
-@pytest.mark.parametrize(("path", "value", "named"), CROSS_KEY,
-                         ids=[p.rsplit(".", 1)[-1] + f"={v!r}"[:20] for p, v, _ in CROSS_KEY])
+@pytest.mark.parametrize(
+    ("path", "value", "named"),
+    CROSS_KEY,
+    ids=[p.rsplit(".", 1)[-1] + f"={v!r}"[:20] for p, v, _ in CROSS_KEY],
+)
 def test_cross_key_checks_name_the_key(path, value, named):
     with pytest.raises(ConfigError, match=rf"dynamics\.\w+\.(grid\.)?{named}"):
         _validated(_set(load("smoke.yaml"), path, value))
@@ -425,8 +445,11 @@ SCHEMA_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(("path", "value", "named"), SCHEMA_ERRORS,
-                         ids=[f"{p.rsplit('.', 1)[-1]}={v!r}"[:30] for p, v, _ in SCHEMA_ERRORS])
+@pytest.mark.parametrize(
+    ("path", "value", "named"),
+    SCHEMA_ERRORS,
+    ids=[f"{p.rsplit('.', 1)[-1]}={v!r}"[:30] for p, v, _ in SCHEMA_ERRORS],
+)
 def test_schema_rejects_out_of_range_values(path, value, named):
     with pytest.raises(Exception, match=named):
         _validated(_set(load("smoke.yaml"), path, value))
@@ -470,7 +493,9 @@ def test_smoke_claims_all_pass(smoke_tables):
     ids = {c.claim_id for c in claims}
     assert len(ids) == len(claims) == 23
     assert {c.claim_id for c in claims if c.kind == "check"} == {
-        "ode_solver_matches_closed_forms", "quadrature_matches_closed_form_times"}
+        "ode_solver_matches_closed_forms",
+        "quadrature_matches_closed_form_times",
+    }
 
 
 def test_smoke_tables_are_tidy(smoke_tables):
@@ -496,8 +521,7 @@ def test_network_gd_records_divergence(tiny_network):
     W, a, X, y = tiny_network
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        path = network.gd_path(W, a, X, y, X[:, :2], np.array([1e300, 1e-3]),
-                               np.array([0, 5, 50]))
+        path = network.gd_path(W, a, X, y, X[:, :2], np.array([1e300, 1e-3]), np.array([0, 5, 50]))
     assert path.diverged.tolist() == [True, False]
 
 
@@ -505,8 +529,16 @@ def _pl_table(ratios: np.ndarray, decay: float) -> pd.DataFrame:
     """A ``pl_rate`` table of one run: bound ``decay^k``, gap ``ratio_k`` times the bound."""
     steps = np.arange(len(ratios))
     bound = decay ** steps.astype(float)
-    return pd.DataFrame({"n_features": 20, "n_samples": 100, "trial": 0, "step": steps,
-                         "gap": ratios * bound, "bound": bound})
+    return pd.DataFrame(
+        {
+            "n_features": 20,
+            "n_samples": 100,
+            "trial": 0,
+            "step": steps,
+            "gap": ratios * bound,
+            "bound": bound,
+        }
+    )
 
 
 def test_pl_rate_claim_fails_above_the_float64_resolution_only():

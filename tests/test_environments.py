@@ -82,8 +82,7 @@ def test_run_environment_has_pyprojects_pins_and_no_dev_tools():
     assert not DEV_ONLY & set(run), DEV_ONLY & set(run)
     python = run.pop("python")
     assert requires_python.startswith(">=") and python.startswith("==")
-    assert tuple(map(int, python[2:].split("."))) >= tuple(
-        map(int, requires_python[2:].split(".")))
+    assert tuple(map(int, python[2:].split("."))) >= tuple(map(int, requires_python[2:].split(".")))
     for name, pin in run.items():
         assert name in runtime, f"{name} is in run.yaml but not in pyproject's dependencies"
         assert pin == runtime[name], (name, pin, runtime[name])
@@ -105,7 +104,8 @@ def test_rules_use_the_run_environment():
     for smk in (ROOT / "workflow" / "rules").glob("*.smk"):
         text = smk.read_text()
         assert text.count("conda:") == text.count("conda:\n            ENVIRONMENT") + text.count(
-            "conda:\n        ENVIRONMENT"), smk
+            "conda:\n        ENVIRONMENT"
+        ), smk
 
 
 def test_development_environment_has_every_pin_of_pyproject():

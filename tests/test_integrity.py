@@ -74,13 +74,17 @@ def test_stale_lock_is_kept_while_a_job_of_a_killed_run_is_alive(tmp_path, root)
     (tmp_path / ".snakemake" / "locks").mkdir(parents=True)
     (tmp_path / ".snakemake" / "locks" / "0.output.lock").write_text("results/x\n")
     script = root / "workflow" / "scripts" / "simulate.py"
-    job = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", str(script)],
-                           cwd=tmp_path)
+    job = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)", str(script)], cwd=tmp_path
+    )
     try:
         time.sleep(0.2)
         check = subprocess.run(
             [sys.executable, str(root / "workflow" / "scripts" / "stale_lock.py")],
-            cwd=tmp_path, capture_output=True, text=True, timeout=60,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     finally:
         job.kill()

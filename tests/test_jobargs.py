@@ -27,8 +27,13 @@ def test_long_document_goes_to_one_file_named_by_its_content(tmp_path):
 
 def test_script_reads_a_spilled_job(root, tmp_path):
     """A workflow script's `read_job` takes ``@file`` as it takes inline JSON."""
-    document = {"params": {"big": "x" * 200_000}, "wildcards": {}, "input": {},
-                "output": {"out": str(tmp_path / "out.txt")}, "threads": 1}
+    document = {
+        "params": {"big": "x" * 200_000},
+        "wildcards": {},
+        "input": {},
+        "output": {"out": str(tmp_path / "out.txt")},
+        "threads": 1,
+    }
     argument = jobargs.encode(document, tmp_path / "jobs")
     assert argument.startswith("@")
     code = (
@@ -37,7 +42,8 @@ def test_script_reads_a_spilled_job(root, tmp_path):
     )
     run = subprocess.run(
         [sys.executable, "-c", code, str(root / "workflow" / "scripts"), argument],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "out.txt").read_text() == "200000"

@@ -24,12 +24,15 @@ pytestmark = pytest.mark.skipif(
 
 
 def test_min_version_runs_and_the_release_before_does_not(root):
-    minimum = re.search(r'^min_version\("([0-9.]+)"\)',
-                        (root / "workflow" / "Snakefile").read_text(), re.M).group(1)
+    minimum = re.search(
+        r'^min_version\("([0-9.]+)"\)', (root / "workflow" / "Snakefile").read_text(), re.M
+    ).group(1)
     assert tuple(map(int, PREVIOUS.split("."))) < tuple(map(int, minimum.split(".")))
     check = subprocess.run(
         ["bash", str(root / "benchmarks" / "check_min_version.sh"), "--run", minimum, PREVIOUS],
-        capture_output=True, text=True, timeout=3600,
+        capture_output=True,
+        text=True,
+        timeout=3600,
     )
     print(check.stdout)
     assert f"snakemake {minimum}: PASS" in check.stdout, check.stdout + check.stderr

@@ -20,7 +20,11 @@ def start(cwd: Path, *args: str) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
     return subprocess.Popen(
         [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--cores", "1", *args],
-        cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -31,8 +35,11 @@ def test_overlay_merges_nested_keys_and_variants_run_side_by_side(tmp_path):
     (tmp_path / "base.yaml").write_text(yaml.safe_dump(base))
     # Two nested keys: a scalar, and a grid list (replaced whole, not merged).
     n_samples = min(min_norm["grid"]["n_samples"]) - 5
-    overlay = {"risk": {"min_norm": {"n_trials": min_norm["n_trials"] - 1,
-                                     "grid": {"n_samples": [n_samples]}}}}
+    overlay = {
+        "risk": {
+            "min_norm": {"n_trials": min_norm["n_trials"] - 1, "grid": {"n_samples": [n_samples]}}
+        }
+    }
     (tmp_path / "overlay.yaml").write_text(yaml.safe_dump(overlay))
 
     # Side by side, from one directory: relative --configfile paths are read from here,
@@ -53,8 +60,9 @@ def test_overlay_merges_nested_keys_and_variants_run_side_by_side(tmp_path):
         stored = read_provenance(results / "risk" / "min_norm.parquet")["config"]
         stored_spec = {k: v for k, v in stored["risk"]["min_norm"].items() if k in spec}
         assert stored_spec == spec, name  # every other key kept from base.yaml
-        runs_made = sorted(p.name for p in (results / "risk" / "runs" / "min_norm").glob(
-            "*.parquet"))
+        runs_made = sorted(
+            p.name for p in (results / "risk" / "runs" / "min_norm").glob("*.parquet")
+        )
         points = spec["grid"]["n_samples"]
         assert runs_made == [f"n_samples={n}.parquet" for n in sorted(points)], name
         table = read_table(results / "risk" / "min_norm.parquet")

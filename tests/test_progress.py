@@ -19,16 +19,31 @@ def progress_lines(caplog, monkeypatch, simulate, params) -> list[str]:
 
 
 def test_double_descent_logs_trials_done(caplog, monkeypatch):
-    params = {"n_samples": 20, "noise_stds": [0.5], "gamma": [0.5, 1.5, 2.0],
-              "signal_norm": 1.0, "ridge_lambdas": [1.0], "n_trials": 4}
+    params = {
+        "n_samples": 20,
+        "noise_stds": [0.5],
+        "gamma": [0.5, 1.5, 2.0],
+        "signal_norm": 1.0,
+        "ridge_lambdas": [1.0],
+        "n_trials": 4,
+    }
     lines = progress_lines(caplog, monkeypatch, simulate_double_descent, params)
     assert any(line.startswith("double descent: 8/12 trials (67%)") for line in lines), lines
 
 
 def test_lazy_training_logs_steps_per_width(caplog, monkeypatch):
-    params = {"n_samples": 6, "n_features": 3, "n_test": 5, "widths": [8, 16],
-              "n_trials": 2, "n_steps": 20, "step_fraction": 0.5, "n_checkpoints": 5}
+    params = {
+        "n_samples": 6,
+        "n_features": 3,
+        "n_test": 5,
+        "widths": [8, 16],
+        "n_trials": 2,
+        "n_steps": 20,
+        "step_fraction": 0.5,
+        "n_checkpoints": 5,
+    }
     lines = progress_lines(caplog, monkeypatch, simulate_lazy_training, params)
     for width in (8, 16):
-        assert any(line.startswith(f"gradient descent, width {width}: 10/20 steps")
-                   for line in lines), lines
+        assert any(
+            line.startswith(f"gradient descent, width {width}: 10/20 steps") for line in lines
+        ), lines

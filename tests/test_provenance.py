@@ -32,13 +32,18 @@ def test_stale_tables_reads_each_tables_provenance(tmp_path):
     pd.DataFrame({"x": [1]}).to_parquet(tmp_path / "foreign.parquet")
     (tmp_path / "cut.parquet").write_bytes((tmp_path / "a.parquet").read_bytes()[:-30])
     edited = expected({"seed": 2, "risk": {"a": {"n": 4}}}, 2)
-    lines = stale_tables({str(tmp_path / "a.parquet"): edited,
-                          str(tmp_path / "foreign.parquet"): edited,
-                          str(tmp_path / "cut.parquet"): edited,
-                          str(tmp_path / "missing.parquet"): edited})
-    assert lines[:2] == [f"  {tmp_path / 'a.parquet'}: seed is 1 there, 2 here",
-                         f"  {tmp_path / 'foreign.parquet'}: no configuration stored (not "
-                         "written by this workflow)"]
+    lines = stale_tables(
+        {
+            str(tmp_path / "a.parquet"): edited,
+            str(tmp_path / "foreign.parquet"): edited,
+            str(tmp_path / "cut.parquet"): edited,
+            str(tmp_path / "missing.parquet"): edited,
+        }
+    )
+    assert lines[:2] == [
+        f"  {tmp_path / 'a.parquet'}: seed is 1 there, 2 here",
+        f"  {tmp_path / 'foreign.parquet'}: no configuration stored (not written by this workflow)",
+    ]
     assert lines[2].startswith(f"  {tmp_path / 'cut.parquet'}: cannot be read")
     assert stale_tables({str(tmp_path / "a.parquet"): expected(config, 1)}) == []
 
@@ -49,8 +54,9 @@ def test_run_tables_are_compared_with_their_grid_point_and_seed(tmp_path):
     for m, seed in ((1, 7), (2, 8)):
         meta = provenance({"risk": {"a": {"n": 4, "m": m}}}, seed)
         write_table(pd.DataFrame({"x": [m]}), runs / f"m={m}.parquet", meta)
-    wanted = run_table_provenance(sorted(runs.glob("*.parquet")), "risk",
-                                  {"seed": 7, "risk": section})
+    wanted = run_table_provenance(
+        sorted(runs.glob("*.parquet")), "risk", {"seed": 7, "risk": section}
+    )
     assert stale_tables(wanted) == [f"  {runs / 'm=2.parquet'}: seed is 8 there, 7 here"]
 
 

@@ -56,9 +56,9 @@ def assert_same_tables(work: Path, reference: Path) -> None:
     assert tables(work) == tables(reference)
     for table in tables(reference):
         pd.testing.assert_frame_equal(read_table(work / table), read_table(reference / table))
-        assert read_provenance(work / table)["config"] == read_provenance(reference / table)[
-            "config"
-        ], table
+        assert (
+            read_provenance(work / table)["config"] == read_provenance(reference / table)["config"]
+        ), table
 
 
 def test_nothing_to_do_after_a_finished_run(fresh_run):
@@ -85,8 +85,9 @@ def test_a_non_grid_key_reruns_exactly_its_experiment(fresh_run):
     edited["risk"]["double_descent"]["n_trials"] += 1
     name = write_config(work, "edited.yaml", edited)
     points = sorted(work.glob("results/risk/runs/double_descent/*.parquet"))
-    others = {p: p.stat().st_mtime_ns for p in work.glob("results/*/runs/*/*.parquet")
-              if p not in points}
+    others = {
+        p: p.stat().st_mtime_ns for p in work.glob("results/*/runs/*/*.parquet") if p not in points
+    }
     expected = {"risk_simulate": len(points), "risk_summary": 1, **REPORTING}
     assert planned_jobs(work, name) == expected
     run, ran = run_jobs(work, name)
@@ -128,8 +129,11 @@ def test_another_configuration_reruns_its_jobs(fresh_run):
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert simulate_jobs(ran) == everything
     config = load(work / default)
-    written = {p.relative_to(work) for p in work.glob("results/*/runs/*/*.parquet")
-               if p.stat().st_mtime_ns > started}
+    written = {
+        p.relative_to(work)
+        for p in work.glob("results/*/runs/*/*.parquet")
+        if p.stat().st_mtime_ns > started
+    }
     assert len(written) == sum(everything.values())
     shared = names & written
     assert shared  # file names both configurations use
@@ -138,8 +142,9 @@ def test_another_configuration_reruns_its_jobs(fresh_run):
         stored = read_provenance(work / table)
         assert stored["seed"] == config["seed"]
         section = stored["config"][family][experiment]
-        assert all(section[k] == v for k, v in config[family][experiment].items()
-                   if k != "grid"), table
+        assert all(section[k] == v for k, v in config[family][experiment].items() if k != "grid"), (
+            table
+        )
     report = (work / "results" / "report" / "index.html").read_text()
     assert "Configuration <code>config/config.yaml</code>" in report
 
@@ -157,7 +162,10 @@ def test_killed_run_then_another_configuration_gives_a_clean_run(fresh_run, tmp_
     env = environment()
     killed = subprocess.Popen(
         [sys.executable, "-m", "snakemake", "--cores", "2", "--forceall", "--configfile", SMOKE],
-        cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        cwd=work,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
         start_new_session=True,
     )
     deadline = time.monotonic() + 600
@@ -169,9 +177,22 @@ def test_killed_run_then_another_configuration_gives_a_clean_run(fresh_run, tmp_
     killed.wait()
     venv = Path(sys.executable).parents[1]
     resumed = subprocess.run(
-        ["make", "-o", "env", "-o", f"{venv}/.installed", "report", f"VENV={venv}",
-         f"CONFIG={name}", "CORES=2"],
-        cwd=work, capture_output=True, text=True, timeout=900, env=env,
+        [
+            "make",
+            "-o",
+            "env",
+            "-o",
+            f"{venv}/.installed",
+            "report",
+            f"VENV={venv}",
+            f"CONFIG={name}",
+            "CORES=2",
+        ],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
     )
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
     clean = tmp_path / "clean"
@@ -198,9 +219,13 @@ def test_damaged_and_deleted_outputs_are_rebuilt(fresh_run, smoke_run):
     assert "results/noise/runs/ou/all.parquet: cut short" in dry.stderr
     run, ran = run_jobs(work, SMOKE)
     assert run.returncode == 0, run.stderr[-3000:]
-    assert {"noise_simulate": 1, "risk_simulate": 1, "noise_summary": 1, "risk_summary": 1,
-            "margin_summary": 1} == {r: n for r, n in ran.items() if r.startswith(
-                ("noise", "risk", "margin"))}
+    assert {
+        "noise_simulate": 1,
+        "risk_simulate": 1,
+        "noise_summary": 1,
+        "risk_summary": 1,
+        "margin_summary": 1,
+    } == {r: n for r, n in ran.items() if r.startswith(("noise", "risk", "margin"))}
     assert all(p.is_file() for p in (arrays, figure, claims))
     assert_same_tables(work, smoke_run[0])
     assert planned_jobs(work, SMOKE) == {}
@@ -241,8 +266,9 @@ def small_disk(tmp_path):
     """A 12 MiB tmpfs (needs root; skipped where it cannot be mounted)."""
     mount = tmp_path / "disk"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12m", "tmpfs", str(mount)],
-                          capture_output=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=12m", "tmpfs", str(mount)], capture_output=True
+    )
     if done.returncode != 0:
         pytest.skip("cannot mount a tmpfs here: " + done.stderr.decode().strip())
     yield mount
@@ -256,6 +282,4 @@ def test_a_full_disk_is_named_in_the_last_lines(small_disk, root):
     (small_disk / "filler").write_bytes(b"\0" * (free - 300_000))
     run = snakemake(work, "--cores", "2", "--configfile", SMOKE, merged=True)
     assert run.returncode != 0
-    assert "No space left on device" in "\n".join(run.stdout.splitlines()[-30:]), (
-        run.stdout[-3000:]
-    )
+    assert "No space left on device" in "\n".join(run.stdout.splitlines()[-30:]), run.stdout[-3000:]

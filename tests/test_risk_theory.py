@@ -12,8 +12,9 @@ def test_gd_from_zero_reaches_pseudoinverse(problem):
     X, y = problem
     eta = algorithms.stable_step_size(X, 0.9)
     path = algorithms.gd_path(X, y, np.zeros(X.shape[::2]), eta, np.array([0, 20000]))
-    np.testing.assert_allclose(path.betas[-1], theory.min_norm_solution(X, y), rtol=1e-9,
-                               atol=1e-10)
+    np.testing.assert_allclose(
+        path.betas[-1], theory.min_norm_solution(X, y), rtol=1e-9, atol=1e-10
+    )
     assert not path.diverged.any()
 
 
@@ -90,13 +91,15 @@ def test_optimal_ridge_risk_check_values(gamma, expected):
 def test_ridge_risk_at_optimal_lambda_equals_closed_form(gamma):
     lam = theory.optimal_ridge_lambda(gamma, 1.3, 0.7)
     assert theory.ridge_risk(lam, gamma, 1.3, 0.7) == pytest.approx(
-        theory.optimal_ridge_risk(gamma, 1.3, 0.7), rel=1e-10)
+        theory.optimal_ridge_risk(gamma, 1.3, 0.7), rel=1e-10
+    )
 
 
 @pytest.mark.parametrize("gamma", [0.3, 2.5])
 def test_ridge_risk_tends_to_ridgeless_risk(gamma):
     assert theory.ridge_risk(1e-7, gamma, 1.0, 0.5) == pytest.approx(
-        theory.ridgeless_risk(gamma, 1.0, 0.5), rel=1e-4)
+        theory.ridgeless_risk(gamma, 1.0, 0.5), rel=1e-4
+    )
 
 
 def _mp_density(s, gamma):
@@ -187,8 +190,10 @@ def test_gd_risk_bound_holds_for_exact_expected_risks(problem):
     eta = 0.1 / s.max()
     steps = np.unique(np.geomspace(1, 1e5, 60).astype(int))
     k = steps[:, None, None]
-    gd = theory.expected_filter_risk(s[None], theory.gradient_descent_filter(s[None], eta, k),
-                                     n, 1.0, 1.0)
-    ridge = theory.expected_filter_risk(s[None], theory.ridge_filter(s[None], 1 / (eta * k)),
-                                        n, 1.0, 1.0)
+    gd = theory.expected_filter_risk(
+        s[None], theory.gradient_descent_filter(s[None], eta, k), n, 1.0, 1.0
+    )
+    ridge = theory.expected_filter_risk(
+        s[None], theory.ridge_filter(s[None], 1 / (eta * k)), n, 1.0, 1.0
+    )
     assert np.max(gd / ridge) <= theory.gd_ridge_risk_bound(0.1)

@@ -245,6 +245,7 @@ def test_tiny_workflow_runs_as_grouped_slurm_jobs(tmp_path: Path) -> None:
 # The real workflow on the cluster
 # ---------------------------------------------------------------------------
 
+
 def _workdir(target: Path) -> Path:
     """An empty working directory with the smoke config; the Snakefile stays in the repo."""
     (target / "config").mkdir(parents=True)
@@ -277,24 +278,47 @@ def test_smoke_workflow_through_slurm_equals_local_run(tmp_path: Path) -> None:
     start = time.monotonic()
     job_ids = run_with_slurm(
         slurm_dir,
-        ["-s", str(REPO / "Snakefile"), "--workflow-profile", "none",
-         "--configfile", "config/smoke.yaml"],
+        [
+            "-s",
+            str(REPO / "Snakefile"),
+            "--workflow-profile",
+            "none",
+            "--configfile",
+            "config/smoke.yaml",
+        ],
     )
     slurm_seconds = time.monotonic() - start
     start = time.monotonic()
     local = subprocess.run(
-        [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--cores", "2",
-         "--configfile", "config/smoke.yaml"],
-        cwd=local_dir, capture_output=True, text=True, timeout=1800,
+        [
+            sys.executable,
+            "-m",
+            "snakemake",
+            "-s",
+            str(REPO / "Snakefile"),
+            "--cores",
+            "2",
+            "--configfile",
+            "config/smoke.yaml",
+        ],
+        cwd=local_dir,
+        capture_output=True,
+        text=True,
+        timeout=1800,
     )
     local_seconds = time.monotonic() - start
     assert local.returncode == 0, local.stderr[-3000:]
 
-    print(f"config/smoke.yaml: {len(job_ids)} SLURM jobs; wall time {slurm_seconds:.0f} s "
-          f"through SLURM, {local_seconds:.0f} s locally (ratio "
-          f"{slurm_seconds / local_seconds:.2f})")
-    families = [k for k, v in yaml.safe_load((REPO / "config" / "smoke.yaml").read_text()).items()
-                if isinstance(v, dict) and k != "limits"]
+    print(
+        f"config/smoke.yaml: {len(job_ids)} SLURM jobs; wall time {slurm_seconds:.0f} s "
+        f"through SLURM, {local_seconds:.0f} s locally (ratio "
+        f"{slurm_seconds / local_seconds:.2f})"
+    )
+    families = [
+        k
+        for k, v in yaml.safe_load((REPO / "config" / "smoke.yaml").read_text()).items()
+        if isinstance(v, dict) and k != "limits"
+    ]
     log = (slurm_dir / "slurm-run.log").read_text()
     # Only the simulations were submitted, as group jobs (at least one per family).
     logs = re.findall(r"submitted with SLURM jobid \d+ \(log: (\S+)\)", log)
@@ -318,6 +342,7 @@ def test_smoke_workflow_through_slurm_equals_local_run(tmp_path: Path) -> None:
 # Failures are loud and fast
 # ---------------------------------------------------------------------------
 
+
 def guarded_snakefile(rules: str) -> str:
     """A throwaway Snakefile with the workflow's cluster hooks (workflow/rules/cluster.smk)."""
     head = textwrap.dedent(
@@ -336,22 +361,37 @@ def test_wrong_account_and_partition_stop_before_anything_is_submitted(tmp_path:
     since = dt.datetime.now() - dt.timedelta(seconds=5)
     proc, log = snakemake_with_slurm(
         workdir,
-        ["-s", str(REPO / "Snakefile"), "--workflow-profile", "none",
-         "--configfile", "config/smoke.yaml", "--default-resources", "slurm_account=nosuch",
-         "slurm_partition=nopart", "runtime=5", "mem_mb=100", "cpus_per_task=1"],
+        [
+            "-s",
+            str(REPO / "Snakefile"),
+            "--workflow-profile",
+            "none",
+            "--configfile",
+            "config/smoke.yaml",
+            "--default-resources",
+            "slurm_account=nosuch",
+            "slurm_partition=nopart",
+            "runtime=5",
+            "mem_mb=100",
+            "cpus_per_task=1",
+        ],
         timeout=600,
     )
     assert proc.returncode != 0, log[-3000:]
-    print(log[log.index("SLURM pre-flight"):])
+    print(log[log.index("SLURM pre-flight") :])
     user = getpass.getuser()
     assert "SLURM pre-flight check failed, nothing was submitted:" in log
     account = re.search(
         rf"  slurm_account 'nosuch' \(rules [a-z_, ]*risk_simulate[a-z_, ]*\): not an account "
-        rf"of user {user}; sacctmgr offers: .*\bimplicitreg\b", log)
+        rf"of user {user}; sacctmgr offers: .*\bimplicitreg\b",
+        log,
+    )
     assert account, log[-3000:]
     partition = re.search(
         r"  slurm_partition 'nopart' \(rules [a-z_, ]*\): not a partition of this cluster; "
-        r"sinfo offers: debug \(default\)", log)
+        r"sinfo offers: debug \(default\)",
+        log,
+    )
     assert partition, log[-3000:]
     assert "profiles/slurm/profile.yaml" in log
     assert "submitted with SLURM jobid" not in log
@@ -398,22 +438,30 @@ def test_time_limit_is_retried_with_more_time_then_named(tmp_path: Path) -> None
     (tmp_path / "overlay").mkdir()
     (tmp_path / "overlay" / "profile.yaml").write_text(TIMEOUT_PROFILE)
     proc, log = snakemake_with_slurm(
-        tmp_path, ["--snakefile", str(tmp_path / "Snakefile")],
-        profiles=(*DEFAULT_PROFILES, tmp_path / "overlay"), timeout=900,
+        tmp_path,
+        ["--snakefile", str(tmp_path / "Snakefile")],
+        profiles=(*DEFAULT_PROFILES, tmp_path / "overlay"),
+        timeout=900,
     )
     assert proc.returncode != 0, log[-3000:]
-    print(log[log.index("SLURM: "):])
+    print(log[log.index("SLURM: ") :])
     assert (tmp_path / "slow.txt").read_text().strip() == "3"  # minutes, attempt 2
     slow = re.search(
         r"  rule slow: SLURM job \d+ TIMEOUT after \S+ \(time limit 00:01:00\); retried as "
-        r"SLURM job \d+ \(COMPLETED\); SLURM log: \S+", log)
+        r"SLURM job \d+ \(COMPLETED\); SLURM log: \S+",
+        log,
+    )
     assert slow, log[-3000:]
     first = re.search(
         r"  group hopeless_group \(rules: hopeless\): SLURM job \d+ TIMEOUT after \S+ "
-        r"\(time limit 00:01:00\); retried as SLURM job \d+ \(TIMEOUT\)", log)
+        r"\(time limit 00:01:00\); retried as SLURM job \d+ \(TIMEOUT\)",
+        log,
+    )
     last = re.search(
         r"  group hopeless_group \(rules: hopeless\): SLURM job \d+ TIMEOUT after \S+ "
-        r"\(time limit 00:02:00\); last attempt; SLURM log: (\S+)", log)
+        r"\(time limit 00:02:00\); last attempt; SLURM log: (\S+)",
+        log,
+    )
     assert first and last, log[-3000:]
     assert (tmp_path / last.group(1)).is_file()
     assert "TIMEOUT: the job reached its time limit" in log
@@ -435,9 +483,11 @@ def test_cancelled_job_is_seen_and_retried(tmp_path: Path) -> None:
     log_path = tmp_path / "slurm-run.log"
     with log_path.open("w") as out:
         run = subprocess.Popen(
-            slurm_command(tmp_path, ["--snakefile", str(tmp_path / "Snakefile")],
-                          DEFAULT_PROFILES),
-            cwd=tmp_path, env=slurm_env(), stdout=out, stderr=subprocess.STDOUT,
+            slurm_command(tmp_path, ["--snakefile", str(tmp_path / "Snakefile")], DEFAULT_PROFILES),
+            cwd=tmp_path,
+            env=slurm_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
         try:
             deadline = time.monotonic() + 300
@@ -454,17 +504,20 @@ def test_cancelled_job_is_seen_and_retried(tmp_path: Path) -> None:
             if run.poll() is None:
                 run.kill()
     log = log_path.read_text()
-    print(log[log.index("SLURM: "):])
+    print(log[log.index("SLURM: ") :])
     assert run.returncode == 0, log[-3000:]
     assert f"SLURM-job '{job_id}' failed, SLURM status is: 'CANCELLED'" in log
     summary = re.search(
         rf"  rule victim: SLURM job {job_id} CANCELLED by \d+ after \S+ \(time limit \S+\); "
-        r"retried as SLURM job \d+ \(COMPLETED\)", log)
+        r"retried as SLURM job \d+ \(COMPLETED\)",
+        log,
+    )
     assert summary, log[-3000:]
     assert (tmp_path / "victim.txt").read_text().strip() == "done"
 
 
 def _squeue_state(job_id: str) -> str:
-    out = subprocess.run(["squeue", "-h", "-j", job_id, "-o", "%T"], capture_output=True,
-                         text=True, timeout=60)
+    out = subprocess.run(
+        ["squeue", "-h", "-j", job_id, "-o", "%T"], capture_output=True, text=True, timeout=60
+    )
     return out.stdout.strip()

@@ -21,7 +21,9 @@ def test_preflight_names_setting_rules_and_what_the_cluster_offers():
         "slurm_partition": {"gpu": {"risk_simulate"}, "debug": {"x"}},
     }
     problems = slurm.preflight_problems(
-        requested, accounts=["lab", "Other"], partitions=(["debug", "long"], "debug"),
+        requested,
+        accounts=["lab", "Other"],
+        partitions=(["debug", "long"], "debug"),
         user="ana",
     )
     assert problems == [
@@ -39,8 +41,9 @@ def test_preflight_accepts_known_values_case_and_lists_of_accounts():
     requested = {"slurm_account": {"LAB, other": {"r"}}, "slurm_partition": {"long": {"r"}}}
     assert slurm.preflight_problems(requested, ["lab", "other"], (["long"], None), "u") == []
     # A cluster that cannot tell (no sacctmgr, no sinfo) is not checked.
-    assert slurm.preflight_problems(requested | {"slurm_account": {"x": {"r"}}}, None, None,
-                                    "u") == []
+    assert (
+        slurm.preflight_problems(requested | {"slurm_account": {"x": {"r"}}}, None, None, "u") == []
+    )
 
 
 def fake_command(directory: Path, name: str, output: str, status: int) -> None:
@@ -55,8 +58,9 @@ def test_sacct_wrapper_reports_a_cancelled_job_as_cancelled(tmp_path, status):
     """`CANCELLED by <uid>` (scancel) becomes `CANCELLED`; all else and the exit status pass."""
     fake_command(tmp_path / "bin", "sacct", "19|CANCELLED by 1000\\n20|TIMEOUT\\n", status)
     env = dict(os.environ, PATH=f"{slurm.STATUS_WRAPPERS}:{tmp_path / 'bin'}:/usr/bin:/bin")
-    done = subprocess.run(["sacct", "-X", "--parsable2"], env=env, capture_output=True,
-                          text=True, timeout=30)
+    done = subprocess.run(
+        ["sacct", "-X", "--parsable2"], env=env, capture_output=True, text=True, timeout=30
+    )
     assert done.returncode == status
     assert done.stdout == "19|CANCELLED\n20|TIMEOUT\n"
 
@@ -67,8 +71,9 @@ def test_sacct_wrapper_without_a_real_sacct_says_so(tmp_path):
     for name in ("bash", "dirname", "sed"):
         (tools / name).symlink_to(shutil.which(name))
     env = dict(os.environ, PATH=f"{slurm.STATUS_WRAPPERS}:{tools}")
-    done = subprocess.run([str(slurm.STATUS_WRAPPERS / "sacct")], env=env,
-                          capture_output=True, text=True, timeout=30)
+    done = subprocess.run(
+        [str(slurm.STATUS_WRAPPERS / "sacct")], env=env, capture_output=True, text=True, timeout=30
+    )
     assert done.returncode == 127 and "not found" in done.stderr
 
 
@@ -90,9 +95,11 @@ Job 7 has been submitted with SLURM jobid 26 (log: {d}/rule_victim/26.log).
 
 def test_failure_summary_names_rule_state_limit_retry_and_log(tmp_path):
     """What Snakemake does not print for a group job: state, limit, retry, SLURM log."""
-    submitted = slurm.submissions(SNAKEMAKE_LOG.format(
-        d=tmp_path / ".snakemake" / "slurm_logs", g="group_risk_simulate_group_risk_simulate"
-    ))
+    submitted = slurm.submissions(
+        SNAKEMAKE_LOG.format(
+            d=tmp_path / ".snakemake" / "slurm_logs", g="group_risk_simulate_group_risk_simulate"
+        )
+    )
     assert [s[1] for s in submitted] == ["23", "22", "24", "25", "26"]
     states = slurm.parse_sacct(
         "22|TIMEOUT|00:01:07|00:01:00\n23|TIMEOUT|00:01:07|00:01:00\n"
@@ -108,8 +115,10 @@ def test_failure_summary_names_rule_state_limit_retry_and_log(tmp_path):
         "00:01:07 (time limit 00:01:00); retried as SLURM job 24 (TIMEOUT); SLURM log: "
         ".snakemake/slurm_logs/group_risk_simulate_group_risk_simulate/23.log"
     )
-    assert lines[2].startswith("  rule slow: SLURM job 22 TIMEOUT after 00:01:07 (time "
-                               "limit 00:01:00); retried as SLURM job 25 (COMPLETED)")
+    assert lines[2].startswith(
+        "  rule slow: SLURM job 22 TIMEOUT after 00:01:07 (time "
+        "limit 00:01:00); retried as SLURM job 25 (COMPLETED)"
+    )
     assert "SLURM job 24 TIMEOUT after 00:02:27 (time limit 00:02:00); last attempt" in lines[3]
     assert lines[4].startswith("  rule victim: SLURM job 26 CANCELLED by 0")
     assert slurm.HINTS["TIMEOUT"] in text and slurm.HINTS["CANCELLED"] in text
@@ -138,12 +147,17 @@ def test_slurm_extra_the_plugin_rejects_is_named_before_submission():
     from types import SimpleNamespace
 
     def job(rule, extra):
-        return SimpleNamespace(rule=SimpleNamespace(name=rule),
-                               resources=SimpleNamespace(slurm_extra=extra))
+        return SimpleNamespace(
+            rule=SimpleNamespace(name=rule), resources=SimpleNamespace(slurm_extra=extra)
+        )
 
     problems = slurm.extra_problems(
-        [job("a", "--job-name=mine"), job("b", "--job-name=mine"), job("c", "--exclusive"),
-         job("d", None)]
+        [
+            job("a", "--job-name=mine"),
+            job("b", "--job-name=mine"),
+            job("c", "--exclusive"),
+            job("d", None),
+        ]
     )
     assert len(problems) == 1
     assert problems[0].startswith("slurm_extra '--job-name=mine' (rules a, b): ")

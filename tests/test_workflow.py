@@ -87,8 +87,9 @@ def test_strict_claims_fail_the_run(fresh_run):
     table = read_table(claims)
     table.loc[0, "measured"] = table.loc[0, "threshold"] * 10 + 1  # a failed claim
     write_table(table, claims, read_provenance(claims))
-    run = snakemake(work, "--cores", "1", "--configfile", "config/smoke.yaml",
-                    "--forcerun", "report")
+    run = snakemake(
+        work, "--cores", "1", "--configfile", "config/smoke.yaml", "--forcerun", "report"
+    )
     assert run.returncode != 0
     assert "strict_claims" in run.stdout + run.stderr
     assert "FAIL" in (work / "results" / "report" / "index.html").read_text()
@@ -100,7 +101,9 @@ def test_snakemake_lint_and_snakefmt(request):
     assert lint.returncode == 0, lint.stdout + lint.stderr
     fmt = subprocess.run(
         [sys.executable, "-m", "snakefmt", "--check", "workflow/Snakefile", "workflow/rules"],
-        cwd=root, capture_output=True, text=True,
+        cwd=root,
+        capture_output=True,
+        text=True,
     )
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
 
@@ -136,8 +139,13 @@ def test_native_report_with_another_configuration_says_so(smoke_run, tmp_path):
     edited = yaml.safe_load(yaml.safe_dump(config))
     edited["seed"] = config["seed"] + 1
     (tmp_path / "edited.yaml").write_text(yaml.safe_dump(edited))
-    run = snakemake(work, "--report", str(tmp_path / "native.zip"),
-                    "--configfile", str(tmp_path / "edited.yaml"))
+    run = snakemake(
+        work,
+        "--report",
+        str(tmp_path / "native.zip"),
+        "--configfile",
+        str(tmp_path / "edited.yaml"),
+    )
     assert run.returncode == 0, run.stderr[-2000:]
     assert "made with another configuration than this one" in run.stderr
     family = next(k for k, v in config.items() if isinstance(v, dict) and k != "limits")
@@ -173,8 +181,11 @@ def test_editing_a_shared_module_reruns_the_jobs_that_import_it(fresh_run):
     assert "margin_simulate" not in jobs and "bounds_simulate" not in jobs, jobs
     with _touched(src / "plotting.py"):
         jobs = planned_jobs(work, "config/smoke.yaml")
-    families = [k for k, v in yaml.safe_load((work / "config" / "smoke.yaml").read_text()).items()
-                if isinstance(v, dict) and k != "limits"]
+    families = [
+        k
+        for k, v in yaml.safe_load((work / "config" / "smoke.yaml").read_text()).items()
+        if isinstance(v, dict) and k != "limits"
+    ]
     assert {f"{f}_summary" for f in families} <= set(jobs), jobs
     assert not any(r.endswith("_simulate") for r in jobs), jobs
     with _touched(src / "experiment.py"):
@@ -196,8 +207,15 @@ def test_partial_config_skips_figures_it_cannot_draw(smoke_run, tmp_path):
         "risk": {k: config["risk"][k] for k in ("min_norm", "early_stopping")},
     }
     (tmp_path / "partial.yaml").write_text(yaml.safe_dump(partial))
-    run = snakemake(tmp_path, "-s", str(work / "Snakefile"), "--cores", "2",
-                    "--configfile", str(tmp_path / "partial.yaml"))
+    run = snakemake(
+        tmp_path,
+        "-s",
+        str(work / "Snakefile"),
+        "--cores",
+        "2",
+        "--configfile",
+        str(tmp_path / "partial.yaml"),
+    )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     claims = read_table(tmp_path / "results" / "claims" / "risk.parquet")
     assert not claims.claim_id.str.contains("peak|theory").any()
@@ -222,7 +240,10 @@ def test_killed_run_resumes_with_make_report_and_gives_the_same_tables(smoke_run
     env = environment()
     run = subprocess.Popen(
         [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "config/smoke.yaml"],
-        cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        cwd=work,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
         start_new_session=True,
     )
     deadline = time.monotonic() + 600
@@ -235,9 +256,22 @@ def test_killed_run_resumes_with_make_report_and_gives_the_same_tables(smoke_run
     assert any((work / ".snakemake" / "locks").iterdir()), "no lock was left behind"
     venv = Path(sys.executable).parents[1]
     resumed = subprocess.run(
-        ["make", "-o", "env", "-o", f"{venv}/.installed", "report", f"VENV={venv}",
-         "CONFIG=config/smoke.yaml", "CORES=2"],
-        cwd=work, capture_output=True, text=True, timeout=900, env=env,
+        [
+            "make",
+            "-o",
+            "env",
+            "-o",
+            f"{venv}/.installed",
+            "report",
+            f"VENV={venv}",
+            "CONFIG=config/smoke.yaml",
+            "CORES=2",
+        ],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
     )
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
     assert "interrupted run" in resumed.stderr

@@ -12,7 +12,13 @@ import yaml
 
 #: What a copy of the repository needs to run the workflow.
 TRACKED = [
-    "Snakefile", "workflow", "config", "src", "profiles", "pyproject.toml", "environment.yml",
+    "Snakefile",
+    "workflow",
+    "config",
+    "src",
+    "profiles",
+    "pyproject.toml",
+    "environment.yml",
     "Makefile",
 ]
 
@@ -27,8 +33,12 @@ def snakemake(workdir, *args, timeout=900, merged=False):
     into stdout, in the order printed)."""
     return subprocess.run(
         [sys.executable, "-m", "snakemake", *args],
-        cwd=workdir, text=True, timeout=timeout, env=environment(),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT if merged else subprocess.PIPE,
+        cwd=workdir,
+        text=True,
+        timeout=timeout,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT if merged else subprocess.PIPE,
     )
 
 

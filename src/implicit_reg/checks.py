@@ -82,8 +82,11 @@ def _risk_min_norm_cost(p: Mapping) -> Cost:
     runs = 2 * (1 + len(p.get("batch_sizes", [])))
     memory = FLOAT * t * (n * d + 3 * checkpoints * d + 1000 * n)
     work = 2 * t * n * d * (p["gd_steps"] + p["sgd_steps"] * len(p.get("batch_sizes", [])))
-    return Cost(memory * 2, work + runs * t * min(n, d) ** 2 * max(n, d),
-                ("n_trials", "n_features", "gd_steps", "sgd_steps"))
+    return Cost(
+        memory * 2,
+        work + runs * t * min(n, d) ** 2 * max(n, d),
+        ("n_trials", "n_features", "gd_steps", "sgd_steps"),
+    )
 
 
 def _risk_double_descent_cost(p: Mapping) -> Cost:
@@ -112,6 +115,8 @@ COSTS["risk"] = {
     "double_descent": _risk_double_descent_cost,
     "early_stopping": _risk_early_stopping_cost,
 }
+
+
 def _combinations(spec: Mapping):
     """Every grid point's parameters (the section with one value per grid axis)."""
     return (params for _, params in grid_points(spec))
@@ -250,6 +255,7 @@ COSTS["diagonal"] = {
     "sparse_recovery": _sparse_recovery_cost,
 }
 
+
 def _grid_values(spec: Mapping, key: str, default: list) -> list:
     """The values of grid axis ``key`` (every combination is a job)."""
     return list(spec.get("grid", {}).get(key, default))
@@ -313,17 +319,22 @@ def _soudry_cost(params: Mapping) -> Cost:
     checkpoints = params["n_checkpoints"] + 1
     # Batch, −z and ηzᵀ copies; iterates and metrics at the checkpoints (~30 columns).
     memory = 8.0 * (3 * rows * n * dim + checkpoints * rows * (2 * dim + 30))
-    return Cost(memory_bytes=memory, work=4.0 * rows * steps * n * dim,
-                drivers=("n_trials", "dim", "n_extra"))
+    return Cost(
+        memory_bytes=memory,
+        work=4.0 * rows * steps * n * dim,
+        drivers=("n_trials", "dim", "n_extra"),
+    )
 
 
 def _perceptron_cost(params: Mapping) -> Cost:
     """One ``perceptron`` job: at most ``(2/γ)²`` updates per dataset and margin."""
     n, dim, datasets = params["n_samples"], params["dim"], params["n_datasets"]
     updates = sum(min(params["max_updates"], (2.0 / g) ** 2) for g in params["planted_margin"])
-    return Cost(memory_bytes=8.0 * 3 * datasets * n * dim,
-                work=2.0 * datasets * updates * n * dim,
-                drivers=("n_datasets", "n_samples", "dim", "max_updates"))
+    return Cost(
+        memory_bytes=8.0 * 3 * datasets * n * dim,
+        work=2.0 * datasets * updates * n * dim,
+        drivers=("n_datasets", "n_samples", "dim", "max_updates"),
+    )
 
 
 def _test_loss_cost(params: Mapping) -> Cost:
@@ -343,6 +354,7 @@ COSTS["margin"] = {
     "perceptron": _perceptron_cost,
     "test_loss": _test_loss_cost,
 }
+
 
 def _noise_problems(section: Mapping) -> list[str]:
     """Cross-key constraints of the noise family (docs/science.md §F5), every key by its path."""
@@ -436,12 +448,17 @@ def _noise_costs() -> dict[str, Callable[[Mapping], Cost]]:
         trials = params["n_trials"]
         dropout, factor = params["dropout"], params["factorization"]
         runs = trials * len(dropout["keep_probs"])
-        steps = 2 * factor["gd_steps"] + factor["injection_steps"] + sum(
-            factor["imbalance_time"] / a for a in factor["imbalance_steps"]
+        steps = (
+            2 * factor["gd_steps"]
+            + factor["injection_steps"]
+            + sum(factor["imbalance_time"] / a for a in factor["imbalance_steps"])
         )
         return Cost(
-            memory_bytes=8.0 * (trials * dropout["n_samples"] * dropout["n_features"]
-                                + 4 * dropout["n_checkpoints"] * runs * dropout["n_features"]),
+            memory_bytes=8.0
+            * (
+                trials * dropout["n_samples"] * dropout["n_features"]
+                + 4 * dropout["n_checkpoints"] * runs * dropout["n_features"]
+            ),
             work=runs * dropout["n_steps"] * dropout["n_features"] ** 2
             + trials * factor["n_features"] * steps * 10,
             drivers=("n_trials", "dropout.n_steps", "factorization.injection_steps"),
@@ -451,8 +468,12 @@ def _noise_costs() -> dict[str, Callable[[Mapping], Cost]]:
         trials, n, d = params["n_trials"], params["n_samples"], params["n_features"]
         phases = params["phase_starts"]
         return Cost(
-            memory_bytes=8.0 * (2 * trials * n * d + 64 * 4 * trials * d
-                                + 2 * params["n_checkpoints"] * 2 * trials * d),
+            memory_bytes=8.0
+            * (
+                2 * trials * n * d
+                + 64 * 4 * trials * d
+                + 2 * params["n_checkpoints"] * 2 * trials * d
+            ),
             work=2 * trials * d * params["n_steps"] * 8
             + trials * n * d * (params["gd_steps"] + phases * params["phase_steps"]) * 4,
             drivers=("n_trials", "n_steps", "n_features", "gd_steps"),
@@ -462,6 +483,7 @@ def _noise_costs() -> dict[str, Callable[[Mapping], Cost]]:
 
 
 COSTS["noise"] = _noise_costs()
+
 
 def _dynamics_problems(section: Mapping) -> list[str]:
     """Cross-key constraints of the dynamics (F6) experiments, over every grid combination."""
@@ -535,8 +557,11 @@ def _factorization_cost(params: Mapping) -> Cost:
                 steps += run * 4 * depth * r**3
                 rows += checkpoints
     trials = params["n_trials"]
-    return Cost(memory_bytes=rows * trials * (r * 17 + d * dp) * 8, work=steps * trials,
-                drivers=("n_trials", "horizon", "n_rows"))
+    return Cost(
+        memory_bytes=rows * trials * (r * 17 + d * dp) * 8,
+        work=steps * trials,
+        drivers=("n_trials", "horizon", "n_rows"),
+    )
 
 
 def _linear_nets_cost(params: Mapping) -> Cost:
@@ -691,8 +716,11 @@ def _bounds_cost(params: Mapping) -> Cost:
     steps = post.get("steps", 0) + post.get("datadep_steps", 0)
     posterior = steps * n_trials * b * 4 * d * h
     datadep = train / 2 if post.get("datadep_fraction", 0) > 0 else 0.0
-    return Cost(memory_bytes=memory, work=train + grid + posterior + datadep,
-                drivers=("n_trials", "n_train", "width", "n_epochs"))
+    return Cost(
+        memory_bytes=memory,
+        work=train + grid + posterior + datadep,
+        drivers=("n_trials", "n_train", "width", "n_epochs"),
+    )
 
 
 COSTS["bounds"] = {"corruption": _bounds_cost, "postulates": _bounds_cost}

@@ -115,8 +115,12 @@ def _dotted(path) -> str:
 
 def _describe_bounds(schema: Mapping) -> str:
     parts = []
-    for key, symbol in (("minimum", "≥"), ("exclusiveMinimum", ">"), ("maximum", "≤"),
-                        ("exclusiveMaximum", "<")):
+    for key, symbol in (
+        ("minimum", "≥"),
+        ("exclusiveMinimum", ">"),
+        ("maximum", "≤"),
+        ("exclusiveMaximum", "<"),
+    ):
         if key in schema:
             parts.append(f"{symbol} {schema[key]}")
     if "enum" in schema:
@@ -209,9 +213,7 @@ def cost_problems(config: Mapping) -> list[str]:
     gigabytes = limits.get("max_job_memory_gb")
     memory_cap = machine_memory_bytes() if gigabytes is None else gigabytes * 2**30
     work_cap = limits.get("max_job_work", DEFAULT_MAX_JOB_WORK)
-    memory_name = (
-        "this machine's memory" if gigabytes is None else "limits.max_job_memory_gb"
-    )
+    memory_name = "this machine's memory" if gigabytes is None else "limits.max_job_memory_gb"
     problems = []
     for family in families(config):
         for experiment, spec in config[family].items():
@@ -289,8 +291,9 @@ def main(argv: list[str] | None = None) -> int:
             config = load_config(path)
         except ConfigError as error:
             message = str(error)
-            print(message if message.startswith(str(path)) else f"{path}: {message}",
-                  file=sys.stderr)
+            print(
+                message if message.startswith(str(path)) else f"{path}: {message}", file=sys.stderr
+            )
             status = 1
             continue
         jobs = sum(

@@ -32,8 +32,12 @@ Everything is checked before any job runs: `python -m implicit_reg.configcheck F
 
 def _range(schema: dict) -> str:
     parts = []
-    for key, symbol in (("minimum", "≥"), ("exclusiveMinimum", ">"), ("maximum", "≤"),
-                        ("exclusiveMaximum", "<")):
+    for key, symbol in (
+        ("minimum", "≥"),
+        ("exclusiveMinimum", ">"),
+        ("maximum", "≤"),
+        ("exclusiveMaximum", "<"),
+    ):
         if key in schema:
             value = schema[key]
             parts.append(f"{symbol} {value:g}" if isinstance(value, float) else f"{symbol} {value}")
@@ -72,20 +76,27 @@ def render(schema: dict) -> str:
     """The markdown document: one table per top-level section."""
     lines = [HEADER]
     top = [r for r in rows(schema) if "." not in r[0]]
-    lines += ["## Top level", "", "| key | type | range | default | meaning |",
-              "| --- | --- | --- | --- | --- |"]
+    lines += [
+        "## Top level",
+        "",
+        "| key | type | range | default | meaning |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     lines += [f"| `{k}` | {t} | {r} | `{d}` | {m} |" for k, t, r, d, m in top]
     for family, sub in schema.get("properties", {}).items():
         if "properties" not in sub:
             continue
         lines += ["", f"## `{family}`", "", " ".join(str(sub.get("description", "")).split()), ""]
         for experiment, spec in sub["properties"].items():
-            lines += [f"### `{family}.{experiment}`", "",
-                      " ".join(str(spec.get("description", "")).split()), "",
-                      "| key | type | range | default | meaning |",
-                      "| --- | --- | --- | --- | --- |"]
-            lines += [f"| `{k}` | {t} | {r} | `{d}` | {m} |"
-                      for k, t, r, d, m in rows(spec)]
+            lines += [
+                f"### `{family}.{experiment}`",
+                "",
+                " ".join(str(spec.get("description", "")).split()),
+                "",
+                "| key | type | range | default | meaning |",
+                "| --- | --- | --- | --- | --- |",
+            ]
+            lines += [f"| `{k}` | {t} | {r} | `{d}` | {m} |" for k, t, r, d, m in rows(spec)]
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

@@ -64,8 +64,10 @@ def student_half_width(std, count, level: float = 0.975):
     when ``k < 2``.
     """
     count = np.asarray(count, dtype=float)
-    width = student_quantile(count, level) * np.asarray(std, dtype=float) / np.sqrt(
-        np.maximum(count, 1.0)
+    width = (
+        student_quantile(count, level)
+        * np.asarray(std, dtype=float)
+        / np.sqrt(np.maximum(count, 1.0))
     )
     return np.where(count >= 2, np.nan_to_num(width, nan=0.0), 0.0)
 
@@ -97,10 +99,7 @@ def summarize(trials: pd.DataFrame, keys: tuple[str, ...]) -> pd.DataFrame:
     stats = grouped[values].agg(["mean", "std", "count"])
     stats.columns = [f"{c}_{s}" for c, s in stats.columns]
     ci95 = pd.DataFrame(
-        {
-            f"{c}_ci95": student_half_width(stats[f"{c}_std"], stats[f"{c}_count"])
-            for c in values
-        },
+        {f"{c}_ci95": student_half_width(stats[f"{c}_std"], stats[f"{c}_count"]) for c in values},
         index=stats.index,
     )
     # copy() consolidates the blocks of wide tables before reset_index inserts the keys.

@@ -20,8 +20,16 @@ from implicit_reg.atomic import replacing  # noqa: E402
 
 #: Ten colour-blind safe colours (the "colorblind" palette of Waskom's seaborn).
 PALETTE = (
-    "#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc",
-    "#ca9161", "#fbafe4", "#949494", "#ece133", "#56b4e9",
+    "#0173b2",
+    "#de8f05",
+    "#029e73",
+    "#d55e00",
+    "#cc78bc",
+    "#ca9161",
+    "#fbafe4",
+    "#949494",
+    "#ece133",
+    "#56b4e9",
 )
 INK = "0.15"
 STYLE = {

@@ -45,6 +45,12 @@ class Progress:
         left = (self.total - done) / rate if rate > 0 else float("inf")
         LOGGER.info(
             "%s: %d/%d %s (%.0f%%), %.3g %s/s, about %.0f s left",
-            self.label, done, self.total, self.unit, 100.0 * done / self.total, rate,
-            self.unit, left,
+            self.label,
+            done,
+            self.total,
+            self.unit,
+            100.0 * done / self.total,
+            rate,
+            self.unit,
+            left,
         )

@@ -45,8 +45,9 @@ def differences(stored, current, prefix: str = "") -> list[str]:
                 found += differences(stored[key], current[key], name)
         return found
     if stored != current:
-        return [f"{prefix or 'configuration'} is {json.dumps(stored)} there, "
-                f"{json.dumps(current)} here"]
+        return [
+            f"{prefix or 'configuration'} is {json.dumps(stored)} there, {json.dumps(current)} here"
+        ]
     return []
 
 
@@ -62,8 +63,9 @@ def provenance_differences(stored: Mapping, wanted: Mapping) -> list[str]:
     found = differences(stored.get("config"), wanted["config"])
     in_slice = isinstance(wanted["config"], Mapping) and "seed" in wanted["config"]
     if stored.get("seed") != wanted["seed"] and not in_slice:
-        found.insert(0, f"seed is {json.dumps(stored.get('seed'))} there, "
-                        f"{json.dumps(wanted['seed'])} here")
+        found.insert(
+            0, f"seed is {json.dumps(stored.get('seed'))} there, {json.dumps(wanted['seed'])} here"
+        )
     return found
 
 
@@ -108,8 +110,7 @@ def run_table_provenance(paths, family: str, family_slice: Mapping) -> dict[str,
     from implicit_reg.grid import grid_points
 
     points = {
-        experiment: dict(grid_points(spec))
-        for experiment, spec in family_slice[family].items()
+        experiment: dict(grid_points(spec)) for experiment, spec in family_slice[family].items()
     }
     wanted = {}
     for path in paths:
@@ -123,7 +124,8 @@ def mixed_message(lines: list[str], consumer: str) -> str:
     """Why a job stops rather than combine tables of another configuration."""
     return (
         f"{consumer}: these input tables were not made with this configuration (there: "
-        "the table's stored provenance; here: this configuration):\n" + "\n".join(lines)
+        "the table's stored provenance; here: this configuration):\n"
+        + "\n".join(lines)
         + "\nSnakemake's record of the jobs that wrote them is missing or was made "
         "elsewhere (a copied results/ or a removed .snakemake/). Delete these files, or "
         "rerun their rules with --forcerun, and run the same command again."

@@ -164,6 +164,7 @@ def timing_html(benchmarks: pd.DataFrame) -> str:
         f"<td class='num'>{r.peak_mb:.0f}</td></tr>"
         for rule, r in per_rule.iterrows()
     )
+
     def column(name):
         return benchmarks.get(name, pd.Series(dtype=float)).sum()
 
@@ -298,7 +299,7 @@ def build_report(
 is recomputed from them and checked against the threshold its source states. Each
 experiment's model, exact reference, claims and sources are in
 <a href="../../docs/science.md"><code>docs/science.md</code></a> of the repository.</p>
-<nav><h2>Contents</h2><ul>{''.join(toc)}</ul></nav>
+<nav><h2>Contents</h2><ul>{"".join(toc)}</ul></nav>
 <h2 id="claims">Claims</h2>
 <p>A claim compares the simulation with an exact reference or a theorem: it would fail if
 the simulation were wrong.</p>{claims_html(claim_rows)}
@@ -307,7 +308,7 @@ the simulation were wrong.</p>{claims_html(claim_rows)}
 compared, a solver's own optimality residual); it is not evidence for the science, only a
 guard against bugs. Strict mode fails on checks as on claims.</p>{claims_html(check_rows)}
 <h3>Diverged runs</h3>{divergence_html(diverged)}
-{''.join(body)}
+{"".join(body)}
 <h2 id="provenance">Provenance</h2>
 <p>implicit-reg {html.escape(str(versions.get("implicit-reg", "?")))}</p>
 <h3>Versions</h3>{versions_html(versions)}

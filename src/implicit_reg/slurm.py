@@ -77,7 +77,8 @@ ACTIVE = {"PENDING", "RUNNING", "REQUEUED", "RESIZING", "SUSPENDED", "COMPLETING
 def real_command(name: str) -> str | None:
     """Absolute path of the command ``name`` on ``PATH``, skipping `STATUS_WRAPPERS`."""
     path = os.pathsep.join(
-        p for p in os.environ.get("PATH", "").split(os.pathsep)
+        p
+        for p in os.environ.get("PATH", "").split(os.pathsep)
         if p and Path(p).resolve() != STATUS_WRAPPERS
     )
     return shutil.which(name, path=path)
@@ -89,9 +90,7 @@ def _run(args: list[str], timeout: float = 60) -> str | None:
     if command is None:
         return None
     try:
-        done = subprocess.run(
-            [command, *args[1:]], capture_output=True, text=True, timeout=timeout
-        )
+        done = subprocess.run([command, *args[1:]], capture_output=True, text=True, timeout=timeout)
     except (OSError, subprocess.TimeoutExpired):
         return None
     return done.stdout if done.returncode == 0 else None
@@ -104,8 +103,7 @@ def _run(args: list[str], timeout: float = 60) -> str | None:
 def user_accounts(user: str | None = None) -> list[str] | None:
     """Accounts ``user`` may submit to (``sacctmgr``), or None if sacctmgr cannot tell."""
     user = user or getpass.getuser()
-    out = _run(["sacctmgr", "-n", "-P", "show", "associations", f"user={user}",
-                "format=account"])
+    out = _run(["sacctmgr", "-n", "-P", "show", "associations", f"user={user}", "format=account"])
     if out is None:
         return None
     accounts = sorted({line.strip() for line in out.splitlines() if line.strip()})
@@ -226,9 +224,7 @@ class SlurmJob:
 def submissions(log_text: str) -> list[tuple[str, str, Path]]:
     """``(Snakemake job id, SLURM job id, SLURM log)`` per submission, in order, from
     Snakemake's log of the run."""
-    return [
-        (m["job"], m["slurm"], Path(m["log"])) for m in SUBMITTED.finditer(log_text)
-    ]
+    return [(m["job"], m["slurm"], Path(m["log"])) for m in SUBMITTED.finditer(log_text)]
 
 
 def parse_sacct(text: str) -> dict[str, tuple[str, str, str]]:
@@ -248,8 +244,18 @@ def run_jobs(log_text: str) -> list[SlurmJob]:
     submitted = submissions(log_text)
     if not submitted:
         return []
-    out = _run(["sacct", "-X", "-n", "-P", "-j", ",".join(s for _, s, _ in submitted),
-                "-o", "JobIDRaw,State,Elapsed,Timelimit"])
+    out = _run(
+        [
+            "sacct",
+            "-X",
+            "-n",
+            "-P",
+            "-j",
+            ",".join(s for _, s, _ in submitted),
+            "-o",
+            "JobIDRaw,State,Elapsed,Timelimit",
+        ]
+    )
     states = parse_sacct(out or "")
     return [
         SlurmJob(job, slurm_id, *states[slurm_id], log)
@@ -291,7 +297,7 @@ def failure_summary(
 
     lines = [f"SLURM: {len(failed)} job(s) of this run did not complete (sacct):"]
     for job in failed:
-        later = [j for j in jobs[jobs.index(job) + 1:] if j.job == job.job]
+        later = [j for j in jobs[jobs.index(job) + 1 :] if j.job == job.job]
         retry = (
             f"; retried as SLURM job {later[0].job_id} ({later[0].state})"
             if later

@@ -20,8 +20,11 @@ if "kind" not in claims:
     claims["kind"] = "claim"
 failed = claims[~claims.passed]
 for row in failed.itertuples():
-    print(f"FAILED {row.kind} {row.family}/{row.claim_id}: measured {row.measured:.6g}, "
-          f"required {row.comparison} {row.threshold:g}", file=sys.stderr)
+    print(
+        f"FAILED {row.kind} {row.family}/{row.claim_id}: measured {row.measured:.6g}, "
+        f"required {row.comparison} {row.threshold:g}",
+        file=sys.stderr,
+    )
 is_claim = claims.kind == "claim"
 summary = (
     f"claims: {int(claims.passed[is_claim].sum())} of {int(is_claim.sum())} passed, "

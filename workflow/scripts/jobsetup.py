@@ -109,8 +109,7 @@ def log_work_seconds(start: float) -> None:
     imports.
     """
     print(
-        f"work_seconds={time.perf_counter() - start:.3f} "
-        f"process_seconds={process_seconds():.3f}",
+        f"work_seconds={time.perf_counter() - start:.3f} process_seconds={process_seconds():.3f}",
         file=sys.stderr,
     )
 

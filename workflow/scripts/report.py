@@ -37,8 +37,9 @@ if mixed:
 
 claims = pd.concat([read_table(p) for p in sm.input.claims], ignore_index=True)
 figures = [
-    FigureEntry(Path(png).parent.name, Path(png).stem, Path(png).read_bytes(),
-                Path(caption).read_text())
+    FigureEntry(
+        Path(png).parent.name, Path(png).stem, Path(png).read_bytes(), Path(caption).read_text()
+    )
     for png, caption in zip(sm.input.figures, sm.input.captions, strict=True)
 ]
 diverged = pd.DataFrame(

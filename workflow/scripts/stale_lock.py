@@ -78,9 +78,11 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 1
-    print("removing the lock left by an interrupted run (no Snakemake process and no job "
-          "of the workflow is alive here); the run resumes where it stopped.",
-          file=sys.stderr)
+    print(
+        "removing the lock left by an interrupted run (no Snakemake process and no job "
+        "of the workflow is alive here); the run resumes where it stopped.",
+        file=sys.stderr,
+    )
     done = subprocess.run([sys.executable, "-m", "snakemake", "--unlock", *argv])
     return done.returncode
 

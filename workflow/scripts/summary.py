@@ -59,8 +59,10 @@ table = claims_table(module.claims(tables))
 write_table(table, sm.output.claims, meta)
 for row in table.itertuples():
     status = "pass" if row.passed else "FAIL"
-    print(f"{status} {row.claim_id}: {row.measured:.6g} {row.comparison} {row.threshold:g}",
-          file=sys.stderr)
+    print(
+        f"{status} {row.claim_id}: {row.measured:.6g} {row.comparison} {row.threshold:g}",
+        file=sys.stderr,
+    )
 
 pdfs = sm.output.pdf or [None] * len(sm.output.png)  # none with `pdf_figures: false`
 for name, png, pdf in zip(sm.params.figures, sm.output.png, pdfs, strict=True):

@@ -153,63 +153,118 @@ def matrix_factorization_claims(table: pd.DataFrame) -> list[Claim]:
     ln_ratio_2 = np.log(81.0) / np.log(depth2.s / depth2.init_scale - 1.0)
     alignment = np.maximum(table.align_u, table.align_v)[table.step > 0]
     out = [
-        Claim(FAMILY, "gd_singular_values_match_exact",
-              "GD on the factors (smaller step) follows the exact singular values: max over "
-              "depths, ε, trials, checkpoints and r of |σ_r^GD(t) − σ_r(t)|/s_r ≤ "
-              f"{CURVE_TOLERANCE:g} (closed forms for N ≤ 2, solve_ivp for N ≥ 3).",
-              SAXE, _max_or_nan(fine.error), CURVE_TOLERANCE, "<="),
-        Claim(FAMILY, "gd_error_shrinks_with_step",
-              "The GD error shrinks with the step: max over depths and ε of "
-              "(max error at the smaller step)/(max error at the larger step) ≤ 1 "
-              f"(Euler's first order predicts the step ratio {step_ratio:g}).",
-              "docs/science.md §F6a (GD is the Euler scheme of gradient flow)",
-              float(shrink), 1.0, "<="),
-        Claim(FAMILY, "singular_vectors_stay_fixed",
-              "From the balanced aligned init U and V stay fixed: max over runs and "
-              "checkpoints t > 0 of ‖U_GDᵀU − I‖_F and ‖V_GDᵀV − I‖_F after sign alignment "
-              f"≤ {ALIGNMENT_TOLERANCE:g}.",
-              SAXE, _max_or_nan(alignment), ALIGNMENT_TOLERANCE, "<="),
-        Claim(FAMILY, "half_times_match_exact",
-              "GD's half-times t_r (σ_r = s_r/2) match the exact ones: max relative error "
-              f"≤ {TIME_TOLERANCE:g} (N = 1: dd'·ln(2(s_r − ε)/s_r), nearly equal for every r; "
-              "N = 2: (dd'/(2s_r))·ln(s_r/ε − 1), inversely proportional to s_r; N ≥ 3: "
-              "quadrature of dt = dσ/σ̇).",
-              SAXE, _max_or_nan(np.abs(fine_times.t50 - fine_times.t50_exact)
-                                / fine_times.t50_exact), TIME_TOLERANCE, "<="),
+        Claim(
+            FAMILY,
+            "gd_singular_values_match_exact",
+            "GD on the factors (smaller step) follows the exact singular values: max over "
+            "depths, ε, trials, checkpoints and r of |σ_r^GD(t) − σ_r(t)|/s_r ≤ "
+            f"{CURVE_TOLERANCE:g} (closed forms for N ≤ 2, solve_ivp for N ≥ 3).",
+            SAXE,
+            _max_or_nan(fine.error),
+            CURVE_TOLERANCE,
+            "<=",
+        ),
+        Claim(
+            FAMILY,
+            "gd_error_shrinks_with_step",
+            "The GD error shrinks with the step: max over depths and ε of "
+            "(max error at the smaller step)/(max error at the larger step) ≤ 1 "
+            f"(Euler's first order predicts the step ratio {step_ratio:g}).",
+            "docs/science.md §F6a (GD is the Euler scheme of gradient flow)",
+            float(shrink),
+            1.0,
+            "<=",
+        ),
+        Claim(
+            FAMILY,
+            "singular_vectors_stay_fixed",
+            "From the balanced aligned init U and V stay fixed: max over runs and "
+            "checkpoints t > 0 of ‖U_GDᵀU − I‖_F and ‖V_GDᵀV − I‖_F after sign alignment "
+            f"≤ {ALIGNMENT_TOLERANCE:g}.",
+            SAXE,
+            _max_or_nan(alignment),
+            ALIGNMENT_TOLERANCE,
+            "<=",
+        ),
+        Claim(
+            FAMILY,
+            "half_times_match_exact",
+            "GD's half-times t_r (σ_r = s_r/2) match the exact ones: max relative error "
+            f"≤ {TIME_TOLERANCE:g} (N = 1: dd'·ln(2(s_r − ε)/s_r), nearly equal for every r; "
+            "N = 2: (dd'/(2s_r))·ln(s_r/ε − 1), inversely proportional to s_r; N ≥ 3: "
+            "quadrature of dt = dσ/σ̇).",
+            SAXE,
+            _max_or_nan(np.abs(fine_times.t50 - fine_times.t50_exact) / fine_times.t50_exact),
+            TIME_TOLERANCE,
+            "<=",
+        ),
     ]
     if len(order):
-        out.append(Claim(
-            FAMILY, "half_times_ordered_by_s",
-            "For N ≥ 2 the singular values are learned one by one, larger first: min over "
-            "depths, ε, trials and adjacent r of t_r(smaller s)/t_r(larger s) ≥ 1.",
-            SAXE, float(np.min(np.concatenate(order))), 1.0, ">="))
+        out.append(
+            Claim(
+                FAMILY,
+                "half_times_ordered_by_s",
+                "For N ≥ 2 the singular values are learned one by one, larger first: min over "
+                "depths, ε, trials and adjacent r of t_r(smaller s)/t_r(larger s) ≥ 1.",
+                SAXE,
+                float(np.min(np.concatenate(order))),
+                1.0,
+                ">=",
+            )
+        )
     if len(depth1):
-        out.append(Claim(
-            FAMILY, "depth1_relative_width",
-            "N = 1: GD's transition width (10% → 90% of s_r) over its half-time equals "
-            "ln 9/ln(2(s_r − ε)/s_r) ≈ 3.17 whatever ε: max relative deviation "
-            f"≤ {TIME_TOLERANCE:g}.",
-            SAXE, _max_or_nan(np.abs(depth1.width - ln_ratio_1) / ln_ratio_1), TIME_TOLERANCE,
-            "<="))
+        out.append(
+            Claim(
+                FAMILY,
+                "depth1_relative_width",
+                "N = 1: GD's transition width (10% → 90% of s_r) over its half-time equals "
+                "ln 9/ln(2(s_r − ε)/s_r) ≈ 3.17 whatever ε: max relative deviation "
+                f"≤ {TIME_TOLERANCE:g}.",
+                SAXE,
+                _max_or_nan(np.abs(depth1.width - ln_ratio_1) / ln_ratio_1),
+                TIME_TOLERANCE,
+                "<=",
+            )
+        )
     if len(depth2):
-        out.append(Claim(
-            FAMILY, "depth2_relative_width",
-            "N = 2: GD's relative transition width equals ln 81/ln(s_r/ε − 1): max relative "
-            f"deviation ≤ {TIME_TOLERANCE:g}.",
-            SAXE, _max_or_nan(np.abs(depth2.width - ln_ratio_2) / ln_ratio_2), TIME_TOLERANCE,
-            "<="))
+        out.append(
+            Claim(
+                FAMILY,
+                "depth2_relative_width",
+                "N = 2: GD's relative transition width equals ln 81/ln(s_r/ε − 1): max relative "
+                f"deviation ≤ {TIME_TOLERANCE:g}.",
+                SAXE,
+                _max_or_nan(np.abs(depth2.width - ln_ratio_2) / ln_ratio_2),
+                TIME_TOLERANCE,
+                "<=",
+            )
+        )
     if fine_times.depth.nunique() > 1:
-        out.append(Claim(
-            FAMILY, "transition_width_shrinks_with_depth",
-            "GD's relative transition width shrinks as N grows: max over ε, trials, r and "
-            "consecutive depths of width(N + 1)/width(N) ≤ 1.",
-            SAXE, _max_or_nan(_width_ratios(fine_times, "depth", "increasing")), 1.0, "<="))
+        out.append(
+            Claim(
+                FAMILY,
+                "transition_width_shrinks_with_depth",
+                "GD's relative transition width shrinks as N grows: max over ε, trials, r and "
+                "consecutive depths of width(N + 1)/width(N) ≤ 1.",
+                SAXE,
+                _max_or_nan(_width_ratios(fine_times, "depth", "increasing")),
+                1.0,
+                "<=",
+            )
+        )
     if deep.init_scale.nunique() > 1:
-        out.append(Claim(
-            FAMILY, "transition_width_shrinks_as_eps_falls",
-            "For N ≥ 2 GD's relative transition width shrinks as ε falls: max over depths, "
-            "trials, r and consecutive ε of width(smaller ε)/width(larger ε) ≤ 1.",
-            SAXE, _max_or_nan(_width_ratios(deep, "init_scale", "decreasing")), 1.0, "<="))
+        out.append(
+            Claim(
+                FAMILY,
+                "transition_width_shrinks_as_eps_falls",
+                "For N ≥ 2 GD's relative transition width shrinks as ε falls: max over depths, "
+                "trials, r and consecutive ε of width(smaller ε)/width(larger ε) ≤ 1.",
+                SAXE,
+                _max_or_nan(_width_ratios(deep, "init_scale", "decreasing")),
+                1.0,
+                "<=",
+            )
+        )
     out += reference_checks(table)
     return out
 
@@ -235,14 +290,28 @@ def reference_checks(table: pd.DataFrame) -> list[Claim]:
                 quad = theory.quadrature_crossing_time(f, s, eps, depth, dd)
                 times.append(np.max(np.abs(quad - exact) / exact))
     return [
-        Claim(FAMILY, "ode_solver_matches_closed_forms",
-              "solve_ivp (rtol 1e-10) on σ̇ = (N/(dd'))σ^{2−2/N}(s − σ) reproduces the closed "
-              f"forms for N = 1, 2: max relative difference ≤ {REFERENCE_TOLERANCE:g}.",
-              SAXE, float(max(curve)), REFERENCE_TOLERANCE, "<=", kind="check"),
-        Claim(FAMILY, "quadrature_matches_closed_form_times",
-              "The quadrature of dt = dσ/σ̇ reproduces the closed-form 10%, 50% and 90% times "
-              f"for N = 1, 2: max relative difference ≤ {REFERENCE_TOLERANCE:g}.",
-              SAXE, float(max(times)), REFERENCE_TOLERANCE, "<=", kind="check"),
+        Claim(
+            FAMILY,
+            "ode_solver_matches_closed_forms",
+            "solve_ivp (rtol 1e-10) on σ̇ = (N/(dd'))σ^{2−2/N}(s − σ) reproduces the closed "
+            f"forms for N = 1, 2: max relative difference ≤ {REFERENCE_TOLERANCE:g}.",
+            SAXE,
+            float(max(curve)),
+            REFERENCE_TOLERANCE,
+            "<=",
+            kind="check",
+        ),
+        Claim(
+            FAMILY,
+            "quadrature_matches_closed_form_times",
+            "The quadrature of dt = dσ/σ̇ reproduces the closed-form 10%, 50% and 90% times "
+            f"for N = 1, 2: max relative difference ≤ {REFERENCE_TOLERANCE:g}.",
+            SAXE,
+            float(max(times)),
+            REFERENCE_TOLERANCE,
+            "<=",
+            kind="check",
+        ),
     ]
 
 
@@ -259,27 +328,57 @@ def linear_nets_claims(table: pd.DataFrame) -> list[Claim]:
     row = final.init == "row_space"
     generic = final.init == "generic"
     return [
-        Claim(FAMILY, "gd_row_space_init_reaches_min_norm",
-              "GD from W₁ rows in Col(X) ends at A_min = YXᵀ(XXᵀ)⁺: max over trials of "
-              f"‖W₂W₁ − A_min‖/‖A_min‖ ≤ {GD_TOLERANCE:g}.",
-              LINEAR_NETS, _max_or_nan(final[gd & row].dist_min_norm), GD_TOLERANCE, "<="),
-        Claim(FAMILY, "sgd_row_space_init_reaches_min_norm",
-              "Mini-batch SGD from W₁ rows in Col(X) ends at A_min: max relative distance "
-              f"≤ {SGD_TOLERANCE:g}.",
-              LINEAR_NETS, _max_or_nan(final[sgd & row].dist_min_norm), SGD_TOLERANCE, "<="),
-        Claim(FAMILY, "null_space_component_unchanged",
-              "GD and SGD never change W₁'s component in Null(Xᵀ): max over runs and "
-              f"checkpoints of ‖W₁P⊥ − W₁(0)P⊥‖/‖W₁(0)‖ ≤ {NULL_TOLERANCE:g}.",
-              LINEAR_NETS, _max_or_nan(table.null_change), NULL_TOLERANCE, "<="),
-        Claim(FAMILY, "gd_generic_init_reaches_shifted_limit",
-              "GD from a generic W₁ ends at A_min + W₂(∞)W₁(0)P⊥, so its distance to A_min "
-              "is ‖W₂(∞)W₁(0)P⊥‖: max of ‖W₂W₁ − A_min − W₂(∞)W₁(0)P⊥‖/‖A_min‖ "
-              f"≤ {GD_TOLERANCE:g}.",
-              LINEAR_NETS, _max_or_nan(final[gd & generic].dist_limit), GD_TOLERANCE, "<="),
-        Claim(FAMILY, "sgd_generic_init_reaches_shifted_limit",
-              "SGD from a generic W₁ ends at A_min + W₂(∞)W₁(0)P⊥: max relative distance "
-              f"≤ {GD_TOLERANCE:g}.",
-              LINEAR_NETS, _max_or_nan(final[sgd & generic].dist_limit), GD_TOLERANCE, "<="),
+        Claim(
+            FAMILY,
+            "gd_row_space_init_reaches_min_norm",
+            "GD from W₁ rows in Col(X) ends at A_min = YXᵀ(XXᵀ)⁺: max over trials of "
+            f"‖W₂W₁ − A_min‖/‖A_min‖ ≤ {GD_TOLERANCE:g}.",
+            LINEAR_NETS,
+            _max_or_nan(final[gd & row].dist_min_norm),
+            GD_TOLERANCE,
+            "<=",
+        ),
+        Claim(
+            FAMILY,
+            "sgd_row_space_init_reaches_min_norm",
+            "Mini-batch SGD from W₁ rows in Col(X) ends at A_min: max relative distance "
+            f"≤ {SGD_TOLERANCE:g}.",
+            LINEAR_NETS,
+            _max_or_nan(final[sgd & row].dist_min_norm),
+            SGD_TOLERANCE,
+            "<=",
+        ),
+        Claim(
+            FAMILY,
+            "null_space_component_unchanged",
+            "GD and SGD never change W₁'s component in Null(Xᵀ): max over runs and "
+            f"checkpoints of ‖W₁P⊥ − W₁(0)P⊥‖/‖W₁(0)‖ ≤ {NULL_TOLERANCE:g}.",
+            LINEAR_NETS,
+            _max_or_nan(table.null_change),
+            NULL_TOLERANCE,
+            "<=",
+        ),
+        Claim(
+            FAMILY,
+            "gd_generic_init_reaches_shifted_limit",
+            "GD from a generic W₁ ends at A_min + W₂(∞)W₁(0)P⊥, so its distance to A_min "
+            "is ‖W₂(∞)W₁(0)P⊥‖: max of ‖W₂W₁ − A_min − W₂(∞)W₁(0)P⊥‖/‖A_min‖ "
+            f"≤ {GD_TOLERANCE:g}.",
+            LINEAR_NETS,
+            _max_or_nan(final[gd & generic].dist_limit),
+            GD_TOLERANCE,
+            "<=",
+        ),
+        Claim(
+            FAMILY,
+            "sgd_generic_init_reaches_shifted_limit",
+            "SGD from a generic W₁ ends at A_min + W₂(∞)W₁(0)P⊥: max relative distance "
+            f"≤ {GD_TOLERANCE:g}.",
+            LINEAR_NETS,
+            _max_or_nan(final[sgd & generic].dist_limit),
+            GD_TOLERANCE,
+            "<=",
+        ),
     ]
 
 
@@ -306,13 +405,17 @@ def loglog_fit(x, y) -> tuple[float, float]:
 
 def lazy_quantities(table: pd.DataFrame) -> pd.DataFrame:
     """Per (width, trial): weight change, kernel change and sup over t of the linearization gaps."""
-    return table.groupby(["width", "trial"]).agg(
-        weight_change=("weight_change", "first"),
-        kernel_change=("kernel_change", "first"),
-        lin_gap_train=("lin_gap_train", "max"),
-        lin_gap_test=("lin_gap_test", "max"),
-        lin_gap_flow_train=("lin_gap_flow_train", "max"),
-    ).reset_index()
+    return (
+        table.groupby(["width", "trial"])
+        .agg(
+            weight_change=("weight_change", "first"),
+            kernel_change=("kernel_change", "first"),
+            lin_gap_train=("lin_gap_train", "max"),
+            lin_gap_test=("lin_gap_test", "max"),
+            lin_gap_flow_train=("lin_gap_flow_train", "max"),
+        )
+        .reset_index()
+    )
 
 
 def pl_ratios(table: pd.DataFrame) -> pd.Series:
@@ -337,32 +440,69 @@ def lazy_training_claims(table: pd.DataFrame) -> list[Claim]:
     widths = f"m = {per_run.width.min()} … {per_run.width.max()}"
     ratios = pl_ratios(table)
     return [
-        Claim(FAMILY, "weight_change_slope_lower",
-              f"The relative weight change ‖θ_T − θ₀‖/‖θ₀‖ falls like m^(−1/2) ({widths}, "
-              f"log–log least squares over widths and trials): {text('weight_change')} "
-              f"≥ {lo:g}.", LAZY, fits["weight_change"][0], lo, ">="),
-        Claim(FAMILY, "weight_change_slope_upper",
-              f"The relative weight change falls like m^(−1/2): {text('weight_change')} "
-              f"≤ {hi:g}.", LAZY, fits["weight_change"][0], hi, "<="),
-        Claim(FAMILY, "linearization_gap_train_slope",
-              "The distance to the linearized model on the training points, "
-              "sup_t ‖f_n(θ_t) − f_lin,n(t)‖/√n, shrinks at least as fast as the O(1/√m) "
-              f"bound: {text('lin_gap_train')} ≤ {GAP_SLOPE_MAX:g}.",
-              LAZY, fits["lin_gap_train"][0], GAP_SLOPE_MAX, "<="),
-        Claim(FAMILY, "linearization_gap_test_slope",
-              "The same distance on held-out points shrinks at least as fast as O(1/√m): "
-              f"{text('lin_gap_test')} ≤ {GAP_SLOPE_MAX:g}.",
-              LAZY, fits["lin_gap_test"][0], GAP_SLOPE_MAX, "<="),
-        Claim(FAMILY, "kernel_change_slope",
-              "The kernel's change ‖K_T − K₀‖_F/‖K₀‖_F shrinks at least as fast as O(1/√m): "
-              f"{text('kernel_change')} ≤ {GAP_SLOPE_MAX:g}.",
-              LAZY, fits["kernel_change"][0], GAP_SLOPE_MAX, "<="),
-        Claim(FAMILY, "pl_bound_widest_network",
-              f"At the largest width (m = {ratios.index.max()}) the loss stays below the PL "
-              "bound with half the rate, R̂(0)e^(−λ_min(K₀)t/n), at every checkpoint: max of "
-              "R̂(t)/bound ≤ 1 (at the narrowest width, m = "
-              f"{ratios.index.min()}, the max ratio is {ratios.iloc[0]:.3g}).",
-              PL, float(ratios.iloc[-1]), 1.0, "<="),
+        Claim(
+            FAMILY,
+            "weight_change_slope_lower",
+            f"The relative weight change ‖θ_T − θ₀‖/‖θ₀‖ falls like m^(−1/2) ({widths}, "
+            f"log–log least squares over widths and trials): {text('weight_change')} "
+            f"≥ {lo:g}.",
+            LAZY,
+            fits["weight_change"][0],
+            lo,
+            ">=",
+        ),
+        Claim(
+            FAMILY,
+            "weight_change_slope_upper",
+            f"The relative weight change falls like m^(−1/2): {text('weight_change')} ≤ {hi:g}.",
+            LAZY,
+            fits["weight_change"][0],
+            hi,
+            "<=",
+        ),
+        Claim(
+            FAMILY,
+            "linearization_gap_train_slope",
+            "The distance to the linearized model on the training points, "
+            "sup_t ‖f_n(θ_t) − f_lin,n(t)‖/√n, shrinks at least as fast as the O(1/√m) "
+            f"bound: {text('lin_gap_train')} ≤ {GAP_SLOPE_MAX:g}.",
+            LAZY,
+            fits["lin_gap_train"][0],
+            GAP_SLOPE_MAX,
+            "<=",
+        ),
+        Claim(
+            FAMILY,
+            "linearization_gap_test_slope",
+            "The same distance on held-out points shrinks at least as fast as O(1/√m): "
+            f"{text('lin_gap_test')} ≤ {GAP_SLOPE_MAX:g}.",
+            LAZY,
+            fits["lin_gap_test"][0],
+            GAP_SLOPE_MAX,
+            "<=",
+        ),
+        Claim(
+            FAMILY,
+            "kernel_change_slope",
+            "The kernel's change ‖K_T − K₀‖_F/‖K₀‖_F shrinks at least as fast as O(1/√m): "
+            f"{text('kernel_change')} ≤ {GAP_SLOPE_MAX:g}.",
+            LAZY,
+            fits["kernel_change"][0],
+            GAP_SLOPE_MAX,
+            "<=",
+        ),
+        Claim(
+            FAMILY,
+            "pl_bound_widest_network",
+            f"At the largest width (m = {ratios.index.max()}) the loss stays below the PL "
+            "bound with half the rate, R̂(0)e^(−λ_min(K₀)t/n), at every checkpoint: max of "
+            "R̂(t)/bound ≤ 1 (at the narrowest width, m = "
+            f"{ratios.index.min()}, the max ratio is {ratios.iloc[0]:.3g}).",
+            PL,
+            float(ratios.iloc[-1]),
+            1.0,
+            "<=",
+        ),
     ]
 
 
@@ -390,15 +530,20 @@ def pl_rate_claims(table: pd.DataFrame) -> list[Claim]:
     resolved = resolved_pl_checkpoints(table)
     below = int(((table.step > 0) & ~resolved).sum())
     return [
-        Claim(FAMILY, "pl_linear_rate_least_squares",
-              "GD on least squares with η ≤ 1/λ_max and μ = λ_min⁺(XᵀX/n) (n > d and n < d): "
-              "the loss gap after k steps is at most (1 − ημ)^k times the initial gap at "
-              "every checkpoint where that bound is at least float64's ε times the initial "
-              f"gap ({int(resolved.sum())} checkpoints of all runs; {below} beneath it, where "
-              "the gap sits at its rounding floor, are not compared): "
-              "max of gap_k/((1 − ημ)^k gap_0) ≤ 1.",
-              "Polyak (1963); Karimi, Nutini, Schmidt (2016) (PL ⇒ linear convergence of GD)",
-              _max_or_nan(table.gap[resolved] / table.bound[resolved]), 1.0, "<="),
+        Claim(
+            FAMILY,
+            "pl_linear_rate_least_squares",
+            "GD on least squares with η ≤ 1/λ_max and μ = λ_min⁺(XᵀX/n) (n > d and n < d): "
+            "the loss gap after k steps is at most (1 − ημ)^k times the initial gap at "
+            "every checkpoint where that bound is at least float64's ε times the initial "
+            f"gap ({int(resolved.sum())} checkpoints of all runs; {below} beneath it, where "
+            "the gap sits at its rounding floor, are not compared): "
+            "max of gap_k/((1 − ημ)^k gap_0) ≤ 1.",
+            "Polyak (1963); Karimi, Nutini, Schmidt (2016) (PL ⇒ linear convergence of GD)",
+            _max_or_nan(table.gap[resolved] / table.bound[resolved]),
+            1.0,
+            "<=",
+        ),
     ]
 
 

@@ -228,7 +228,9 @@ def simulate_linear_nets(params: dict, rng: np.random.Generator) -> tuple[pd.Dat
         runs = {
             "gd": (params["gd_steps"], params["step_fraction"], None),
             f"sgd_b{params['batch_size']}": (
-                params["sgd_steps"], params["sgd_step_fraction"], int(params["batch_size"])
+                params["sgd_steps"],
+                params["sgd_step_fraction"],
+                int(params["batch_size"]),
             ),
         }
         for algorithm, (n_steps, fraction, batch) in runs.items():
@@ -251,9 +253,7 @@ def simulate_linear_nets(params: dict, rng: np.random.Generator) -> tuple[pd.Dat
                         "t": (steps[:, None] * eta[None, :]).ravel(),
                         "loss": (0.5 * np.sum(residual**2, axis=(2, 3))).ravel(),
                         "dist_min_norm": (_frobenius(product - a_min) / a_norm).ravel(),
-                        "dist_limit": (
-                            _frobenius(product - a_min - null_term) / a_norm
-                        ).ravel(),
+                        "dist_limit": (_frobenius(product - a_min - null_term) / a_norm).ravel(),
                         "null_term": (_frobenius(null_term) / a_norm).ravel(),
                         "null_change": (
                             _frobenius(path.w1 @ projector - null0) / _frobenius(w1)
@@ -381,8 +381,16 @@ def simulate_lazy_training(params: dict, rng: np.random.Generator) -> tuple[pd.D
                 }
             )
         )
-        arrays.update({f"W0_m{m}": W0, f"a0_m{m}": a0, f"W_m{m}": path.W, f"a_m{m}": path.a,
-                       f"train_m{m}": path.train, f"test_m{m}": path.test})
+        arrays.update(
+            {
+                f"W0_m{m}": W0,
+                f"a0_m{m}": a0,
+                f"W_m{m}": path.W,
+                f"a_m{m}": path.a,
+                f"train_m{m}": path.train,
+                f"test_m{m}": path.test,
+            }
+        )
     table = pd.concat(frames, ignore_index=True)
     return table.assign(n_samples=n, n_features=d), arrays
 

@@ -109,13 +109,13 @@ class FactorGradient:
     def __init__(self, factors: list[np.ndarray], target: np.ndarray, scale: float):
         self.factors, self.target, self.scale = factors, target, scale
         self.transposed = [np.swapaxes(W, 1, 2) for W in factors]
-        self.prefix = [factors[0]] + [np.empty(W.shape[:2] + factors[0].shape[2:])
-                                      for W in factors[1:]]
+        self.prefix = [factors[0]] + [
+            np.empty(W.shape[:2] + factors[0].shape[2:]) for W in factors[1:]
+        ]
         self.prefix_t = [np.swapaxes(P, 1, 2) for P in self.prefix]
         self.grads = [np.empty_like(W) for W in factors]
         # back[j] = (W_N ⋯ W_{j+2})ᵀ G, the signal reaching W_{j+1}'s input side.
-        self.back = [np.empty((target.shape[0], W.shape[2], target.shape[2]))
-                     for W in factors[1:]]
+        self.back = [np.empty((target.shape[0], W.shape[2], target.shape[2])) for W in factors[1:]]
         self.residual = np.empty_like(target, dtype=float)
 
     def __call__(self) -> list[np.ndarray]:

@@ -34,8 +34,9 @@ def singular_values(tables: Mapping[str, pd.DataFrame]):
     table = table[(table.trial == 0) & ~table.diverged]
     depths = sorted(table.depth.unique())
     scales = sorted(table.init_scale.unique(), reverse=True)
-    fig, axes = subplots(ncols=len(depths), nrows=len(scales), width=3.0, height=2.5,
-                         squeeze=False, sharey=True)
+    fig, axes = subplots(
+        ncols=len(depths), nrows=len(scales), width=3.0, height=2.5, squeeze=False, sharey=True
+    )
     s_values = np.sort(table.s.unique())
     colours = dict(zip(s_values, sequential(len(s_values)), strict=True))
     for i, eps in enumerate(scales):
@@ -54,10 +55,20 @@ def singular_values(tables: Mapping[str, pd.DataFrame]):
             if j == 0:
                 ax.set_ylabel("σ_r(t) / s_r")
     handles = [
-        Line2D([], [], color=colours[s_values[-1]], lw=2.2, alpha=0.75,
-               label=f"GD on the factors (c = {c:g})"),
-        Line2D([], [], **{k: v for k, v in EXACT.items() if k != "zorder"},
-               label="exact (closed form N ≤ 2, solve_ivp N ≥ 3)"),
+        Line2D(
+            [],
+            [],
+            color=colours[s_values[-1]],
+            lw=2.2,
+            alpha=0.75,
+            label=f"GD on the factors (c = {c:g})",
+        ),
+        Line2D(
+            [],
+            [],
+            **{k: v for k, v in EXACT.items() if k != "zorder"},
+            label="exact (closed form N ≤ 2, solve_ivp N ≥ 3)",
+        ),
     ]
     fig.tight_layout(rect=(0, 0, 0.92, 0.94))
     fig.legend(handles=handles, loc="upper center", ncol=2, fontsize=9, frameon=False)
@@ -86,30 +97,60 @@ def half_times(tables: Mapping[str, pd.DataFrame]):
         left.plot(rows.s, rows.t50_exact, color="k", lw=0.8, ls="--", zorder=5)
         middle.plot(rows.s, rows.width, **style)
         middle.plot(rows.s, rows.width_exact, color="k", lw=0.8, ls="--", zorder=5)
-    left.set(xscale="log", yscale="log", xlabel="target singular value s_r",
-             ylabel="half-time t_r (σ_r = s_r/2)", title="Half-times (GD marks, exact dashed)")
-    middle.set(xscale="log", yscale="log", xlabel="target singular value s_r",
-               ylabel="(t_90% − t_10%) / t_r", title="Relative transition width")
+    left.set(
+        xscale="log",
+        yscale="log",
+        xlabel="target singular value s_r",
+        ylabel="half-time t_r (σ_r = s_r/2)",
+        title="Half-times (GD marks, exact dashed)",
+    )
+    middle.set(
+        xscale="log",
+        yscale="log",
+        xlabel="target singular value s_r",
+        ylabel="(t_90% − t_10%) / t_r",
+        title="Relative transition width",
+    )
     errors = table.groupby(["depth", "init_scale", "step_fraction"]).error.max().reset_index()
     for (depth, eps), rows in errors.groupby(["depth", "init_scale"]):
         rows = rows.sort_values("step_fraction")
-        right.plot(rows.step_fraction, rows.error, "-", marker=markers.get(eps, "o"), ms=4,
-                   color=colours[depth])
+        right.plot(
+            rows.step_fraction,
+            rows.error,
+            "-",
+            marker=markers.get(eps, "o"),
+            ms=4,
+            color=colours[depth],
+        )
     fractions = np.sort(errors.step_fraction.unique())
     anchor = errors[errors.step_fraction == fractions[-1]].error.max()
-    right.plot(fractions, 1.4 * anchor * fractions / fractions[-1], color="k", ls=":", lw=1,
-               zorder=5, label="slope 1 (Euler: error ∝ η)")
-    right.axhline(CURVE_TOLERANCE, color="grey", lw=0.8, ls="--",
-                  label=f"claim threshold {CURVE_TOLERANCE:g}")
-    right.set(xscale="log", yscale="log", xlabel="step fraction c (η = c·dd'/(N s_max^(2−2/N)))",
-              ylabel="max over t, r of |σ_r^GD − σ_r| / s_r", title="GD error vs step size")
+    right.plot(
+        fractions,
+        1.4 * anchor * fractions / fractions[-1],
+        color="k",
+        ls=":",
+        lw=1,
+        zorder=5,
+        label="slope 1 (Euler: error ∝ η)",
+    )
+    right.axhline(
+        CURVE_TOLERANCE, color="grey", lw=0.8, ls="--", label=f"claim threshold {CURVE_TOLERANCE:g}"
+    )
+    right.set(
+        xscale="log",
+        yscale="log",
+        xlabel="step fraction c (η = c·dd'/(N s_max^(2−2/N)))",
+        ylabel="max over t, r of |σ_r^GD − σ_r| / s_r",
+        title="GD error vs step size",
+    )
     right.set_xticks(fractions, [f"{c:g}" for c in fractions])
     right.xaxis.set_minor_locator(plt.NullLocator())
     right.legend(fontsize=7, loc="upper left")
     handles, labels = left.get_legend_handles_labels()
     fig.tight_layout(rect=(0, 0.1, 1, 1))
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 8), fontsize=7.5,
-               frameon=False)
+    fig.legend(
+        handles, labels, loc="lower center", ncol=min(len(labels), 8), fontsize=7.5, frameon=False
+    )
     return fig
 
 
@@ -123,8 +164,14 @@ def _band(ax, rows: pd.DataFrame, column: str, colour, style: str, label: str):
     curve = curve[curve.t > 0]
     floor = 1e-17
     ax.plot(curve.t, curve.mid.clip(lower=floor), style, color=colour, label=label)
-    ax.fill_between(curve.t, curve.lo.clip(lower=floor), curve.hi.clip(lower=floor),
-                    color=colour, alpha=0.15, linewidth=0)
+    ax.fill_between(
+        curve.t,
+        curve.lo.clip(lower=floor),
+        curve.hi.clip(lower=floor),
+        color=colour,
+        alpha=0.15,
+        linewidth=0,
+    )
 
 
 def linear_nets(tables: Mapping[str, pd.DataFrame]):
@@ -145,16 +192,32 @@ def linear_nets(tables: Mapping[str, pd.DataFrame]):
     if len(generic):
         last = generic[generic.step == generic.groupby("algorithm").step.transform("max")]
         plateau = float(last.null_term.median())
-        axes[0].axhline(plateau, color="k", ls=":", lw=1.2, zorder=5,
-                        label="‖W₂(∞)W₁(0)P⊥‖/‖A_min‖ (median)")
-    axes[0].set(xscale="log", yscale="log", xlabel="time t = η·k",
-                ylabel="‖W₂W₁ − A_min‖ / ‖A_min‖", title="Distance to A_min = YXᵀ(XXᵀ)⁺")
-    axes[1].set(xscale="log", yscale="log", xlabel="time t = η·k",
-                ylabel="‖W₂W₁ − A_min − W₂W₁(0)P⊥‖ / ‖A_min‖",
-                title="Distance to the exact limit")
+        axes[0].axhline(
+            plateau, color="k", ls=":", lw=1.2, zorder=5, label="‖W₂(∞)W₁(0)P⊥‖/‖A_min‖ (median)"
+        )
+    axes[0].set(
+        xscale="log",
+        yscale="log",
+        xlabel="time t = η·k",
+        ylabel="‖W₂W₁ − A_min‖ / ‖A_min‖",
+        title="Distance to A_min = YXᵀ(XXᵀ)⁺",
+    )
+    axes[1].set(
+        xscale="log",
+        yscale="log",
+        xlabel="time t = η·k",
+        ylabel="‖W₂W₁ − A_min − W₂W₁(0)P⊥‖ / ‖A_min‖",
+        title="Distance to the exact limit",
+    )
     axes[2].axhline(NULL_TOLERANCE, color="grey", ls="--", lw=0.8)
-    axes[2].set(xscale="log", yscale="log", ylim=(1e-17, 1e-8), xlabel="time t = η·k",
-                ylabel="‖W₁P⊥ − W₁(0)P⊥‖ / ‖W₁(0)‖", title="Null(Xᵀ) component of W₁")
+    axes[2].set(
+        xscale="log",
+        yscale="log",
+        ylim=(1e-17, 1e-8),
+        xlabel="time t = η·k",
+        ylabel="‖W₁P⊥ − W₁(0)P⊥‖ / ‖W₁(0)‖",
+        title="Null(Xᵀ) component of W₁",
+    )
     axes[0].legend(fontsize=6.5, loc="lower left")
     fig.tight_layout()
     return fig
@@ -178,31 +241,66 @@ def lazy_training(tables: Mapping[str, pd.DataFrame]):
         slope, se = loglog_fit(per_run.width, per_run[name])
         means = per_run.groupby("width")[name].apply(lambda v: np.exp(np.log(v).mean()))
         left.scatter(per_run.width, per_run[name], s=10, color=colours[name], alpha=0.5)
-        left.plot(means.index, means, "o-", ms=3, color=colours[name],
-                  label=f"{label}: slope {slope:.2f} ± {se:.2f}")
+        left.plot(
+            means.index,
+            means,
+            "o-",
+            ms=3,
+            color=colours[name],
+            label=f"{label}: slope {slope:.2f} ± {se:.2f}",
+        )
     top = per_run[list(series)].to_numpy().max()
     for power, style in ((-0.5, "--"), (-1.0, ":")):
         guide = top * 1.5 * (widths / widths[0]) ** power
         left.plot(widths, guide, style, color="k", lw=1, zorder=5, label=f"slope {power:g}")
-    left.set(xscale="log", yscale="log", xlabel="width m", ylabel="relative change or distance",
-             title="Lazy training: how far the network moves")
+    left.set(
+        xscale="log",
+        yscale="log",
+        xlabel="width m",
+        ylabel="relative change or distance",
+        title="Lazy training: how far the network moves",
+    )
     left.set_xscale("log", base=2)
     left.legend(fontsize=6.5, loc="lower left")
     colours = dict(zip(widths, sequential(len(widths)), strict=True))
     for m, rows in table[table.trial == 0].groupby("width"):
         rows = rows.sort_values("t")
         loss0 = rows.loss.iloc[0]
-        right.plot(rows.t[rows.t > 0], (rows.loss / loss0)[rows.t > 0], color=colours[m],
-                   lw=1.2, label=f"m = {m}")
+        right.plot(
+            rows.t[rows.t > 0],
+            (rows.loss / loss0)[rows.t > 0],
+            color=colours[m],
+            lw=1.2,
+            label=f"m = {m}",
+        )
     widest = table[(table.trial == 0) & (table.width == widths[-1])].sort_values("t")
     loss0 = widest.loss.iloc[0]
     widest = widest[widest.t > 0]
-    right.plot(widest.t, widest.pl_bound_half / loss0, "--", color="k", lw=1.1, zorder=5,
-               label=f"e^(−λ_min t/n), m = {widths[-1]}")
-    right.plot(widest.t, widest.pl_bound / loss0, ":", color="k", lw=1.1, zorder=5,
-               label=f"e^(−2λ_min t/n), m = {widths[-1]}")
-    right.set(xscale="log", yscale="log", xlabel="time t = η·k", ylabel="R̂(θ_t) / R̂(θ₀)",
-              title="Loss and the PL bounds (first trial)")
+    right.plot(
+        widest.t,
+        widest.pl_bound_half / loss0,
+        "--",
+        color="k",
+        lw=1.1,
+        zorder=5,
+        label=f"e^(−λ_min t/n), m = {widths[-1]}",
+    )
+    right.plot(
+        widest.t,
+        widest.pl_bound / loss0,
+        ":",
+        color="k",
+        lw=1.1,
+        zorder=5,
+        label=f"e^(−2λ_min t/n), m = {widths[-1]}",
+    )
+    right.set(
+        xscale="log",
+        yscale="log",
+        xlabel="time t = η·k",
+        ylabel="R̂(θ_t) / R̂(θ₀)",
+        title="Loss and the PL bounds (first trial)",
+    )
     right.legend(fontsize=6.5, ncol=2, loc="lower left")
     fig.tight_layout()
     return fig
@@ -229,8 +327,10 @@ def pl_rate(tables: Mapping[str, pd.DataFrame]):
     for (d, n), rows in table.groupby(["n_features", "n_samples"]):
         colour = colours[(d, n)]
         curve = rows.groupby("step").agg(
-            mid=("relative_gap", "median"), lo=("relative_gap", "min"),
-            hi=("relative_gap", "max"), bound=("relative_bound", "median"),
+            mid=("relative_gap", "median"),
+            lo=("relative_gap", "min"),
+            hi=("relative_gap", "max"),
+            bound=("relative_bound", "median"),
         )
         left.plot(curve.index, curve.mid, color=colour)
         left.fill_between(curve.index, curve.lo, curve.hi, color=colour, alpha=0.15, lw=0)
@@ -239,12 +339,19 @@ def pl_rate(tables: Mapping[str, pd.DataFrame]):
             right.plot(run.step, run.ratio, color=colour, lw=0.8, alpha=0.6)
     left.axhline(PL_RESOLVED_GAP, color="0.4", ls=":", lw=1.2, zorder=4)
     right.axhline(1.0, color="k", ls="--", lw=1, zorder=5)
-    left.set(yscale="log", xlabel="GD step k", ylabel="(L(β_k) − L*) / (L(β₀) − L*)",
-             title="Median gap (band: all trials)")
-    right.set(yscale="log", xlabel="GD step k", ylabel="gap_k / ((1 − ημ)^k gap_0)",
-              title="Gap over the PL bound (compared checkpoints)")
-    handles = [Line2D([], [], color=colours[g], label=f"n = {g[1]}, d = {g[0]}")
-               for g in groups]
+    left.set(
+        yscale="log",
+        xlabel="GD step k",
+        ylabel="(L(β_k) − L*) / (L(β₀) − L*)",
+        title="Median gap (band: all trials)",
+    )
+    right.set(
+        yscale="log",
+        xlabel="GD step k",
+        ylabel="gap_k / ((1 − ημ)^k gap_0)",
+        title="Gap over the PL bound (compared checkpoints)",
+    )
+    handles = [Line2D([], [], color=colours[g], label=f"n = {g[1]}, d = {g[0]}") for g in groups]
     handles += [
         Line2D([], [], color="0.3", label="GD gap (median)"),
         Line2D([], [], color="0.3", ls="--", label="PL bound (1 − ημ)^k"),

@@ -40,21 +40,18 @@ SOURCE_OU = (
     "docs/science.md §F5a"
 )
 SOURCE_QUADRATIC = (
-    "Mandt, Hoffman & Blei (2017) (multi-dimensional quadratics; noise shape); "
-    "docs/science.md §F5a"
+    "Mandt, Hoffman & Blei (2017) (multi-dimensional quadratics; noise shape); docs/science.md §F5a"
 )
 SOURCE_DROPOUT = (
     "Srivastava et al. (2014); Wager, Wang & Liang (2013); Robbins & Monro (1951); "
     "Polyak & Juditsky (1992)"
 )
 SOURCE_FACTOR = (
-    "Hoff (2017) (ℓ2 penalty on the factors = ℓ1 penalty on the product); "
-    "docs/science.md §F5b"
+    "Hoff (2017) (ℓ2 penalty on the factors = ℓ1 penalty on the product); docs/science.md §F5b"
 )
 SOURCE_FLOW = "docs/science.md §F5b (imbalance under the ℓ2-penalized flow: D(t) = e^{−2η²t}D(0))"
 SOURCE_INJECTION = (
-    "Bishop (1995) (noise injection = penalty in expectation); Robbins & Monro (1951); "
-    "Hoff (2017)"
+    "Bishop (1995) (noise injection = penalty in expectation); Robbins & Monro (1951); Hoff (2017)"
 )
 SOURCE_LABEL = "HaoChen, Kale, Lee & Ma (2021); Blanc, Gupta, Valiant & Valiant (2020)"
 SOURCE_WOODWORTH = "Woodworth et al. (2020) Thm 1; docs/science.md §F3a"

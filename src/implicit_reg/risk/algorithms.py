@@ -80,9 +80,7 @@ def _record(betas, diverged, beta, is_diverged, k):
     diverged[k] = is_diverged
 
 
-def _check_divergence(
-    beta: np.ndarray, is_diverged: np.ndarray, limit: np.ndarray
-) -> np.ndarray:
+def _check_divergence(beta: np.ndarray, is_diverged: np.ndarray, limit: np.ndarray) -> np.ndarray:
     with np.errstate(over="ignore", invalid="ignore"):
         norm = np.sqrt(np.sum(beta * beta, axis=1))
     return is_diverged | ~np.isfinite(norm) | (norm > limit)
@@ -107,8 +105,12 @@ def gd_path(
     Zhang et al. (2017), §5: from ``β₀ = 0`` the iterates stay in the row space of X and
     converge to ``X⁺y``; docs/science.md §F1a.
     """
-    return _iterate(lambda beta, k: beta - eta[:, None] * least_squares_gradient(X, y, beta),
-                    beta0, y, checkpoints)
+    return _iterate(
+        lambda beta, k: beta - eta[:, None] * least_squares_gradient(X, y, beta),
+        beta0,
+        y,
+        checkpoints,
+    )
 
 
 def sgd_path(

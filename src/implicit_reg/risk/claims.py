@@ -47,27 +47,55 @@ def min_norm_claims(table: pd.DataFrame) -> list[Claim]:
     source = "Zhang et al. (2017), §5 (GD/SGD from zero converge to X⁺y)"
     lemma = "docs/science.md §F1a (limit from a nonzero initialization)"
     return [
-        Claim(FAMILY, "gd_zero_init_reaches_min_norm",
-              f"GD from β₀ = 0 ends at X⁺y: max over trials of ‖β − X⁺y‖/‖X⁺y‖ ≤ {GD_TOLERANCE:g}.",
-              source, _max_or_nan(gd[gd.init == "zero"].rel_dist_min_norm), GD_TOLERANCE, "<="),
-        Claim(FAMILY, "sgd_zero_init_reaches_min_norm",
-              "SGD (every batch size) from β₀ = 0 ends at X⁺y: max relative distance "
-              f"≤ {SGD_TOLERANCE:g}.",
-              source, _max_or_nan(sgd[sgd.init == "zero"].rel_dist_min_norm), SGD_TOLERANCE,
-              "<="),
-        Claim(FAMILY, "gd_random_init_reaches_shifted_limit",
-              "GD from a random β₀ ends at β₀ + X⁺(y − Xβ₀): max relative distance "
-              f"≤ {GD_TOLERANCE:g}.",
-              lemma, _max_or_nan(gd[gd.init == "random"].rel_dist_limit), GD_TOLERANCE, "<="),
-        Claim(FAMILY, "sgd_random_init_reaches_shifted_limit",
-              "SGD from a random β₀ ends at β₀ + X⁺(y − Xβ₀): max relative distance "
-              f"≤ {SGD_TOLERANCE:g}.",
-              lemma, _max_or_nan(sgd[sgd.init == "random"].rel_dist_limit), SGD_TOLERANCE,
-              "<="),
-        Claim(FAMILY, "norm_excess_below_null_component",
-              "From a random β₀, ‖β_∞‖ − ‖X⁺y‖ ≤ ‖P⊥β₀‖ in every trial and algorithm: "
-              "max of ‖β_∞‖ − ‖X⁺y‖ − ‖P⊥β₀‖ ≤ 0.",
-              lemma, _max_or_nan(excess), 0.0, "<="),
+        Claim(
+            FAMILY,
+            "gd_zero_init_reaches_min_norm",
+            f"GD from β₀ = 0 ends at X⁺y: max over trials of ‖β − X⁺y‖/‖X⁺y‖ ≤ {GD_TOLERANCE:g}.",
+            source,
+            _max_or_nan(gd[gd.init == "zero"].rel_dist_min_norm),
+            GD_TOLERANCE,
+            "<=",
+        ),
+        Claim(
+            FAMILY,
+            "sgd_zero_init_reaches_min_norm",
+            "SGD (every batch size) from β₀ = 0 ends at X⁺y: max relative distance "
+            f"≤ {SGD_TOLERANCE:g}.",
+            source,
+            _max_or_nan(sgd[sgd.init == "zero"].rel_dist_min_norm),
+            SGD_TOLERANCE,
+            "<=",
+        ),
+        Claim(
+            FAMILY,
+            "gd_random_init_reaches_shifted_limit",
+            "GD from a random β₀ ends at β₀ + X⁺(y − Xβ₀): max relative distance "
+            f"≤ {GD_TOLERANCE:g}.",
+            lemma,
+            _max_or_nan(gd[gd.init == "random"].rel_dist_limit),
+            GD_TOLERANCE,
+            "<=",
+        ),
+        Claim(
+            FAMILY,
+            "sgd_random_init_reaches_shifted_limit",
+            "SGD from a random β₀ ends at β₀ + X⁺(y − Xβ₀): max relative distance "
+            f"≤ {SGD_TOLERANCE:g}.",
+            lemma,
+            _max_or_nan(sgd[sgd.init == "random"].rel_dist_limit),
+            SGD_TOLERANCE,
+            "<=",
+        ),
+        Claim(
+            FAMILY,
+            "norm_excess_below_null_component",
+            "From a random β₀, ‖β_∞‖ − ‖X⁺y‖ ≤ ‖P⊥β₀‖ in every trial and algorithm: "
+            "max of ‖β_∞‖ − ‖X⁺y‖ − ‖P⊥β₀‖ ≤ 0.",
+            lemma,
+            _max_or_nan(excess),
+            0.0,
+            "<=",
+        ),
     ]
 
 
@@ -144,39 +172,73 @@ def double_descent_claims(trials: pd.DataFrame) -> list[Claim]:
     ridge_error, ridge_se = theory_error(summary, ["ridge_optimal", "ridge_fixed"])
     lo, hi = PEAK_WINDOW
     return [
-        Claim(FAMILY, "min_norm_risk_matches_theory",
-              f"Mean realized min-norm risk ‖X⁺y − β*‖² over {n_trials} datasets is within "
-              f"{THEORY_TOLERANCE:.0%} of R(γ) at every γ with |log γ| ≥ "
-              f"{EXCLUDED_LOG_GAMMA}: max relative error (largest relative standard error "
-              f"{mn_se:.3f}).",
-              hastie, mn_error, THEORY_TOLERANCE, "<="),
-        Claim(FAMILY, "ridge_risk_matches_theory",
-              f"Mean realized ridge risk (at λ* and every fixed λ) over {n_trials} datasets is "
-              f"within {THEORY_TOLERANCE:.0%} of the Marchenko–Pastur formula at every γ with "
-              f"|log γ| ≥ {EXCLUDED_LOG_GAMMA}: max relative error (largest relative standard "
-              f"error {ridge_se:.3f}).",
-              hastie, ridge_error, THEORY_TOLERANCE, "<="),
-        Claim(FAMILY, "peak_above_lower_edge",
-              f"The median realized min-norm risk peaks at γ ≥ {lo} (smallest peak over σ; "
-              "the median, because the mean is infinite at γ = 1).",
-              hastie, float(peaks.min()), lo, ">="),
-        Claim(FAMILY, "peak_below_upper_edge",
-              f"The median realized min-norm risk peaks at γ ≤ {hi} (largest peak over σ).",
-              hastie, float(peaks.max()), hi, "<="),
-        Claim(FAMILY, "optimal_ridge_has_no_peak",
-              "Optimally tuned ridge risk (mean realized) is monotone in γ within noise: the "
-              "largest drop between adjacent γ, in combined standard errors, stays below the "
-              f"one-sided Bonferroni level for a {MONOTONE_FALSE_ALARM:.0%} family-wise false "
-              f"alarm over {n_pairs} pairs.",
-              "Hastie et al. (2019), Corollary 5 (R* increasing in γ)",
-              largest_standardized_drop(optimal), _one_sided_level(n_pairs), "<="),
-        Claim(FAMILY, "optimal_ridge_below_min_norm",
-              "Ridge at λ* never exceeds min-norm on realized test risk: the largest mean "
-              "paired difference risk(ridge λ*) − risk(min-norm) over (σ, γ), in standard "
-              "errors, stays below the one-sided Bonferroni level for a "
-              f"{MONOTONE_FALSE_ALARM:.0%} family-wise false alarm over {n_points} points.",
-              "Hastie et al. (2019), Corollary 5 (λ* is Bayes-optimal given X)",
-              excess, _one_sided_level(n_points), "<="),
+        Claim(
+            FAMILY,
+            "min_norm_risk_matches_theory",
+            f"Mean realized min-norm risk ‖X⁺y − β*‖² over {n_trials} datasets is within "
+            f"{THEORY_TOLERANCE:.0%} of R(γ) at every γ with |log γ| ≥ "
+            f"{EXCLUDED_LOG_GAMMA}: max relative error (largest relative standard error "
+            f"{mn_se:.3f}).",
+            hastie,
+            mn_error,
+            THEORY_TOLERANCE,
+            "<=",
+        ),
+        Claim(
+            FAMILY,
+            "ridge_risk_matches_theory",
+            f"Mean realized ridge risk (at λ* and every fixed λ) over {n_trials} datasets is "
+            f"within {THEORY_TOLERANCE:.0%} of the Marchenko–Pastur formula at every γ with "
+            f"|log γ| ≥ {EXCLUDED_LOG_GAMMA}: max relative error (largest relative standard "
+            f"error {ridge_se:.3f}).",
+            hastie,
+            ridge_error,
+            THEORY_TOLERANCE,
+            "<=",
+        ),
+        Claim(
+            FAMILY,
+            "peak_above_lower_edge",
+            f"The median realized min-norm risk peaks at γ ≥ {lo} (smallest peak over σ; "
+            "the median, because the mean is infinite at γ = 1).",
+            hastie,
+            float(peaks.min()),
+            lo,
+            ">=",
+        ),
+        Claim(
+            FAMILY,
+            "peak_below_upper_edge",
+            f"The median realized min-norm risk peaks at γ ≤ {hi} (largest peak over σ).",
+            hastie,
+            float(peaks.max()),
+            hi,
+            "<=",
+        ),
+        Claim(
+            FAMILY,
+            "optimal_ridge_has_no_peak",
+            "Optimally tuned ridge risk (mean realized) is monotone in γ within noise: the "
+            "largest drop between adjacent γ, in combined standard errors, stays below the "
+            f"one-sided Bonferroni level for a {MONOTONE_FALSE_ALARM:.0%} family-wise false "
+            f"alarm over {n_pairs} pairs.",
+            "Hastie et al. (2019), Corollary 5 (R* increasing in γ)",
+            largest_standardized_drop(optimal),
+            _one_sided_level(n_pairs),
+            "<=",
+        ),
+        Claim(
+            FAMILY,
+            "optimal_ridge_below_min_norm",
+            "Ridge at λ* never exceeds min-norm on realized test risk: the largest mean "
+            "paired difference risk(ridge λ*) − risk(min-norm) over (σ, γ), in standard "
+            "errors, stays below the one-sided Bonferroni level for a "
+            f"{MONOTONE_FALSE_ALARM:.0%} family-wise false alarm over {n_points} points.",
+            "Hastie et al. (2019), Corollary 5 (λ* is Bayes-optimal given X)",
+            excess,
+            _one_sided_level(n_points),
+            "<=",
+        ),
     ]
 
 
@@ -203,30 +265,54 @@ def early_stopping_claims(table: pd.DataFrame) -> list[Claim]:
     z, n_points = gd_expected_risk_z(table)
     draws_note = f"{table.trial.nunique()} designs X per n, n > d and n < d"
     return [
-        Claim(FAMILY, "gd_risk_matches_expected_risk",
-              "Gradient descent run on label draws has the closed-form expected risk given X "
-              "(filter 1 − (1 − ηs)^k): largest |simulated − exact| over (n, step) in "
-              "standard errors, below the two-sided Bonferroni level for a "
-              f"{MONOTONE_FALSE_ALARM:.0%} family-wise false alarm over {n_points} points "
-              f"({draws_note}).",
-              "Ali, Kolter, Tibshirani (2019), Lemma 2",
-              z, _one_sided_level(2 * n_points), "<="),
-        Claim(FAMILY, "gradient_descent_within_ridge_bound",
-              f"Realized risk of GD stopped at t = ηk (ηλ_max ≤ {fraction:g}), averaged over "
-              "draws, is at most the per-direction bound times that of ridge at λ = 1/t "
-              f"fitted on the same draws, for every t, design and n: max ratio ≤ {bound:.4f} "
-              f"(the flow's 1.6860 with GD's filter 1 − (1 − ηs)^k; {draws_note}).",
-              akt + ", per-direction argument with GD's filter",
-              _max_or_nan(table.risk_ratio_gd), bound, "<="),
-        Claim(FAMILY, "gradient_flow_within_ridge_bound",
-              "Closed-form expected risk of gradient flow at t is at most 1.6860 times that "
-              "of ridge at λ = 1/t for every t and design: max ratio.",
-              akt, _max_or_nan(table.risk_ratio), RATIO_BOUND, "<=", kind="check"),
-        Claim(FAMILY, "variance_ratio_maximum",
-              f"The per-direction variance ratio [(1 − e^(−x))(1 + x)/x]² has maximum "
-              f"{VARIANCE_RATIO_MAX} (found {ratio_max:.7f} at x = {x_star:.5f}): "
-              "absolute difference ≤ 1e-5.",
-              akt, abs(ratio_max - VARIANCE_RATIO_MAX), 1e-5, "<=", kind="check"),
+        Claim(
+            FAMILY,
+            "gd_risk_matches_expected_risk",
+            "Gradient descent run on label draws has the closed-form expected risk given X "
+            "(filter 1 − (1 − ηs)^k): largest |simulated − exact| over (n, step) in "
+            "standard errors, below the two-sided Bonferroni level for a "
+            f"{MONOTONE_FALSE_ALARM:.0%} family-wise false alarm over {n_points} points "
+            f"({draws_note}).",
+            "Ali, Kolter, Tibshirani (2019), Lemma 2",
+            z,
+            _one_sided_level(2 * n_points),
+            "<=",
+        ),
+        Claim(
+            FAMILY,
+            "gradient_descent_within_ridge_bound",
+            f"Realized risk of GD stopped at t = ηk (ηλ_max ≤ {fraction:g}), averaged over "
+            "draws, is at most the per-direction bound times that of ridge at λ = 1/t "
+            f"fitted on the same draws, for every t, design and n: max ratio ≤ {bound:.4f} "
+            f"(the flow's 1.6860 with GD's filter 1 − (1 − ηs)^k; {draws_note}).",
+            akt + ", per-direction argument with GD's filter",
+            _max_or_nan(table.risk_ratio_gd),
+            bound,
+            "<=",
+        ),
+        Claim(
+            FAMILY,
+            "gradient_flow_within_ridge_bound",
+            "Closed-form expected risk of gradient flow at t is at most 1.6860 times that "
+            "of ridge at λ = 1/t for every t and design: max ratio.",
+            akt,
+            _max_or_nan(table.risk_ratio),
+            RATIO_BOUND,
+            "<=",
+            kind="check",
+        ),
+        Claim(
+            FAMILY,
+            "variance_ratio_maximum",
+            f"The per-direction variance ratio [(1 − e^(−x))(1 + x)/x]² has maximum "
+            f"{VARIANCE_RATIO_MAX} (found {ratio_max:.7f} at x = {x_star:.5f}): "
+            "absolute difference ≤ 1e-5.",
+            akt,
+            abs(ratio_max - VARIANCE_RATIO_MAX),
+            1e-5,
+            "<=",
+            kind="check",
+        ),
     ]
 
 

@@ -432,6 +432,12 @@ def simulate_early_stopping(params: dict, rng: np.random.Generator):
                 }
             )
         )
-        arrays.update({f"X_n{n}": X, f"beta_star_n{n}": beta_star, f"noise_n{n}": noise,
-                       f"eta_n{n}": np.array(eta)})
+        arrays.update(
+            {
+                f"X_n{n}": X,
+                f"beta_star_n{n}": beta_star,
+                f"noise_n{n}": noise,
+                f"eta_n{n}": np.array(eta),
+            }
+        )
     return pd.concat(frames, ignore_index=True), arrays

@@ -29,13 +29,23 @@ def min_norm_convergence(tables: Mapping[str, pd.DataFrame]):
         style = "-" if init == "zero" else "--"
         label = f"{algorithm.upper().replace('_B', ', batch ')}, β₀ {init}"
         ax.plot(curve.t, curve.mid.clip(lower=1e-17), style, color=colours[algorithm], label=label)
-        ax.fill_between(curve.t, curve.lo.clip(lower=1e-17), curve.hi.clip(lower=1e-17),
-                        color=colours[algorithm], alpha=0.15, linewidth=0)
+        ax.fill_between(
+            curve.t,
+            curve.lo.clip(lower=1e-17),
+            curve.hi.clip(lower=1e-17),
+            color=colours[algorithm],
+            alpha=0.15,
+            linewidth=0,
+        )
     ax.axhline(1e-6, color="grey", lw=0.8, ls=":")
     ax.axhline(1e-4, color="grey", lw=0.8, ls=":")
-    ax.set(xscale="log", yscale="log", xlabel="time t = η·k",
-           ylabel="‖β_t − β_∞‖ / ‖β_∞‖",
-           title=f"Convergence to β₀ + X⁺(y − Xβ₀) ({table.trial.nunique()} trials)")
+    ax.set(
+        xscale="log",
+        yscale="log",
+        xlabel="time t = η·k",
+        ylabel="‖β_t − β_∞‖ / ‖β_∞‖",
+        title=f"Convergence to β₀ + X⁺(y − Xβ₀) ({table.trial.nunique()} trials)",
+    )
     ax.legend(fontsize=7, ncol=1, loc="lower left")
     return fig
 
@@ -46,18 +56,34 @@ def norm_excess(tables: Mapping[str, pd.DataFrame]):
     last = table.groupby("algorithm").step.transform("max")
     final = table[(table.step == last) & (table.init == "random") & ~table.diverged]
     algorithms = sorted(final.algorithm.unique()) or ["gd"]
-    fig, axes = subplots(ncols=len(algorithms), width=3.3, height=3.3, sharex=True,
-                         sharey=True, squeeze=False)
+    fig, axes = subplots(
+        ncols=len(algorithms), width=3.3, height=3.3, sharex=True, sharey=True, squeeze=False
+    )
     top = float(final.null_init_norm.max()) * 1.1 if len(final) else 1.0
     for ax, colour, algorithm in zip(axes[0], palette(len(algorithms)), algorithms, strict=True):
         rows = final[final.algorithm == algorithm]
         ax.plot([0, top], [0, top], color="k", lw=1, ls="--", label="y = x (bound)", zorder=1)
-        ax.scatter(rows.null_init_norm, rows.norm - rows.min_norm_norm, s=16, color=colour,
-                   alpha=0.85, zorder=2, label=f"final iterate ({len(rows)} trials)")
+        ax.scatter(
+            rows.null_init_norm,
+            rows.norm - rows.min_norm_norm,
+            s=16,
+            color=colour,
+            alpha=0.85,
+            zorder=2,
+            label=f"final iterate ({len(rows)} trials)",
+        )
         # The limit X⁺y + P⊥β₀ has orthogonal parts: its norm excess is exact.
         exact = np.hypot(rows.min_norm_norm, rows.null_init_norm) - rows.min_norm_norm
-        ax.scatter(rows.null_init_norm, exact, s=46, facecolors="none", edgecolors="k",
-                   linewidths=0.8, zorder=3, label="exact √(‖X⁺y‖² + ‖P⊥β₀‖²) − ‖X⁺y‖")
+        ax.scatter(
+            rows.null_init_norm,
+            exact,
+            s=46,
+            facecolors="none",
+            edgecolors="k",
+            linewidths=0.8,
+            zorder=3,
+            label="exact √(‖X⁺y‖² + ‖P⊥β₀‖²) − ‖X⁺y‖",
+        )
         ax.set(title=_algorithm_label(algorithm), xlabel="‖P⊥β₀‖")
         ax.legend(fontsize=7, loc="upper left")
     axes[0][0].set_ylabel("‖β_∞‖ − ‖X⁺y‖")
@@ -86,13 +112,19 @@ def _risk_line(ax, rows: pd.DataFrame, colour, label: str, expected: bool = Fals
     mean, ci = away.risk_mean, away.risk_ci95
     ax.plot(away.gamma, mean, "o-", ms=3, lw=1.2, color=colour, label=label, zorder=2)
     # On log axes a band reaching zero is drawn down to a tenth of the mean.
-    ax.fill_between(away.gamma, np.maximum(mean - ci, mean / 10), mean + ci, color=colour,
-                    alpha=0.2, linewidth=0, zorder=1)
+    ax.fill_between(
+        away.gamma,
+        np.maximum(mean - ci, mean / 10),
+        mean + ci,
+        color=colour,
+        alpha=0.2,
+        linewidth=0,
+        zorder=1,
+    )
     if expected:
         ax.plot(away.gamma, away.expected_risk_mean, ":", lw=1, color=colour, zorder=2)
     finite = np.isfinite(rows.theory_risk_mean)
-    ax.plot(rows.gamma[finite], rows.theory_risk_mean[finite], "--", color="k", lw=1.1,
-            zorder=4)
+    ax.plot(rows.gamma[finite], rows.theory_risk_mean[finite], "--", color="k", lw=1.1, zorder=4)
 
 
 def _gamma_axis(ax) -> None:
@@ -121,9 +153,12 @@ def double_descent(tables: Mapping[str, pd.DataFrame]):
     left.plot([], [], ":", color="grey", lw=1, label="expected risk given X")
     left.plot([], [], "--", color="k", lw=1.1, label="theory (n, d → ∞)")
     left.axvline(1.0, color="grey", lw=0.8, ls=":")
-    left.set(yscale="log", xlabel="γ = d/n (no mean at γ = 1)",
-             ylabel=f"realized risk ‖β̂ − β*‖² (mean of {n_trials})",
-             title="Min-norm interpolant")
+    left.set(
+        yscale="log",
+        xlabel="γ = d/n (no mean at γ = 1)",
+        ylabel=f"realized risk ‖β̂ − β*‖² (mean of {n_trials})",
+        title="Min-norm interpolant",
+    )
     _gamma_axis(left)
     _legend_below(left)
     sigma = sigmas[-1]
@@ -140,8 +175,12 @@ def double_descent(tables: Mapping[str, pd.DataFrame]):
         _risk_line(right, sel, colour, label)
     right.plot([], [], "--", color="k", lw=1.1, label="theory (n, d → ∞)")
     right.axvline(1.0, color="grey", lw=0.8, ls=":")
-    right.set(yscale="log", xlabel="γ = d/n (no mean at γ = 1)", ylabel="realized risk",
-              title=f"Ridge vs min-norm, σ = {sigma:g}")
+    right.set(
+        yscale="log",
+        xlabel="γ = d/n (no mean at γ = 1)",
+        ylabel="realized risk",
+        title=f"Ridge vs min-norm, σ = {sigma:g}",
+    )
     _gamma_axis(right)
     _legend_below(right)
     fig.tight_layout()
@@ -159,30 +198,62 @@ def early_stopping(tables: Mapping[str, pd.DataFrame]):
     for colour, n in zip(palette(len(groups)), groups, strict=True):
         rows = summary[summary.n_samples == n].sort_values("step")
         d = int(rows.n_features.iloc[0])
-        left.plot(rows.t_mean, rows.risk_gd_mean, "o", ms=3, color=colour, zorder=2,
-                  label=f"GD at t = ηk, n = {n}, d = {d}")
-        left.plot(rows.t_mean, rows.risk_ridge_draws_mean, "s", ms=3, mfc="none", color=colour,
-                  zorder=2, label=f"ridge at λ = 1/t, n = {n}")
+        left.plot(
+            rows.t_mean,
+            rows.risk_gd_mean,
+            "o",
+            ms=3,
+            color=colour,
+            zorder=2,
+            label=f"GD at t = ηk, n = {n}, d = {d}",
+        )
+        left.plot(
+            rows.t_mean,
+            rows.risk_ridge_draws_mean,
+            "s",
+            ms=3,
+            mfc="none",
+            color=colour,
+            zorder=2,
+            label=f"ridge at λ = 1/t, n = {n}",
+        )
         left.plot(rows.t_mean, rows.risk_gf_mean, "-", color=colour, lw=1, zorder=3)
         left.plot(rows.t_mean, rows.risk_ridge_mean, "--", color=colour, lw=1, zorder=3)
         for _, trial in table[table.n_samples == n].groupby("trial"):
             right.plot(trial.t, trial.risk_ratio_gd, color=colour, alpha=0.25, lw=0.6)
-        right.plot(rows.t_mean, rows.risk_ratio_gd_mean, "o", ms=3, color=colour, zorder=3,
-                   label=f"GD / ridge on draws, n = {n}")
+        right.plot(
+            rows.t_mean,
+            rows.risk_ratio_gd_mean,
+            "o",
+            ms=3,
+            color=colour,
+            zorder=3,
+            label=f"GD / ridge on draws, n = {n}",
+        )
         right.plot(rows.t_mean, rows.risk_ratio_mean, "-", color="k", lw=0.9, zorder=4)
     left.plot([], [], "-", color="grey", label="gradient flow (closed form)")
     left.plot([], [], "--", color="grey", label="ridge (closed form)")
     right.plot([], [], "-", color="k", lw=0.9, label="flow / ridge, closed form")
-    right.axhline(bound, color="#a31515", ls="--", lw=1,
-                  label=f"GD bound {bound:.4f} (ηλ_max = {fraction:g})")
+    right.axhline(
+        bound, color="#a31515", ls="--", lw=1, label=f"GD bound {bound:.4f} (ηλ_max = {fraction:g})"
+    )
     right.axhline(RATIO_BOUND, color="k", ls=":", lw=1, label=f"flow bound {RATIO_BOUND}")
     right.axhline(1.0, color="grey", ls=":", lw=0.8)
     n_trials, n_draws = table.trial.nunique(), int(table.n_draws.iloc[0])
-    left.set(xscale="log", yscale="log", xlabel="t (GD, flow) = 1/λ (ridge)",
-             ylabel="excess risk (mean over draws and designs)",
-             title=f"Early stopping vs ridge ({n_trials} designs × {n_draws} draws)")
-    right.set(xscale="log", xlabel="t = 1/λ", ylabel="risk(t) / risk_ridge(1/t)",
-              ylim=(0.8, bound * 1.08), title="Risk ratio (thin: designs)")
+    left.set(
+        xscale="log",
+        yscale="log",
+        xlabel="t (GD, flow) = 1/λ (ridge)",
+        ylabel="excess risk (mean over draws and designs)",
+        title=f"Early stopping vs ridge ({n_trials} designs × {n_draws} draws)",
+    )
+    right.set(
+        xscale="log",
+        xlabel="t = 1/λ",
+        ylabel="risk(t) / risk_ridge(1/t)",
+        ylim=(0.8, bound * 1.08),
+        title="Risk ratio (thin: designs)",
+    )
     _legend_below(left)
     _legend_below(right)
     fig.tight_layout()

@@ -273,8 +273,10 @@ def gd_ridge_risk_bound(step_fraction: float) -> float:
     from scipy import optimize  # imported here: simulation jobs never need it
 
     result = optimize.minimize_scalar(
-        lambda x: -gd_variance_ratio(x, step_fraction), bounds=(1e-3, 50.0),
-        method="bounded", options={"xatol": 1e-10},
+        lambda x: -gd_variance_ratio(x, step_fraction),
+        bounds=(1e-3, 50.0),
+        method="bounded",
+        options={"xatol": 1e-10},
     )
     return max(1.0, float(-result.fun))
 
