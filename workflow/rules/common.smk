@@ -250,7 +250,10 @@ def configuration_files():
     and the ``--config`` overrides."""
     given = workflow.config_settings.configfiles or [ROOT / "config" / "config.yaml"]
     overrides = dict(workflow.config_settings.config or {})
-    return {"files": [from_workdir(p) for p in given], "overrides": canonical(overrides)}
+    return {
+        "files": [from_workdir(p) for p in given],
+        "overrides": canonical(overrides),
+    }
 
 
 def set_aside_damaged_outputs():
