@@ -10,9 +10,7 @@ from __future__ import annotations
 import copy
 import os
 import shutil
-import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,8 +19,9 @@ import pytest
 import yaml
 from workflows import (
     copy_repository,
-    environment,
+    kill_after_run_tables,
     load,
+    make_report,
     planned_jobs,
     run_jobs,
     simulate_jobs,
@@ -158,42 +157,8 @@ def test_killed_run_then_another_configuration_gives_a_clean_run(fresh_run, tmp_
     final["seed"] += 1
     final["risk"]["double_descent"]["n_trials"] += 1
     name = write_config(work, "final.yaml", final)
-    started = time.time_ns()
-    env = environment()
-    killed = subprocess.Popen(
-        [sys.executable, "-m", "snakemake", "--cores", "2", "--forceall", "--configfile", SMOKE],
-        cwd=work,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 600
-    while sum(p.stat().st_mtime_ns > started for p in work.glob("results/*/runs/*/*.parquet")) < 4:
-        assert killed.poll() is None, "the run ended before it could be interrupted"
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
-    os.killpg(killed.pid, signal.SIGKILL)
-    killed.wait()
-    venv = Path(sys.executable).parents[1]
-    resumed = subprocess.run(
-        [
-            "make",
-            "-o",
-            "env",
-            "-o",
-            f"{venv}/.installed",
-            "report",
-            f"VENV={venv}",
-            f"CONFIG={name}",
-            "CORES=2",
-        ],
-        cwd=work,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env=env,
-    )
+    kill_after_run_tables(work, "--forceall", "--configfile", SMOKE)
+    resumed = make_report(work, name)
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
     clean = tmp_path / "clean"
     copy_repository(work, clean)

@@ -4,12 +4,11 @@ import html
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
-from workflows import copy_repository, environment, planned_jobs, snakemake
+from workflows import copy_repository, kill_after_run_tables, make_report, planned_jobs, snakemake
 
 from implicit_reg import experiment
 from implicit_reg.risk.experiments import EXPERIMENTS as RISK_EXPERIMENTS
@@ -236,49 +235,14 @@ def test_partial_config_skips_figures_it_cannot_draw(smoke_run, tmp_path):
 
 def test_killed_run_resumes_with_make_report_and_gives_the_same_tables(smoke_run, tmp_path):
     """kill -9 mid-run leaves a lock; `make report` removes it and finishes the run."""
-    import signal
-    import time
 
     root = smoke_run[0]
     work = tmp_path / "repo"
     work.mkdir()
     copy_repository(root, work)
-    env = environment()
-    run = subprocess.Popen(
-        [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", "config/smoke.yaml"],
-        cwd=work,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 600
-    while len(list(work.glob("results/*/runs/*/*.parquet"))) < 4:
-        assert run.poll() is None, "the run ended before it could be interrupted"
-        assert time.monotonic() < deadline
-        time.sleep(0.2)
-    os.killpg(run.pid, signal.SIGKILL)
-    run.wait()
+    kill_after_run_tables(work, "--configfile", "config/smoke.yaml")
     assert any((work / ".snakemake" / "locks").iterdir()), "no lock was left behind"
-    venv = Path(sys.executable).parents[1]
-    resumed = subprocess.run(
-        [
-            "make",
-            "-o",
-            "env",
-            "-o",
-            f"{venv}/.installed",
-            "report",
-            f"VENV={venv}",
-            "CONFIG=config/smoke.yaml",
-            "CORES=2",
-        ],
-        cwd=work,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        env=env,
-    )
+    resumed = make_report(work, "config/smoke.yaml")
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
     assert "interrupted run" in resumed.stderr
     for table in sorted(root.glob("results/*/*.parquet")):

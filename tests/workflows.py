@@ -94,3 +94,52 @@ def load(path: Path) -> dict:
 
 def simulate_jobs(counts: dict[str, int]) -> dict[str, int]:
     return {rule: n for rule, n in counts.items() if rule.endswith("_simulate")}
+
+
+def kill_after_run_tables(workdir: Path, *args: str, count: int = 4) -> None:
+    """Start ``snakemake --cores 2 *args`` in ``workdir`` and SIGKILL it (and its jobs)
+    once ``count`` run tables were written after its start."""
+    import signal
+    import time
+
+    started = time.time_ns()
+    run = subprocess.Popen(
+        [sys.executable, "-m", "snakemake", "--cores", "2", *args],
+        cwd=workdir,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=environment(),
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 600
+    tables = "results/*/runs/*/*.parquet"
+    while sum(p.stat().st_mtime_ns > started for p in workdir.glob(tables)) < count:
+        assert run.poll() is None, "the run ended before it could be interrupted"
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+
+
+def make_report(workdir: Path, config: str) -> subprocess.CompletedProcess:
+    """``make report CONFIG=config`` in ``workdir`` with this test's virtual environment
+    (its set-up steps taken as done)."""
+    venv = Path(sys.executable).parents[1]
+    return subprocess.run(
+        [
+            "make",
+            "-o",
+            "env",
+            "-o",
+            f"{venv}/.installed",
+            "report",
+            f"VENV={venv}",
+            f"CONFIG={config}",
+            "CORES=2",
+        ],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=environment(),
+    )

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from implicit_reg.atomic import replacing
+from implicit_reg.provenance import expected
 
 METADATA_KEY = b"implicit_reg"
 LIBRARIES = ("numpy", "scipy", "pandas", "pyarrow", "matplotlib", "snakemake")
@@ -47,7 +48,7 @@ def provenance(config_slice: dict, seed: int | None) -> dict:
     seed : int or None
         The configuration's top-level seed.
     """
-    return {"config": config_slice, "seed": seed, "versions": library_versions()}
+    return {**expected(config_slice, seed), "versions": library_versions()}
 
 
 def write_table(table: pd.DataFrame, path: str | Path, meta: dict) -> None:

@@ -265,15 +265,11 @@ def configuration_files():
     are inside it (the default ``config/config.yaml`` when no ``--configfile`` is given),
     and the ``--config`` overrides."""
     given = workflow.config_settings.configfiles or [ROOT / "config" / "config.yaml"]
-    names = []
-    for path in given:
-        path = Path(path).absolute()
-        try:
-            names.append(str(path.relative_to(Path.cwd())))
-        except ValueError:
-            names.append(str(path))
     overrides = dict(workflow.config_settings.config or {})
-    return {"files": names, "overrides": canonical(overrides)}
+    return {
+        "files": [from_workdir(p) for p in given],
+        "overrides": canonical(overrides),
+    }
 
 
 def set_aside_damaged_outputs():

@@ -41,6 +41,7 @@ rule report:
             config=canonical(config),
             configfiles=configuration_files(),
             families=FAMILIES,
+            provenance={family: family_config(family) for family in FAMILIES},
             jobs=job_records(),
             skipped=skipped_figures(),
             rule_edges=lambda wildcards: rule_edges(),

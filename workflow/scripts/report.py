@@ -34,7 +34,8 @@ config = sm.params.config
 
 
 def family_slice(family: str) -> dict:
-    return expected({"seed": config["seed"], family: config[family]}, config["seed"])
+    """The provenance the family's summary stored in its tables (its ``family_config``)."""
+    return expected(sm.params.provenance[family], config["seed"])
 
 
 # Never a report of tables made with other configurations.
