@@ -54,7 +54,7 @@ rule claims_table:
     output:
         page=report_flag(
             CLAIMS_TABLE,
-            caption=from_workdir(CAPTIONS / "claims.rst"),
+            caption=caption_file(CAPTIONS / "claims.rst"),
             category="claims",
         ),
     log:
