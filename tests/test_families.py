@@ -149,7 +149,7 @@ def test_captions_support_claims_of_the_smoke_run(smoke_run, family):
     produced = set(pd.read_parquet(work / "results" / "claims" / f"{family}.parquet").claim_id)
     for name, text in captions(family).items():
         named = caption_claims(text)
-        assert named, f"{family}/{name}.rst names no claim ('Supports claims:')"
+        assert named, f"{family}/{name}.rst names no claim ('Supports claims:' paragraph)"
         unknown = [c for c in named if not fnmatch.filter(produced, c)]
         assert not unknown, f"{family}/{name}.rst: no such claim on the smoke tables {unknown}"
 

@@ -15,13 +15,14 @@
 # `seeding.generator(seed, family, experiment, point)` and writes the run table (with its
 # provenance) and arrays; summary.py concatenates and summarizes the run tables, refuses
 # run tables of another configuration, evaluates `CLAIMS` and draws `FIGURES`.
+import os
 import shlex
 
 from snakemake_interface_executor_plugins.settings import DeploymentMethod, ExecMode
 
 from implicit_reg.grid import canonical, grid_points
 from implicit_reg.workflow.captions import caption_needs
-from implicit_reg.families import configured
+from implicit_reg.families import configured, title
 from implicit_reg.workflow import imports, integrity, jobargs
 from snakemake.io import report as report_flag  # `report(` would read as a directive
 
@@ -209,14 +210,20 @@ def figure_files(family, ext):
     return [f"results/figures/{family}/{name}.{ext}" for name in figure_names(family)]
 
 
+def caption_file(path):
+    """A caption's path for `report(..., caption=)`: Snakemake reads a relative caption
+    path from the folder of the rule file, workflow/rules/ (relative, so that a moved
+    checkout still finds it)."""
+    return os.path.relpath(path, RULES)
+
+
 def reported_figures(family):
-    """PNG outputs flagged for `snakemake --report`, each with its caption file (an
-    absolute path: Snakemake reads a relative one from the rule file's directory)."""
+    """PNG outputs flagged for `snakemake --report`, each with its caption file."""
     return [
         report_flag(
             f"results/figures/{family}/{name}.png",
-            caption=str(CAPTIONS / family / f"{name}.rst"),
-            category=family,
+            caption=caption_file(CAPTIONS / family / f"{name}.rst"),
+            category=title(family),
         )
         for name in figure_names(family)
     ]

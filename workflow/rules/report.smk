@@ -58,8 +58,8 @@ rule claims_table:
     output:
         page=report_flag(
             CLAIMS_TABLE,
-            caption=str(CAPTIONS / "claims.rst"),
-            category="claims",
+            caption=caption_file(CAPTIONS / "claims.rst"),
+            category="Claims and checks",
         ),
     log:
         "results/logs/claims_table.log",

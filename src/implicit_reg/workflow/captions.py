@@ -7,7 +7,8 @@ from::
     .. needs: min_norm, double_descent
 
 A figure whose experiments are not all in the configuration is skipped (no job, no
-output) and the report says so. A paragraph starting ``Supports claims:`` names, as
+output) and the report says so. A paragraph starting ``Supports claims:`` (or
+``Supports claim:``, ``Supports the consistency checks``, ``Consistency checks:``) names, as
 ``literals``, the claim and check ids the figure shows (``*`` for any run of
 characters). Standard library only: it runs at parse time.
 """
@@ -18,6 +19,9 @@ import re
 
 NEEDS = re.compile(r"^\.\.\s+needs:\s*(.*)$")
 LITERAL = re.compile(r"``([^`]+)``")
+#: How a caption's paragraph of claim ids starts ("Supports claims:", "Supports claim:",
+#: "Supports the consistency checks", "Consistency checks:").
+SUPPORTS = re.compile(r"(Supports (the )?(claims?|consistency checks?)|Consistency checks?:)")
 
 
 def caption_needs(text: str) -> tuple[str, ...]:
@@ -48,9 +52,9 @@ def caption_title(text: str) -> str:
 
 
 def caption_claims(text: str) -> tuple[str, ...]:
-    """Claim ids (or ``*`` patterns) named in the caption's ``Supports claims:`` paragraph."""
+    """Claim ids (or ``*`` patterns) named in the caption's ``Supports claims:`` paragraphs."""
     paragraphs = re.split(r"\n\s*\n", text)
-    found = [p for p in paragraphs if p.lstrip().startswith("Supports claims:")]
+    found = [p for p in paragraphs if SUPPORTS.match(p.lstrip())]
     return tuple(name for p in found for name in LITERAL.findall(p))
 
 
