@@ -254,3 +254,11 @@ def no_line(label: str):
     from matplotlib.lines import Line2D
 
     return Line2D([], [], ls="none", marker=None, label=label)
+
+
+def points(ax, data, x: str, y: str, hue: str, palette: dict, **kwargs):
+    """`seaborn.scatterplot` of ``y`` against ``x`` coloured by ``hue`` for simulated
+    values: edgeless markers below `THEORY` lines, no panel legend (`legend_below` takes
+    handles), ``kwargs`` for seaborn (``style``, ``markers``, ``s``, ``alpha``)."""
+    options = {"s": 22, "linewidth": 0, "legend": False, "zorder": 3, **kwargs}
+    return sns.scatterplot(data=data, x=x, y=y, hue=hue, palette=palette, ax=ax, **options)

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-import seaborn as sns
 from matplotlib.lines import Line2D
 
 from implicit_reg.plotting import (
@@ -14,6 +13,7 @@ from implicit_reg.plotting import (
     THEORY,
     legend_below,
     palette,
+    points,
     subplots,
     summary_lines,
 )
@@ -219,18 +219,17 @@ def perceptron_bound(tables: Mapping[str, pd.DataFrame]):
         (axes[0], "bound", r"$(R/\gamma)^2$, $\gamma$ = planted margin"),
         (axes[1], "bound_svm", r"$(R/\bar\gamma)^2$, $\bar\gamma$ = SVM margin"),
     ):
-        sns.scatterplot(
-            data=table,
-            x=column,
-            y="updates",
-            hue="dimension",
-            palette=hue,
+        points(
+            ax,
+            table,
+            column,
+            "updates",
+            "dimension",
+            hue,
             style="margin",
             markers=markers,
             s=20,
             alpha=0.6,
-            linewidth=0,
-            ax=ax,
             legend=ax is axes[0],
         )
         ax.plot([lo, hi], [lo, hi], **THEORY, label="Block–Novikoff bound: updates = x")
