@@ -10,6 +10,7 @@ import math
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -118,3 +119,146 @@ def sequential(n: int, name: str = "viridis") -> list[tuple[float, ...]]:
 def palette(n: int) -> list[str]:
     """``n`` colours of the project palette (cycling when ``n`` exceeds ten)."""
     return [PALETTE[i % len(PALETTE)] for i in range(n)]
+
+
+# ---------------------------------------------------------------------------------------
+# Drawing from summary tables: seaborn's grammar for the lines, the stored intervals for
+# the bands.
+
+#: Exact references and rate guides: thin black lines above the data, so that a thicker
+#: coloured data line (`DATA_WIDTH`) stays visible on both sides of them.
+THEORY = {"color": "black", "lw": 1.0, "zorder": 10}
+#: Line width of simulated curves under a `THEORY` line.
+DATA_WIDTH = 2.4
+
+
+def stored_band(
+    ax, x, mean, half, colour, floor=None, relative_floor=None, alpha=0.18, opaque=False
+):
+    """Fill ``mean ± half`` (a stored Student-t half-width) in ``colour``.
+
+    On a log axis a band reaching below zero cannot be drawn: its lower edge is raised
+    to ``floor`` (an absolute value) or to ``mean * relative_floor``. With ``opaque`` the
+    band is the same tint without transparency (``colour`` mixed with white): where
+    bands overlap the later one covers the earlier instead of mixing with it into a
+    colour of its own.
+    """
+    x, mean, half = (np.asarray(v, dtype=float) for v in (x, mean, half))
+    low, high = mean - half, mean + half
+    if floor is not None:
+        low = np.maximum(low, floor)
+    if relative_floor is not None:
+        low = np.maximum(low, mean * relative_floor)
+    keep = np.isfinite(low) & np.isfinite(high)
+    if opaque:
+        rgb = np.asarray(matplotlib.colors.to_rgb(colour))
+        colour, alpha = tuple(alpha * rgb + (1 - alpha)), 1.0
+    ax.fill_between(x[keep], low[keep], high[keep], color=colour, alpha=alpha, lw=0, zorder=1)
+
+
+def summary_lines(
+    ax,
+    summary,
+    x: str,
+    column: str,
+    hue: str,
+    palette: dict,
+    *,
+    band: bool = True,
+    floor=None,
+    relative_floor=None,
+    opaque: bool = False,
+    **kwargs,
+):
+    """Trial means ``<column>_mean`` of a summary table against ``x``, one line per
+    ``hue`` level (and per ``style``/``size`` level if given in ``kwargs``), with the
+    stored Student-t 95% bands ``<column>_ci95``.
+
+    The lines are `seaborn.lineplot` with ``errorbar=None`` and ``estimator=None``: a
+    summary has one row per x and group, so seaborn draws the stored means and the bands
+    stay the intervals the claims use. ``palette`` maps each hue level to its colour;
+    ``floor``, ``relative_floor`` and ``opaque`` are passed on to `stored_band`; the
+    bands are drawn in the reverse order of ``palette``, the first level's on top.
+    """
+    mean, half = f"{column}_mean", f"{column}_ci95"
+    groups = list(dict.fromkeys([hue, *(kwargs[k] for k in ("style", "size") if kwargs.get(k))]))
+    data = summary[np.isfinite(summary[mean])]
+    if band:
+        order = {level: i for i, level in enumerate(palette)}
+        bands = data.groupby(groups, sort=False)
+        # The first level's band drawn last, on top (it matters for opaque bands).
+        for keys, rows in sorted(bands, key=lambda pair: -order[pair[0][0]]):
+            level = keys[0]
+            rows = rows.sort_values(x)
+            colour = palette[level]
+            stored_band(
+                ax, rows[x], rows[mean], rows[half], colour, floor, relative_floor, opaque=opaque
+            )
+    kwargs.setdefault("legend", False)
+    # seaborn labels an unlabelled axis only if its tick labels are visible, and asking
+    # that lays out every tick of a shared log axis: label it first (as seaborn would).
+    ax.set_xlabel(ax.get_xlabel() or x)
+    ax.set_ylabel(ax.get_ylabel() or mean)
+    sns.lineplot(
+        data=data,
+        x=x,
+        y=mean,
+        hue=hue,
+        palette=palette,
+        errorbar=None,
+        estimator=None,
+        ax=ax,
+        **kwargs,
+    )
+    return ax
+
+
+def legend_below(fig, axes=None, ncol: int = 3, handles=None, labels=None, **kwargs):
+    """One legend for the whole figure, centred under its panels (outside every curve).
+
+    Without ``handles`` it gathers the labelled artists of ``axes`` (all axes of ``fig``
+    by default), each label once, and removes the panels' own legends. Call it after
+    ``fig.tight_layout``, which keeps every tick label above the figure's bottom edge:
+    the legend hangs below that edge and the saved figure grows to include it
+    (``savefig.bbox: tight``).
+    """
+    axes = list(fig.axes if axes is None else np.ravel(axes))
+    if handles is None:
+        found = {}
+        for ax in axes:
+            pairs = list(zip(*ax.get_legend_handles_labels(), strict=True))
+            if ax.get_legend() is not None:  # seaborn's legends hold their own handles
+                legend = ax.get_legend()
+                texts = [t.get_text() for t in legend.texts]
+                pairs += list(zip(legend.legend_handles, texts, strict=True))
+            for handle, label in pairs:
+                if not label.startswith("_"):
+                    found.setdefault(label, handle)
+        handles, labels = list(found.values()), list(found)
+    for ax in axes:
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+    return fig.legend(
+        handles,
+        labels,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.0),
+        ncol=ncol,
+        frameon=False,
+        **kwargs,
+    )
+
+
+def no_line(label: str):
+    """A legend entry without a mark, for a fact the panel cannot draw."""
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], ls="none", marker=None, label=label)
+
+
+def points(ax, data, x: str, y: str, hue: str, palette: dict, **kwargs):
+    """`seaborn.scatterplot` of ``y`` against ``x`` coloured by ``hue`` for simulated
+    values: edgeless markers below `THEORY` lines, no panel legend (`legend_below` takes
+    handles), ``kwargs`` for seaborn (``style``, ``markers``, ``s``, ``alpha``)."""
+    options = {"s": 22, "linewidth": 0, "legend": False, "zorder": 3, **kwargs}
+    return sns.scatterplot(data=data, x=x, y=y, hue=hue, palette=palette, ax=ax, **options)

@@ -1,7 +1,9 @@
 """Figures of the noise family. Each function takes the family's tables, returns a Figure.
 
-Exact references are drawn on top of the simulations (higher z-order, black or dark
-dashed lines over coloured markers and bands), so a mismatch is visible.
+Exact references are thin lines drawn above the simulations (simulated values are markers
+or thicker coloured lines), so a mismatch is visible; lines are trial means from the
+summary tables with their stored Student-t 95% bands; legends sit below the panels.
+Symbols: η is a step size, σ a noise standard deviation, α an initialization scale.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MultipleLocator
 
 from implicit_reg.noise.claims import (
     DROPOUT_TOLERANCE,
@@ -17,14 +21,23 @@ from implicit_reg.noise.claims import (
     LABEL_NOISE_TOLERANCE,
     SLOPE_TOLERANCE,
 )
-from implicit_reg.plotting import palette, subplots
+from implicit_reg.plotting import (
+    PALETTE,
+    THEORY,
+    legend_below,
+    no_line,
+    palette,
+    points,
+    sequential,
+    subplots,
+    summary_lines,
+)
 
-THEORY = {"color": "k", "lw": 1.1, "ls": "--", "zorder": 5}
-#: A legend under its panel, clear of every curve.
-BELOW = {"loc": "upper center", "bbox_to_anchor": (0.5, -0.2), "ncol": 1, "frameon": False}
+#: A claim's tolerance: red dashed, the one red line of any noise figure.
+CLAIM = {"color": "tab:red", "lw": 1.1, "ls": "--", "zorder": 9}
 SHAPE_LABELS = {
-    "isotropic": "isotropic noise σ²I",
-    "curvature": "curvature noise σ²H",
+    "isotropic": r"isotropic noise $\sigma^2 I$",
+    "curvature": r"curvature noise $\sigma^2 H$",
     "streaming": "streaming SGD",
 }
 ALGORITHM_LABELS = {
@@ -32,163 +45,187 @@ ALGORITHM_LABELS = {
     "sgd": "SGD (batch 1, clean labels)",
     "label_noise_sgd": "label-noise SGD",
 }
+ALGORITHM_COLOURS = dict(zip(ALGORITHM_LABELS.values(), palette(3), strict=True))
+#: GD and clean SGD end on the same level: GD is drawn wide underneath, clean SGD
+#: narrower on top, so that both stay visible where they coincide.
+ALGORITHM_WIDTHS = dict(zip(ALGORITHM_LABELS.values(), (4.0, 1.7, 2.0), strict=True))
+#: Label-noise SGD stopped and followed by noiseless GD (a colour no line uses).
+THEN_GD = PALETTE[4]
+MARKERS = "os^Dv"
 
 
 def _section(table: pd.DataFrame, name: str) -> pd.DataFrame:
     return table[table["section"] == name]
 
 
-def _band(ax, x, mean, ci, colour, floor=None, **kw):
-    """Mean line with its 95% band (clipped at ``floor`` on log axes)."""
-    lo, hi = mean - ci, mean + ci
-    if floor is not None:
-        lo = np.maximum(lo, floor)
-    ax.fill_between(x, lo, hi, color=colour, alpha=0.25, linewidth=0)
-    ax.plot(x, mean, color=colour, **kw)
+def _labelled(rows: pd.DataFrame, column: str, template: str) -> tuple[pd.DataFrame, dict]:
+    """``rows`` with a text column ``label`` naming each value of ``column`` (in
+    increasing order), and a sequential colour per label: the value is ordered."""
+    values = sorted(rows[column].dropna().unique())
+    names = [template.format(v) for v in values]
+    labels = rows[column].map(dict(zip(values, names, strict=True)))
+    return rows.assign(label=labels), dict(zip(names, sequential(len(names)), strict=True))
+
+
+def _handles(entries) -> tuple[list, list]:
+    """Legend handles and labels from ``(label, Line2D keyword arguments)`` pairs."""
+    handles = [Line2D([], [], **style) for _, style in entries]
+    return handles, [label for label, _ in entries]
 
 
 # ---------------------------------------------------------------------------------------
 # F5a
 
-
-def _per_eta_a(ax, rows: pd.DataFrame, x: str, simulated: str, theory: str):
-    """One colour per ηa: simulated points, the exact curve on top; yields (colour, rows)."""
-    grid = sorted(rows["eta_a"].unique())
-    drawn = []
-    for colour, eta_a in zip(palette(len(grid)), grid, strict=True):
-        curve = rows[rows["eta_a"] == eta_a].sort_values(x)
-        ax.plot(
-            curve[x], curve[simulated], "o", ms=4, color=colour, label=f"simulated, ηa = {eta_a:g}"
-        )
-        ax.plot(curve[x], curve[theory], **THEORY)
-        drawn.append((colour, curve))
-    return drawn
+ETA_A = r"$\eta a$ = {:g}"
 
 
 def ou_variance(tables: Mapping[str, pd.DataFrame]):
     """Var x_k vs k for every ηa against the exact transient and v_∞ (log–log)."""
     rows = _section(tables["ou_summary"], "scalar_transient")
-    rows = rows[rows["step"] > 0]
-    fig, ax = subplots(width=6.0, height=4.2)
-    for colour, curve in _per_eta_a(ax, rows, "step", "variance_mean", "exact_variance_mean"):
-        ax.axhline(curve["v_inf_mean"].iloc[0], color=colour, ls=":", lw=0.9, zorder=4)
-    ax.plot([], [], **THEORY, label="exact v_∞(1 − (1 − ηa)^{2k})")
-    ax.plot([], [], color="grey", ls=":", label="v_∞ = ησ²/(a(2 − ηa))")
+    rows, colours = _labelled(rows[rows["step"] > 0], "eta_a", ETA_A)
+    fig, ax = subplots(width=6.6, height=4.0)
+    points(ax, rows, "step", "variance_mean", "label", colours)
+    for label, curve in rows.groupby("label"):
+        curve = curve.sort_values("step")
+        ax.plot(curve["step"], curve["exact_variance_mean"], **THEORY)
+        level = curve["v_inf_mean"].iloc[0]
+        ax.axhline(level, color=colours[label], ls=":", lw=1.0, zorder=2)
     ax.set(
         xscale="log",
         yscale="log",
         xlabel="step k",
-        ylabel="Var x_k across chains",
-        title="1-D OU recursion: variance from x₀ to stationarity",
+        ylabel=r"Var $x_k$ across chains",
+        title="1-D recursion: variance from $x_0$ to stationarity",
     )
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.tight_layout()
+    handles, labels = _handles(
+        [
+            *((name, {"color": c, "marker": "o", "ls": "none"}) for name, c in colours.items()),
+            (r"exact $v_\infty\,(1 - (1 - \eta a)^{2k})$", {**THEORY}),
+            (r"$v_\infty = \eta\sigma^2 / (a(2 - \eta a))$", {"color": "grey", "ls": ":"}),
+        ]
+    )
+    legend_below(fig, ncol=4, handles=handles, labels=labels)
     return fig
 
 
 def ou_stationary_ratio(tables: Mapping[str, pd.DataFrame]):
     """Stationary variance over the SDE's ησ²/(2a) vs ηa: simulation, 2/(2 − ηa) and 1."""
     rows = _section(tables["ou_summary"], "scalar_stationary").sort_values("eta_a")
-    fig, ax = subplots(width=5.0, height=3.8)
-    colour = palette(1)[0]
+    fig, ax = subplots(width=5.2, height=3.6)
     ax.errorbar(
         rows["eta_a"],
         rows["ratio_to_sde_mean"],
         yerr=rows["ratio_to_sde_ci95"],
         fmt="o",
-        ms=6,
-        color=colour,
+        ms=7,
+        color=palette(1)[0],
         label="simulated (time average after burn-in)",
         zorder=3,
     )
     dense = np.linspace(0.0, float(rows["eta_a"].max()) * 1.02, 200)
-    ax.plot(dense, 2.0 / (2.0 - dense), **{**THEORY, "ls": "-"}, label="exact discrete: 2/(2 − ηa)")
-    ax.axhline(1.0, color="tab:red", ls="--", lw=1.1, zorder=4, label="SDE approximation: 1")
+    ax.plot(dense, 2.0 / (2.0 - dense), **THEORY, label=r"exact discrete: $2/(2 - \eta a)$")
+    ax.axhline(1.0, color="grey", ls="--", lw=1.2, zorder=4, label="SDE approximation: 1")
     ax.set(
         yscale="log",
-        xlabel="ηa",
-        ylabel="v_∞ / (ησ²/2a)",
+        xlabel=r"$\eta a$",
+        ylabel=r"$v_\infty \,/\, (\eta\sigma^2/2a)$",
         title="Stationary variance: discrete recursion vs SDE",
     )
-    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    legend_below(fig, ncol=1)
     return fig
 
 
 def ou_autocorrelation(tables: Mapping[str, pd.DataFrame]):
-    """Stationary autocorrelation vs lag per ηa against (1 − ηa)^τ."""
+    """Stationary autocorrelation vs lag per ηa against (1 − ηa)^τ: ηa ≤ 1 (monotone)
+    and ηa > 1 (alternating sign) in two panels."""
     rows = _section(tables["ou_summary"], "scalar_autocorrelation")
-    fig, ax = subplots(width=6.0, height=4.0)
-    _per_eta_a(ax, rows, "lag", "autocorrelation_mean", "exact_autocorrelation_mean")
-    ax.plot([], [], **THEORY, label="exact (1 − ηa)^τ")
-    ax.axhline(0.0, color="grey", lw=0.6)
-    ax.set(
-        xlabel="lag τ (steps)",
-        ylabel="Corr(x_k, x_{k+τ}) at stationarity",
-        title="Autocorrelation (alternating sign for ηa > 1)",
+    rows, colours = _labelled(rows, "eta_a", ETA_A)
+    fig, axes = subplots(ncols=2, width=4.1, height=3.4, sharey=True)
+    for ax, part, title in (
+        (axes[0], rows["eta_a"] <= 1, r"$\eta a \leq 1$: monotone decay"),
+        (axes[1], rows["eta_a"] > 1, r"$\eta a > 1$: alternating sign"),
+    ):
+        for label, curve in rows[part].groupby("label"):
+            curve = curve.sort_values("lag")
+            ax.plot(
+                curve["lag"],
+                curve["autocorrelation_mean"],
+                "o",
+                ms=6,
+                color=colours[label],
+                zorder=3,
+                label=label,
+            )
+            ax.plot(
+                curve["lag"],
+                curve["exact_autocorrelation_mean"],
+                color=colours[label],
+                lw=1.0,
+                zorder=10,
+            )
+        ax.axhline(0.0, color="grey", lw=0.6)
+        ax.xaxis.set_major_locator(MultipleLocator(5))
+        ax.xaxis.set_minor_locator(MultipleLocator(1))
+        ax.set(xlabel=r"lag $\tau$ (steps)", title=title)
+    axes[0].set_ylabel(r"$\mathrm{Corr}(x_k, x_{k+\tau})$ at stationarity")
+    fig.tight_layout()
+    handles, labels = _handles(
+        [
+            *((name, {"color": c, "marker": "o", "ls": "none"}) for name, c in colours.items()),
+            (r"lines: exact $(1 - \eta a)^\tau$, same colour", {"color": "grey", "lw": 1.0}),
+        ]
     )
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    legend_below(fig, ncol=4, handles=handles, labels=labels)
     return fig
 
 
 def ou_noise_shapes(tables: Mapping[str, pd.DataFrame]):
-    """Per-eigen-direction stationary variance vs eigenvalue per noise shape; transients."""
+    """Per-eigen-direction stationary variance vs eigenvalue per noise shape; transients.
+
+    Colour: the noise shape; marker: the step η; thin black lines: exact.
+    """
     summary = tables["ou_summary"]
-    eigen = _section(summary, "quadratic_eigen")
-    eigen = eigen[eigen["diverged_mean"] == 0]
-    transient = _section(summary, "quadratic_transient")
-    transient = transient[transient["step"] > 0]
-    fig, (left, middle, right) = subplots(ncols=3, width=4.3, height=5.4)
     shapes = [s for s in SHAPE_LABELS if s in set(summary["noise_shape"].dropna())]
-    colours = dict(zip(shapes, palette(len(shapes)), strict=True))
+    colours = dict(zip((SHAPE_LABELS[s] for s in shapes), palette(len(shapes)), strict=True))
     etas = sorted(summary["eta"].dropna().unique())
-    markers = dict(zip(etas, "os^Dv", strict=False))
-    styles = dict(zip(etas, ["-", "-.", ":", "--"], strict=False))
-    configs = [(s, e) for s in shapes for e in etas]
-    for shape, eta in configs:
-        curve = eigen[(eigen["noise_shape"] == shape) & (eigen["eta"] == eta)]
-        if curve.empty:
-            continue
-        curve = curve.sort_values("eigenvalue_mean")
-        left.plot(
-            curve["eigenvalue_mean"],
-            curve["stationary_variance_mean"],
-            markers[eta],
-            ms=6,
-            color=colours[shape],
-            label=f"{SHAPE_LABELS[shape]}, η = {eta:g}",
+    markers = dict(zip((rf"$\eta$ = {e:g}" for e in etas), MARKERS, strict=False))
+
+    def tidy(rows):
+        return rows.assign(
+            shape=rows["noise_shape"].map(SHAPE_LABELS),
+            step_size=rows["eta"].map(lambda e: rf"$\eta$ = {e:g}"),
         )
-        left.plot(curve["eigenvalue_mean"], curve["exact_variance_mean"], **THEORY)
-    left.plot([], [], **THEORY, label="exact (Lyapunov / d² system)")
-    left.set(
-        xscale="log",
-        yscale="log",
-        xlabel="eigenvalue h_i of H",
-        ylabel="stationary variance along h_i",
-        title="Fluctuations follow the noise shape",
+
+    eigen = tidy(_section(summary, "quadratic_eigen"))
+    eigen = eigen[eigen["diverged_mean"] == 0]
+    transient = tidy(_section(summary, "quadratic_transient"))
+    transient = transient[transient["step"] > 0]
+    fig, (left, middle, right) = subplots(ncols=3, width=2.7, height=3.1)
+    panels = (
+        (left, eigen, "eigenvalue_mean", "stationary_variance_mean", "exact_variance_mean"),
+        (middle, transient[transient["noise_shape"] != "streaming"], "step", None, None),
+        (right, transient[transient["noise_shape"] == "streaming"], "step", None, None),
     )
-    left.legend(fontsize=7, **BELOW)
-    for shape, eta in configs:
-        curve = transient[(transient["noise_shape"] == shape) & (transient["eta"] == eta)]
-        if curve.empty:
-            continue
-        curve = curve.sort_values("step")
-        exact = curve["exact_trace_covariance_mean"]
-        ax = right if shape == "streaming" else middle
-        ax.plot(
-            curve["step"],
-            curve["trace_covariance_mean"],
-            styles[eta],
-            color=colours[shape],
-            lw=1.8,
-            label=f"{SHAPE_LABELS[shape]}, η = {eta:g}",
-        )
-        shown = np.isfinite(exact) & (exact < 1e300)
-        ax.plot(curve["step"][shown], exact[shown], **{**THEORY, "lw": 0.9})
+    for ax, rows, x, y, exact in panels:
+        y = y or "trace_covariance_mean"
+        exact = exact or "exact_trace_covariance_mean"
+        points(ax, rows, x, y, "shape", colours, style="step_size", markers=markers, s=26)
+        for _, curve in rows.groupby(["shape", "step_size"]):
+            curve = curve.sort_values(x)
+            shown = np.isfinite(curve[exact]) & (curve[exact] < 1e300)
+            ax.plot(curve[x][shown], curve[exact][shown], **THEORY)
+        ax.set(xscale="log", yscale="log")
+    left.set(
+        xlabel=r"eigenvalue $h_i$ of $H$",
+        ylabel=r"stationary variance along $h_i$",
+        title="Stationary, per direction",
+    )
     for ax in (middle, right):
-        ax.plot([], [], **THEORY, label="exact second-moment recursion")
-        ax.set(xscale="log", yscale="log", xlabel="step k", ylabel="tr Cov(x_k) across chains")
-        ax.legend(fontsize=7, **BELOW)
+        ax.set(xlabel="step k", ylabel=r"tr Cov$(x_k)$ across chains")
     middle.set(title="Transient, constant noise")
-    right.set(title="Streaming SGD (beyond η_max: diverges)")
+    right.set(title=r"Streaming SGD (diverges past $\eta_{\max}$)")
     # A diverging run reaches 1e250: cap the axis four decades above the stable runs so
     # that their exact curves stay readable (the diverging one leaves through the top).
     streaming = transient[transient["noise_shape"] == "streaming"]
@@ -198,44 +235,48 @@ def ou_noise_shapes(tables: Mapping[str, pd.DataFrame]):
     if len(peaks) > 1:
         right.set_ylim(float(values[values > 0].min()) / 10, 1e4 * float(peaks.min()))
     fig.tight_layout()
+    handles, labels = _handles(
+        [
+            *((name, {"color": c, "marker": "o", "ls": "none"}) for name, c in colours.items()),
+            *((name, {"color": "grey", "marker": m, "ls": "none"}) for name, m in markers.items()),
+            ("exact (Lyapunov equation, second-moment recursion)", {**THEORY}),
+        ]
+    )
+    legend_below(fig, ncol=3, handles=handles, labels=labels)
     return fig
 
 
 # ---------------------------------------------------------------------------------------
 # F5b
 
+ESTIMATOR_LABELS = {"averaged": "averaged iterate", "last_iterate": "last iterate"}
+ESTIMATOR_DASHES = {"averaged iterate": "", "last iterate": (1.2, 1.6)}
+ESTIMATOR_WIDTHS = {"averaged iterate": 2.2, "last iterate": 1.3}
+GUIDE = {**THEORY, "ls": "-."}
+
 
 def _slope_guide(ax, x, y_start, slope, label):
     x = np.asarray(x, float)
-    ax.plot(x, y_start * (x / x[0]) ** slope, color="grey", lw=0.8, ls="-.", label=label)
+    ax.plot(x, y_start * (x / x[0]) ** slope, **GUIDE, label=label)
 
 
 def dropout_convergence(tables: Mapping[str, pd.DataFrame]):
     """Convergence study: dropout SGD error vs steps per p; noise-injection error vs steps."""
     summary = tables["stochastic_approximation_summary"]
     dropout = _section(summary, "dropout")
-    dropout = dropout[dropout["step"] > 0]
-    fig, (left, right) = subplots(ncols=2, width=5.0, height=4.0)
-    probs = sorted(dropout["keep_prob"].unique())
-    for colour, p in zip(palette(len(probs)), probs, strict=True):
-        for estimator, style, label in (
-            ("averaged", "-", "averaged"),
-            ("last_iterate", ":", "last iterate"),
-        ):
-            curve = dropout[(dropout["keep_prob"] == p) & (dropout["estimator"] == estimator)]
-            curve = curve.sort_values("step")
-            _band(
-                left,
-                curve["step"],
-                curve["rel_error_mean"],
-                curve["rel_error_ci95"],
-                colour,
-                floor=1e-6,
-                ls=style,
-                lw=1.6 if estimator == "averaged" else 1.0,
-                label=f"dropout SGD, p = {p:g}, {label}",
-            )
-    averaged = dropout[dropout["estimator"] == "averaged"].sort_values("step")
+    dropout, colours = _labelled(dropout[dropout["step"] > 0], "keep_prob", "dropout, p = {:g}")
+    colours = dict(zip(colours, palette(len(colours)), strict=True))
+    fig, (left, right) = subplots(ncols=2, width=4.2, height=3.6)
+    lines = {
+        "style": "estimator",
+        "dashes": ESTIMATOR_DASHES,
+        "size": "estimator",
+        "sizes": ESTIMATOR_WIDTHS,
+        "relative_floor": 0.1,
+    }
+    dropout = dropout.assign(estimator=dropout["estimator"].map(ESTIMATOR_LABELS))
+    summary_lines(left, dropout, "step", "rel_error", "label", colours, **lines)
+    averaged = dropout[dropout["estimator"] == "averaged iterate"].sort_values("step")
     tail = averaged[averaged["step"] >= averaged["step"].max() / 100]
     if len(tail):
         _slope_guide(
@@ -243,166 +284,176 @@ def dropout_convergence(tables: Mapping[str, pd.DataFrame]):
             tail["step"].unique(),
             float(tail["rel_error_mean"].iloc[0]) * 1.5,
             -0.5,
-            "slope −1/2",
+            r"guide $\propto k^{-1/2}$",
         )
-    left.axhline(
-        DROPOUT_TOLERANCE,
-        color="tab:red",
-        lw=1,
-        ls="--",
-        zorder=5,
-        label=f"claim: {DROPOUT_TOLERANCE:.0%}",
-    )
+    left.axhline(DROPOUT_TOLERANCE, **CLAIM)
     left.set(
         xscale="log",
         yscale="log",
         xlabel="SGD steps k",
-        ylabel="‖β̂_k − β_drop‖ / ‖β_drop‖",
-        title="Dropout SGD → minimizer of the expected loss",
+        ylabel=r"$\|\hat\beta_k - \beta_{\mathrm{drop}}\| \,/\, \|\beta_{\mathrm{drop}}\|$",
+        title="Dropout SGD → expected-loss minimizer",
     )
-    left.legend(fontsize=7, loc="lower left")
     factor = _section(summary, "factorization")
     injection = factor[(factor["algorithm"] == "noise_injection") & (factor["step"] > 0)]
-    colour = palette(3)[2]
-    for estimator, style, label in (
-        ("averaged", "-", "averaged product"),
-        ("last_iterate", ":", "last iterate"),
-    ):
-        curve = injection[injection["estimator"] == estimator].sort_values("step")
-        _band(
-            right,
-            curve["step"],
-            curve["rel_error_mean"],
-            curve["rel_error_ci95"],
-            colour,
-            floor=1e-6,
-            ls=style,
-            lw=1.6 if estimator == "averaged" else 1.0,
-            label=f"noise injection, {label}",
-        )
-    right.axhline(
-        INJECTION_TOLERANCE,
-        color="tab:red",
-        lw=1,
-        ls="--",
-        zorder=5,
-        label=f"claim: {INJECTION_TOLERANCE:.0%}",
+    injection = injection.assign(
+        label="noise injection", estimator=injection["estimator"].map(ESTIMATOR_LABELS)
     )
+    green = {"noise injection": palette(3)[2]}
+    summary_lines(right, injection, "step", "rel_error", "label", green, **lines)
+    right.axhline(INJECTION_TOLERANCE, **CLAIM)
     right.set(
         xscale="log",
         yscale="log",
         xlabel="steps k",
-        ylabel="‖w₁⊙w₂ − soft threshold‖ / ‖soft threshold‖",
+        ylabel=r"$\|w_1 \odot w_2 - s\| \,/\, \|s\|$, $s$ = soft threshold",
         title="Noise injection → penalized critical point",
     )
-    right.legend(fontsize=7, loc="lower left")
     fig.tight_layout()
+    handles, labels = _handles(
+        [
+            *(
+                (name, {"color": c, "lw": ESTIMATOR_WIDTHS["averaged iterate"]})
+                for name, c in {**colours, **green}.items()
+            ),
+            *(
+                (name, {"color": "grey", "lw": ESTIMATOR_WIDTHS[name], "dashes": d or (None, None)})
+                for name, d in ESTIMATOR_DASHES.items()
+            ),
+            (r"guide $\propto k^{-1/2}$", {**GUIDE}),
+            (
+                f"claims: {DROPOUT_TOLERANCE:.0%} (dropout), {INJECTION_TOLERANCE:.0%} "
+                "(noise injection)",
+                {**CLAIM},
+            ),
+        ]
+    )
+    legend_below(fig, ncol=3, handles=handles, labels=labels)
     return fig
 
 
 def factorization_products(tables: Mapping[str, pd.DataFrame]):
     """Final product w₁⊙w₂ vs w* for GD, penalized GD and noise injection."""
     final = _section(tables["stochastic_approximation"], "factorization_final")
-    fig, axes = subplots(ncols=3, width=3.6, height=3.6, sharey=True)
+    fig, axes = subplots(ncols=3, width=2.7, height=3.0, sharey=True)
     panels = (
-        ("gd", "last_iterate", "GD on L", "w₁⊙w₂ = w* (global minima)", "w_star"),
-        (
-            "penalized_gd",
-            "last_iterate",
-            "GD on L + (η²/2)‖w‖²",
-            "soft threshold sign(w*)(|w*| − η²)₊",
-            "soft_threshold",
-        ),
-        (
-            "noise_injection",
-            "averaged",
-            "noise injection (averaged)",
-            "soft threshold sign(w*)(|w*| − η²)₊",
-            "soft_threshold",
-        ),
+        ("gd", "last_iterate", "GD on L", "w_star"),
+        ("penalized_gd", "last_iterate", r"GD on $L + (\sigma^2/2)\|w\|^2$", "soft_threshold"),
+        ("noise_injection", "averaged", "noise injection, averaged", "soft_threshold"),
     )
-    colours = palette(3)
-    for ax, colour, (algorithm, estimator, title, theory, column) in zip(
-        axes, colours, panels, strict=True
+    threshold = None
+    for ax, colour, (algorithm, estimator, title, column) in zip(
+        axes, palette(3), panels, strict=True
     ):
         rows = final[(final["algorithm"] == algorithm) & (final["estimator"] == estimator)]
-        ax.plot(
-            rows["w_star"],
-            rows["product"],
-            "o",
-            ms=5,
-            color=colour,
-            alpha=0.6,
-            label=f"{title}, all trials",
-        )
+        ax.plot(rows["w_star"], rows["product"], "o", ms=5, color=colour, alpha=0.6, zorder=3)
         line = rows.drop_duplicates("coordinate").sort_values("w_star")
-        ax.plot(line["w_star"], line[column], **{**THEORY, "ls": "-", "lw": 0.9}, label=theory)
-        ax.set(xlabel="w*_i", title=title)
-        ax.legend(fontsize=7, loc="upper left")
-    axes[0].set_ylabel("final w₁,i w₂,i")
+        ax.plot(line["w_star"], line[column], **THEORY)
+        if column == "soft_threshold":
+            zeroed = line.loc[line["soft_threshold"] == 0, "w_star"].abs()
+            kept = line.loc[line["soft_threshold"] != 0, "w_star"].abs()
+            if len(zeroed) and len(kept):  # σ² lies between the two
+                threshold = (float(zeroed.max()) + float(kept.min())) / 2
+                ax.axvspan(-threshold, threshold, color="0.9", lw=0, zorder=0)
+        ax.set(xlabel=r"$w^*_i$", title=title)
+    axes[0].set_ylabel(r"final $w_{1,i}\, w_{2,i}$")
     fig.tight_layout()
+    entries = [
+        *(
+            (f"{title} (each coordinate, trial)", {"color": c, "marker": "o", "ls": "none"})
+            for c, (_, _, title, _) in zip(palette(3), panels, strict=True)
+        ),
+        (r"exact: $w^*$ (GD), soft threshold sign$(w^*)(|w^*| - \sigma^2)_+$", {**THEORY}),
+    ]
+    if threshold is not None:
+        entries.append(
+            (
+                r"$|w^*_i| < \sigma^2$: set to 0",
+                {"color": "0.85", "lw": 8, "solid_capstyle": "butt"},
+            )
+        )
+    handles, labels = _handles(entries)
+    legend_below(fig, ncol=2, handles=handles, labels=labels)
     return fig
 
 
 def imbalance_decay(tables: Mapping[str, pd.DataFrame]):
-    """‖D(t)‖ vs t per step size with e^{−2η²t}‖D(0)‖; slope error vs step size."""
-    table = tables["stochastic_approximation"]
-    rows = _section(table, "imbalance")
-    slopes = _section(table, "imbalance_slope")
-    fig, (left, right) = subplots(ncols=2, width=5.0, height=4.0)
-    steps = sorted(rows["step_size"].unique(), reverse=True)
-    for colour, alpha in zip(palette(len(steps)), steps, strict=True):
-        curve = rows[rows["step_size"] == alpha].groupby("t")[["imbalance_norm", "flow_norm"]]
-        curve = curve.mean().reset_index()
-        left.plot(
-            curve["t"],
-            curve["imbalance_norm"],
-            "o",
-            ms=3.5,
-            color=colour,
-            label=f"penalized GD, step α = {alpha:g}",
-        )
-    flow = rows[rows["step_size"] == steps[-1]].groupby("t")["flow_norm"].mean()
-    left.plot(flow.index, flow.to_numpy(), **{**THEORY, "ls": "-"}, label="flow: e^{−2η²t}‖D(0)‖")
+    """‖D(t)‖ vs t = ηk per step size η with e^{−2σ²t}‖D(0)‖; slope error vs η."""
+    summary = tables["stochastic_approximation_summary"]
+    rows = _section(summary, "imbalance")
+    slopes = _section(tables["stochastic_approximation"], "imbalance_slope")
+    rows, colours = _labelled(rows, "step_size", r"penalized GD, step $\eta$ = {:g}")
+    markers = dict(zip(colours, MARKERS, strict=False))
+    fig, (left, right) = subplots(ncols=2, width=4.2, height=3.5)
+    shown = {"style": "label", "markers": markers}
+    points(left, rows, "t_mean", "imbalance_norm_mean", "label", colours, **shown)
+    smallest = rows[rows["step_size"] == rows["step_size"].min()].sort_values("t_mean")
+    left.plot(smallest["t_mean"], smallest["flow_norm_mean"], **THEORY)
     left.set(
         yscale="log",
-        xlabel="t = αk",
-        ylabel="‖D‖, D = w₁⊙w₁ − w₂⊙w₂ (trial mean)",
-        title="Imbalance decays at rate 2η²",
+        xlabel=r"time $t = \eta k$",
+        ylabel=r"$\|D\|$, $D = w_1 \odot w_1 - w_2 \odot w_2$",
+        title=r"Imbalance decays at rate $2\sigma^2$",
     )
-    left.legend(fontsize=7, loc="lower left")
     error = (slopes["slope"] / slopes["exact_slope"] - 1.0).abs()
     worst = error.groupby(slopes["step_size"]).max()
-    right.plot(
-        worst.index,
-        worst.to_numpy(),
-        "o-",
-        color=palette(1)[0],
-        ms=6,
-        label="GD: max over trials of |slope/(−2η²) − 1|",
-    )
-    right.axhline(
-        SLOPE_TOLERANCE,
-        color="tab:red",
-        lw=1,
-        ls="--",
-        zorder=5,
-        label="claim: 1e-3 at the smallest step",
-    )
+    right.plot(worst.index, worst.to_numpy(), "o", color=palette(1)[0], ms=7, zorder=3)
+    eta = np.asarray(worst.index, float)
+    right.plot(eta, worst.iloc[-1] * eta / eta[-1], **{**THEORY, "ls": ":", "lw": 1.4})
+    right.axhline(SLOPE_TOLERANCE, **CLAIM)
     right.set(
         xscale="log",
         yscale="log",
-        xlabel="step α",
-        ylabel="relative error of the log-slope of |D_i| (worst i)",
-        title="GD → flow as α → 0 (error ∝ α)",
+        xlabel=r"step $\eta$",
+        ylabel=r"$|\mathrm{slope}/(-2\sigma^2) - 1|$, worst trial",
+        title=r"GD → flow as $\eta \to 0$",
     )
-    right.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
+    handles, labels = _handles(
+        [
+            *(
+                (name, {"color": c, "marker": markers[name], "ls": "none"})
+                for name, c in colours.items()
+            ),
+            (r"flow: $e^{-2\sigma^2 t}\,\|D(0)\|$", {**THEORY}),
+            (
+                r"GD: log-slope of $\|D\|$, max over trials",
+                {"color": palette(1)[0], "marker": "o", "ls": "none"},
+            ),
+            (r"guide $\propto \eta$", {**THEORY, "ls": ":", "lw": 1.4}),
+            (f"claim: {SLOPE_TOLERANCE:g} at the smallest step", {**CLAIM}),
+        ]
+    )
+    legend_below(fig, ncol=2, handles=handles, labels=labels)
     return fig
 
 
 # ---------------------------------------------------------------------------------------
 # F5c
+
+
+def _algorithm_lines(ax, path: pd.DataFrame, column: str) -> None:
+    """One line per algorithm of ``path`` (trial means, stored bands down to a tenth of the
+    mean on the log axis), GD widest below."""
+    path = path.assign(algorithm=path["algorithm"].map(ALGORITHM_LABELS))
+    summary_lines(
+        ax,
+        path,
+        "step",
+        column,
+        "algorithm",
+        ALGORITHM_COLOURS,
+        relative_floor=0.1,
+        hue_order=list(ALGORITHM_COLOURS),
+        size="algorithm",
+        sizes=ALGORITHM_WIDTHS,
+    )
+
+
+def _algorithm_entries():
+    return [
+        (name, {"color": c, "lw": ALGORITHM_WIDTHS[name]}) for name, c in ALGORITHM_COLOURS.items()
+    ]
 
 
 def label_noise_error(tables: Mapping[str, pd.DataFrame]):
@@ -411,20 +462,8 @@ def label_noise_error(tables: Mapping[str, pd.DataFrame]):
     summary = tables["label_noise_summary"]
     path = _section(summary, "path")
     path = path[path["step"] > 0]
-    fig, ax = subplots(width=6.4, height=4.4)
-    colours = dict(zip([*ALGORITHM_LABELS, "then_gd"], palette(4), strict=True))
-    for algorithm, label in ALGORITHM_LABELS.items():
-        curve = path[path["algorithm"] == algorithm].sort_values("step")
-        _band(
-            ax,
-            curve["step"],
-            curve["rel_error_mean"],
-            curve["rel_error_ci95"],
-            colours[algorithm],
-            floor=1e-4,
-            lw=1.5,
-            label=label,
-        )
+    fig, ax = subplots(width=6.6, height=4.0)
+    _algorithm_lines(ax, path, "rel_error")
     phase = _section(summary, "gd_phase")
     phase = phase[(phase["gd_step"] == phase["gd_step"].max()) & (phase["noise_steps"] > 0)]
     phase = phase.sort_values("noise_steps")
@@ -434,95 +473,65 @@ def label_noise_error(tables: Mapping[str, pd.DataFrame]):
         yerr=phase["rel_error_ci95"],
         fmt="s",
         ms=6,
-        color=colours["then_gd"],
-        zorder=6,
-        label="label-noise SGD for k steps, then noiseless GD",
+        color=THEN_GD,
+        zorder=8,
     )
     reference = _section(table, "reference")
     level = float(reference["theta_alpha_error"].mean())
-    ax.axhline(
-        level, **{**THEORY, "color": "tab:purple"}, label=f"θ_α (exact Q_α limit): {level:.2f}"
-    )
+    ax.axhline(level, **THEORY)
+    ax.axhline(LABEL_NOISE_TOLERANCE, **CLAIM)
     l1 = float(reference["theta_l1_error"].max())
-    ax.axhline(
-        max(l1, 1.1e-4),
-        color="k",
-        lw=1.1,
-        ls=":",
-        zorder=5,
-        label=f"θ_ℓ1 = θ* (error {l1:.0e}, at the axis floor)",
-    )
-    ax.axhline(
-        LABEL_NOISE_TOLERANCE,
-        color="tab:red",
-        lw=1,
-        ls="--",
-        zorder=5,
-        label=f"claim: {LABEL_NOISE_TOLERANCE:.0%}",
-    )
+    low = float((phase["rel_error_mean"] - phase["rel_error_ci95"]).clip(lower=0).min())
+    low = min(low if low > 0 else float(phase["rel_error_mean"].min()), LABEL_NOISE_TOLERANCE)
     ax.set(
         xscale="log",
         yscale="log",
-        ylim=(1e-4, 5.0),
+        ylim=(low / 3, 5.0),
         xlabel="steps k (batch 1 for SGD)",
-        ylabel="‖θ_k − θ*‖ / ‖θ*‖ (mean over trials)",
-        title="Label noise selects the sparse solution (from α = 1)",
+        ylabel=r"$\|\theta_k - \theta^*\| \,/\, \|\theta^*\|$ (mean over trials)",
+        title=r"Label noise selects the sparse solution (from $\alpha$ = 1)",
     )
-    ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    fig.tight_layout()
+    handles, labels = _handles(
+        [
+            *_algorithm_entries(),
+            (
+                "label-noise SGD for k steps, then noiseless GD",
+                {"color": THEN_GD, "marker": "s", "ls": "none"},
+            ),
+            (rf"exact $Q_\alpha$ limit $\theta_\alpha$: {level:.2f}", {**THEORY}),
+            (f"claim: {LABEL_NOISE_TOLERANCE:.0%}", {**CLAIM}),
+        ]
+    )
+    exact_l1 = no_line(rf"$\theta_{{\ell_1}} = \theta^*$ (error {l1:.0e}: below the axis)")
+    legend_below(fig, ncol=2, handles=[*handles, exact_l1], labels=[*labels, exact_l1.get_label()])
     return fig
 
 
 def label_noise_regularizer(tables: Mapping[str, pd.DataFrame]):
-    """tr ∇²L̂ and the effective α = geometric mean of √(u_j v_j) vs steps."""
+    """tr ∇²L̂ and the effective initialization α_eff (geometric mean of √(u_j v_j))."""
     path = _section(tables["label_noise_summary"], "path")
     path = path[path["step"] > 0]
-    fig, (left, right) = subplots(ncols=2, width=4.8, height=3.9)
-    colours = dict(zip(ALGORITHM_LABELS, palette(3), strict=True))
-    # GD and clean SGD nearly coincide: GD is drawn dashed on top so both stay visible.
-    styles = {
-        "gd": {"ls": "--", "lw": 2.0, "zorder": 4},
-        "sgd": {"lw": 1.5},
-        "label_noise_sgd": {"lw": 1.5},
-    }
-    for algorithm, label in ALGORITHM_LABELS.items():
-        curve = path[path["algorithm"] == algorithm].sort_values("step")
-        _band(
-            left,
-            curve["step"],
-            curve["trace_hessian_mean"],
-            curve["trace_hessian_ci95"],
-            colours[algorithm],
-            floor=1e-6,
-            label=label,
-            **styles[algorithm],
-        )
-        _band(
-            right,
-            curve["step"],
-            curve["alpha_eff_mean"],
-            curve["alpha_eff_ci95"],
-            colours[algorithm],
-            floor=1e-12,
-            label=label,
-            **styles[algorithm],
-        )
+    fig, (left, right) = subplots(ncols=2, width=4.2, height=3.5)
+    _algorithm_lines(left, path, "trace_hessian")
+    _algorithm_lines(right, path, "alpha_eff")
     left.set(
         xscale="log",
         yscale="log",
         xlabel="steps k",
-        ylabel="tr ∇²L̂ = (4/n)Σ_j (u_j² + v_j²)‖X_{:,j}‖²",
-        title="Implicit regularizer of label noise",
+        ylabel=r"$\mathrm{tr}\,\nabla^2 \hat L$",
+        title=r"$\mathrm{tr}\,\nabla^2 \hat L = (4/n)\,\Sigma_j\, (u_j^2 + v_j^2)\,\|X_{:,j}\|^2$",
     )
     right.set(
         xscale="log",
         yscale="log",
         xlabel="steps k",
-        ylabel="α_eff = geometric mean of √(u_j v_j)",
-        title="Effective initialization shrinks",
+        ylabel=r"$\alpha_{\mathrm{eff}}$",
+        title=r"$\alpha_{\mathrm{eff}}$ = geometric mean of $\sqrt{u_j v_j}$",
     )
-    left.legend(fontsize=7, loc="lower left")
-    right.legend(fontsize=7, loc="lower left")
     fig.tight_layout()
+    handles, labels = _handles(_algorithm_entries())
+    legend_below(fig, ncol=3, handles=handles, labels=labels)
     return fig
 
 

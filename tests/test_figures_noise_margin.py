@@ -1,0 +1,81 @@
+"""What a reader sees in the noise and margin figures, checked on the smoke run's tables:
+the figure fits the report's column, exact references lie above the data, legends lie
+outside every panel, and math is rendered (no raw TeX sub- or superscripts)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pytest
+import yaml
+
+import implicit_reg.margin as margin
+import implicit_reg.noise as noise
+from implicit_reg.experiment import run_family
+from implicit_reg.margin.figures import FIGURES as MARGIN_FIGURES
+from implicit_reg.noise.figures import FIGURES as NOISE_FIGURES
+from implicit_reg.plotting import THEORY
+
+ROOT = Path(__file__).resolve().parents[1]
+#: The report's column (``max-width: 1100px``): a wider figure is shrunk and its text with it.
+COLUMN_PX = 1100
+#: ``x_{k}``, ``e^{2k}``: TeX written outside ``$…$`` is printed as typed.
+RAW_TEX = re.compile(r"[_^]\{")
+CASES = [("margin", name) for name in MARGIN_FIGURES] + [("noise", n) for n in NOISE_FIGURES]
+
+
+@pytest.fixture(scope="module")
+def smoke_tables():
+    config = yaml.safe_load((ROOT / "config" / "smoke.yaml").read_text())
+    return {
+        "margin": run_family("margin", margin, config["margin"], seed=0),
+        "noise": run_family("noise", noise, config["noise"], seed=7),
+    }
+
+
+@pytest.fixture(params=CASES, ids=["/".join(c) for c in CASES])
+def drawn(request, smoke_tables):
+    family, name = request.param
+    figures = MARGIN_FIGURES if family == "margin" else NOISE_FIGURES
+    fig = figures[name](smoke_tables[family])
+    fig.canvas.draw()
+    yield fig
+    plt.close(fig)
+
+
+def _outside_math(text: str) -> str:
+    return re.sub(r"\$[^$]*\$", "", text)
+
+
+def test_fits_the_report_column(drawn):
+    renderer = drawn.canvas.get_renderer()
+    width_px = drawn.get_tightbbox(renderer).width * drawn.dpi
+    assert width_px <= COLUMN_PX + 5
+
+
+def test_no_raw_tex(drawn):
+    texts = [t.get_text() for t in drawn.findobj(plt.Text)]
+    raw = [t for t in texts if RAW_TEX.search(_outside_math(t))]
+    assert not raw
+
+
+def test_theory_lines_above_the_data(drawn):
+    for ax in drawn.axes:
+        black = [line for line in ax.lines if line.get_color() in ("black", "k")]
+        data = [line for line in ax.lines if line.get_color() not in ("black", "k", "grey")]
+        data += list(ax.collections)
+        if black and data:
+            assert min(b.get_zorder() for b in black) >= THEORY["zorder"]
+            assert max(d.get_zorder() for d in data) < THEORY["zorder"]
+
+
+def test_legends_outside_the_panels(drawn):
+    renderer = drawn.canvas.get_renderer()
+    legends = [ax.get_legend() for ax in drawn.axes if ax.get_legend()] + drawn.legends
+    for legend in legends:
+        box = legend.get_window_extent(renderer)
+        for ax in drawn.axes:
+            if ax.axison:
+                assert not box.overlaps(ax.get_window_extent(renderer))
