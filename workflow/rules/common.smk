@@ -218,12 +218,14 @@ def caption_file(path):
 
 
 def reported_figures(family):
-    """PNG outputs flagged for `snakemake --report`, each with its caption file."""
+    """PNG outputs flagged for `snakemake --report`, each with its caption file, under
+    the family's title and the experiments it is drawn from."""
     return [
         report_flag(
             f"results/figures/{family}/{name}.png",
             caption=caption_file(CAPTIONS / family / f"{name}.rst"),
             category=title(family),
+            subcategory=", ".join(captioned_figures(family)[name]),
         )
         for name in figure_names(family)
     ]
