@@ -530,7 +530,8 @@ def test_network_gd_records_divergence(tiny_network):
 
 
 def _pl_table(ratios: np.ndarray, decay: float) -> pd.DataFrame:
-    """A ``pl_rate`` table of one run: bound ``decay^k``, gap ``ratio_k`` times the bound."""
+    """A ``pl_rate`` table of one run: bound ``(1 − ημ)^{2k} = decay^k``, gap ``ratio_k``
+    times the bound."""
     steps = np.arange(len(ratios))
     bound = decay ** steps.astype(float)
     return pd.DataFrame(
@@ -541,6 +542,8 @@ def _pl_table(ratios: np.ndarray, decay: float) -> pd.DataFrame:
             "step": steps,
             "gap": ratios * bound,
             "bound": bound,
+            "eta": 1.0,
+            "mu": 1.0 - np.sqrt(decay),
         }
     )
 
