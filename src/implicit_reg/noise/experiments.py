@@ -94,6 +94,7 @@ def _scalar_tables(spec: dict, n_trials: int, rng: np.random.Generator) -> list[
             ),
             "v_inf": np.broadcast_to(v_inf[:, None, None], shape),
             "v_sde": np.broadcast_to(v_sde[:, None, None], shape),
+            "n_chains": np.full(shape, int(spec["n_chains"])),
         },
     )
     stationary = _frame(
