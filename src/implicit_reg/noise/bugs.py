@@ -54,6 +54,7 @@ BUGS = (
         OU_SCALAR,
         scaled_argument(0, 1.02, "eta_a"),
         (
+            "ou_lag1_autocorrelation",
             "ou_variance_reaches_v_inf",
             "ou_variance_follows_transient",
             "ou_stationary_variance_matches_discrete",

@@ -120,6 +120,9 @@ def _scalar_tables(spec: dict, n_trials: int, rng: np.random.Generator) -> list[
             "exact_autocorrelation": np.broadcast_to(
                 exact.ou_autocorrelation(eta_a, lags)[:, None, :], autocorrelation.shape
             ),
+            "n_chains": np.full(autocorrelation.shape, int(spec["n_chains"])),
+            "n_blocks": np.full(autocorrelation.shape, sim.n_blocks),
+            "block_spacing": np.full(autocorrelation.shape, max_lag + 1),
         },
     )
     return [transient, stationary, auto]
