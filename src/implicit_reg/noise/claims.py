@@ -2,8 +2,8 @@
 
 Thresholds are the ones §F5 states. Tolerances on simulated moments (3% on variances;
 the mean and the lag-1 autocorrelation in standard errors) sit several standard errors
-above the Monte Carlo error of the default sizes (docs/science.md gives the count); tolerances on deterministic
-iterations (1e-8, 1e-10) are those §F5 states.
+above the Monte Carlo error of the default sizes (docs/science.md gives the count);
+tolerances on deterministic iterations (1e-8, 1e-10) are those §F5 states.
 """
 
 from __future__ import annotations

@@ -184,7 +184,8 @@ def quadratic_chains(
 
     z ~ N(0, I_d) and ε are drawn once per (trial, chain, step) and noise shape, shared by
     the step sizes of that shape: the three shapes are independent. Every chain starts at
-    ``x0``. Configurations of the same kind are updated as one array (the loop is bound by the random draws and memory traffic).
+    ``x0``. Configurations of the same kind are updated as one array (the loop is bound
+    by the random draws and memory traffic).
 
     Parameters
     ----------
