@@ -397,6 +397,10 @@ def _imbalance_rows(w_star, w1, w2, eta, steps, horizon, n_checkpoints):
                     "step_size": np.full(slope.shape, alpha),
                     "slope": slope,
                     "exact_slope": np.full(slope.shape, -2.0 * eta**2),
+                    "slope_error_bound": np.full(
+                        slope.shape,
+                        exact.imbalance_slope_error(alpha, eta, np.max(np.abs(w_star)) ** 2),
+                    ),
                     "diverged": np.zeros(slope.shape, dtype=bool),
                 },
             )
