@@ -508,7 +508,7 @@ def smoke_tables():
 
 def test_smoke_claims_all_pass(smoke_tables):
     table = claims_table(family_claims("noise", smoke_tables))
-    assert len(table) == 23
+    assert len(table) == 26
     assert table.passed.all(), table.loc[~table.passed, ["claim_id", "measured", "threshold"]]
     assert set(table.kind) == {"claim", "check"}
 
@@ -528,3 +528,16 @@ def test_every_figure_draws_from_the_smoke_tables(smoke_tables):
         fig = draw(smoke_tables)
         assert fig.axes, name
         plt.close(fig)
+
+
+def test_claims_tolerate_every_quadratic_run_diverging():
+    """Streaming SGD with every step above its stability limit: the runs are recorded as
+    diverged (§F5a), the claims are computed without error and the divergence claim holds."""
+    section = copy.deepcopy(smoke_section()["ou"])
+    section["quadratic"].update(noise_shapes=["streaming"], step_sizes=[0.8, 1.0], n_steps=400)
+    tables = run_family("noise", {"ou": section}, 7)
+    claims = {c.claim_id: c for c in family_claims("noise", tables)}
+    assert claims["quadratic_divergence_matches_stability_edge"].passed
+    assert "quadratic_covariance_matches_exact" not in claims
+    quadratic = tables["ou"][tables["ou"]["section"] == "quadratic_stationary"]
+    assert quadratic["diverged"].all()

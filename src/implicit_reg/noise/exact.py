@@ -345,6 +345,20 @@ def imbalance_factor(residual: np.ndarray, step: float, eta: float) -> np.ndarra
     return (1.0 - step * eta**2) ** 2 - step**2 * residual**2
 
 
+def imbalance_slope_error(step, eta: float, residual2) -> np.ndarray:
+    """First-order relative error of GD's log-slope of |D_i| against the flow's −2η².
+
+    log((1 − αη²)² − α²r²)/α = −2η² − α(η⁴ + r²) + O(α²), so the slope's relative error
+    is α(η⁴ + ⟨r²⟩)/(2η²), ⟨r²⟩ the squared residual averaged over the run (bounded by
+    max w*² from a small initialization: |r_i| shrinks from |w*_i|).
+
+    References
+    ----------
+    docs/science.md §F5b (imbalance identities).
+    """
+    return np.asarray(step, float) * (eta**4 + np.asarray(residual2, float)) / (2.0 * eta**2)
+
+
 # ---------------------------------------------------------------------------------------
 # F5c
 

@@ -94,6 +94,7 @@ def _scalar_tables(spec: dict, n_trials: int, rng: np.random.Generator) -> list[
             ),
             "v_inf": np.broadcast_to(v_inf[:, None, None], shape),
             "v_sde": np.broadcast_to(v_sde[:, None, None], shape),
+            "n_chains": np.full(shape, int(spec["n_chains"])),
         },
     )
     stationary = _frame(
@@ -119,6 +120,9 @@ def _scalar_tables(spec: dict, n_trials: int, rng: np.random.Generator) -> list[
             "exact_autocorrelation": np.broadcast_to(
                 exact.ou_autocorrelation(eta_a, lags)[:, None, :], autocorrelation.shape
             ),
+            "n_chains": np.full(autocorrelation.shape, int(spec["n_chains"])),
+            "n_blocks": np.full(autocorrelation.shape, sim.n_blocks),
+            "block_spacing": np.full(autocorrelation.shape, max_lag + 1),
         },
     )
     return [transient, stationary, auto]
@@ -393,6 +397,10 @@ def _imbalance_rows(w_star, w1, w2, eta, steps, horizon, n_checkpoints):
                     "step_size": np.full(slope.shape, alpha),
                     "slope": slope,
                     "exact_slope": np.full(slope.shape, -2.0 * eta**2),
+                    "slope_error_bound": np.full(
+                        slope.shape,
+                        exact.imbalance_slope_error(alpha, eta, np.max(np.abs(w_star)) ** 2),
+                    ),
                     "diverged": np.zeros(slope.shape, dtype=bool),
                 },
             )

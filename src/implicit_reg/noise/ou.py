@@ -7,9 +7,11 @@
   covariance (isotropic σ²I or curvature-shaped cH), and streaming SGD on least squares,
   whose gradient noise depends on the iterate.
 
-The noise of one step is shared by every configuration of a job (common random numbers:
-each chain still has the law of its own recursion, and comparisons between
-configurations are sharper). These functions never call `implicit_reg.noise.exact`.
+In the 1-D recursion the noise of one step is shared by every ηa; on the quadratic, by
+the step sizes of one noise shape, each shape drawing its own (common random numbers:
+each chain still has the law of its own recursion, comparisons between step sizes are
+sharper, and the shapes are independent configurations). These functions never call
+`implicit_reg.noise.exact`.
 """
 
 from __future__ import annotations
@@ -180,9 +182,10 @@ def quadratic_chains(
       Δ ← Δ − ηx(xᵀΔ − σε) with fresh inputs x = H^{1/2}z ~ N(0, H) and ε ~ N(0, 1), whose
       gradient noise covariance at Δ is HΔΔᵀH + tr(HΔΔᵀ)H + σ²H.
 
-    z ~ N(0, I_d) and ε are drawn once per (trial, chain, step) and shared by all
-    configurations. Every chain starts at ``x0``. Configurations of the same kind are
-    updated as one array (the loop is bound by the random draws and memory traffic).
+    z ~ N(0, I_d) and ε are drawn once per (trial, chain, step) and noise shape, shared by
+    the step sizes of that shape: the three shapes are independent. Every chain starts at
+    ``x0``. Configurations of the same kind are updated as one array (the loop is bound
+    by the random draws and memory traffic).
 
     Parameters
     ----------
@@ -226,9 +229,6 @@ def quadratic_chains(
     x = np.broadcast_to(np.asarray(x0, float), (m, n_trials, n_chains, d)).copy()
     constant = slice(0, block["curvature"].stop)
     steps = (np.eye(d) - etas[order][:, None, None] * H)[constant, None]  # (mc, 1, d, d)
-    need_shaped = block["curvature"].stop > block["curvature"].start or (
-        block["streaming"].stop > block["streaming"].start
-    )
     n_steps = int(checkpoints[-1])
     c = len(checkpoints)
     means = np.full((m, c, n_trials, d), np.nan)
@@ -241,13 +241,15 @@ def quadratic_chains(
     iso, curv, stream = block["isotropic"], block["curvature"], block["streaming"]
     for k in range(n_steps + 1):
         if k > 0:
-            z = rng.standard_normal((n_trials, n_chains, d))
-            shaped = z @ root_H if need_shaped else None
             if constant.stop > 0:
                 x[constant] = x[constant] @ steps
-                x[iso] -= (sigma * eta[iso]) * z
+            if iso.stop > iso.start:
+                x[iso] -= (sigma * eta[iso]) * rng.standard_normal((n_trials, n_chains, d))
+            if curv.stop > curv.start:
+                shaped = rng.standard_normal((n_trials, n_chains, d)) @ root_H
                 x[curv] -= (sigma * eta[curv]) * shaped
             if stream.stop > stream.start:
+                shaped = rng.standard_normal((n_trials, n_chains, d)) @ root_H
                 eps = rng.standard_normal((n_trials, n_chains))
                 residual = np.vecdot(x[stream], shaped) - sigma * eps
                 x[stream] -= (eta[stream] * shaped) * residual[..., None]
