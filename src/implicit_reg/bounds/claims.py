@@ -14,8 +14,9 @@ Three groups:
 - bounds grow with p, claimed only over the corruption levels where the bound is
   informative (the upper 95% limit of its mean is below its cap ``1 − 1/m``; closer to
   1 than one example of its sample, a bound is saturated and any growth is not
-  evidence), with each increment required to be positive beyond its one-sided 95%
-  confidence limit (pooled-variance t); the norm-based capacity measures (the
+  evidence), by one ordered-alternative test (a one-sided Jonckheere–Terpstra
+  permutation p-value ≤ 5%) with no increment significantly negative at the
+  Holm-corrected level (pooled-variance t); the norm-based capacity measures (the
   Frobenius bound's value and the spectral measure, vacuous as bounds) are claimed to
   grow with p as measures.
 
@@ -265,7 +266,7 @@ def _level_stats(corr: pd.DataFrame, column: str, size: str | None = None) -> pd
     """Mean, std, count of ``column`` per p, its 95% upper limit and the cap ``1 − 1/m``.
 
     The upper limit is ``mean + t_{0.975, N−L}·s_p/√n`` with the standard deviation
-    ``s_p`` pooled over the L levels (N trials in all), as in `increment_lower_limits`.
+    ``s_p`` pooled over the L levels (N trials in all), as in `holm_decreases`.
     """
     stats = corr.groupby("p")[column].agg(["mean", "std", "count"]).dropna(subset=["mean"])
     stats["std"] = stats["std"].fillna(0.0)
@@ -275,25 +276,6 @@ def _level_stats(corr: pd.DataFrame, column: str, size: str | None = None) -> pd
     if size is not None:
         stats["cap"] = CAP - 1.0 / corr.groupby("p")[size].max().reindex(stats.index)
     return stats
-
-
-def increment_lower_limits(stats: pd.DataFrame) -> np.ndarray:
-    """One-sided 95% lower confidence limits of the increments between consecutive levels.
-
-    ``Δ − t_{0.95, N−L}·s_p·√(1/n_a + 1/n_b)`` with ``Δ`` the difference of the level
-    means, ``s_p`` the standard deviation pooled over the L levels (N trials in all; the
-    trial-to-trial spread is of the same size at every level) and floored at 1e-6 of the
-    larger mean, so that float-rounding increments never count. NaN without degrees of
-    freedom (one trial per level).
-    """
-    mean, n = stats["mean"].to_numpy(float), stats["count"].to_numpy(float)
-    pooled, dof = _pooled_std(stats)
-    if dof < 1:
-        return np.full(len(n) - 1, np.nan)
-    a, b = slice(None, -1), slice(1, None)
-    se = pooled * np.sqrt(1.0 / n[a] + 1.0 / n[b])
-    floor = RESOLUTION * np.maximum(np.abs(mean[a]), np.abs(mean[b]))
-    return np.diff(mean) - stdtrit(dof, LEVEL) * np.maximum(se, floor)
 
 
 def jonckheere_statistic(groups: list[np.ndarray]) -> float:
@@ -383,9 +365,8 @@ def bound_grows_with_p(corr: pd.DataFrame, bound: str) -> Claim | None:
     """``<bound>_increases_with_p`` over the informative corruption levels.
 
     Informative: the Student 95% upper limit of the level's mean bound is below
-    ``1 − 1/m``. With two or more informative levels, a claim that every increment
-    between consecutive informative levels has a positive one-sided 95% lower limit
-    (`increment_lower_limits`). Otherwise a check that ``min(bound, 1)`` does not
+    ``1 − 1/m``. With two or more informative levels, a claim that the bound grows over
+    them (`trend_measured`). Otherwise a check that ``min(bound, 1)`` does not
     decrease (it is 1 at every level but at most one, by construction). None when fewer
     than two levels have the bound.
     """
