@@ -206,11 +206,26 @@ def test_growth_with_p_is_claimed_over_informative_levels_only():
     assert not claims.bound_grows_with_p(flat, "pacbayes_kl").passed
 
 
-def test_increment_limits_use_the_pooled_t_quantile():
-    table = pd.DataFrame({"mean": [1.0, 2.0], "std": [0.5, 0.5], "count": [3, 3]})
-    limits = claims.increment_lower_limits(table)
-    expected = 1.0 - stats.t.ppf(0.95, 4) * 0.5 * np.sqrt(2 / 3)
-    np.testing.assert_allclose(limits, [expected])
+def test_jonckheere_terpstra_p_value_is_exact_for_small_samples():
+    assert claims.jonckheere_statistic([np.array([1.0, 2.0]), np.array([3.0, 4.0])]) == 4.0
+    # Perfect order of 2 levels × 3 trials: 1 of the C(6, 3) = 20 relabellings.
+    groups = [np.array([1.0, 2.0, 3.0]), np.array([4.0, 5.0, 6.0])]
+    assert claims.trend_p_value(groups) == pytest.approx(1 / 20)
+    assert claims.trend_p_value(groups[::-1]) == pytest.approx(1.0)
+
+
+def test_a_significant_decrease_fails_an_overall_trend():
+    dip = _final(
+        {
+            0.0: [0.10, 0.11, 0.10],
+            0.25: [0.50, 0.51, 0.50],
+            0.5: [0.60, 0.61, 0.60],
+            0.75: [0.40, 0.41, 0.40],
+        }
+    )
+    claim = claims.bound_grows_with_p(dip, "pacbayes_kl")
+    assert claim.kind == "claim" and claim.measured == 1.0 and not claim.passed
+    assert claims.holm_decreases(claims._level_stats(dip, "pacbayes_kl_bound")) == 1
 
 
 # --------------------------------------------------------------------------------------

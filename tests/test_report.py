@@ -3,6 +3,7 @@ of each family rendered from docs/science.md, failures named first and at their 
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -155,3 +156,21 @@ def test_caption_claims_are_read_in_order():
     claims = caption_claims(text)
     assert claims[:2] == ("min_norm_risk_matches_theory", "ridge_risk_matches_theory")
     assert len(claims) == 6
+
+
+def test_each_claim_names_the_bugs_it_detects():
+    from implicit_reg.bugs import detected_bugs
+    from implicit_reg.workflow.report import NO_BUG, claims_html
+
+    flipped = next(iter(detected_bugs("margin")))
+    claims = pd.DataFrame(
+        [claims_row("margin", flipped, 0.5), claims_row("margin", "other", 0.1, kind="check")]
+    )
+    page = report(claims)
+    described = detected_bugs("margin")[flipped][0]
+    row = page[page.index('id="row-margin-' + flipped.replace("_", "-")) :]
+    assert html.escape(described) in row[: row.index("</tr>")]
+    other = page[page.index('id="row-margin-other"') :]
+    assert NO_BUG in other[: other.index("</tr>")]
+    table = claims_html(claims)
+    assert html.escape(described) in table and NO_BUG in table

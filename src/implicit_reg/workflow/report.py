@@ -6,6 +6,7 @@ Pure functions from in-memory data to HTML text; the report script reads the fil
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import platform
 import re
@@ -20,6 +21,7 @@ from docutils.core import publish_parts
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from implicit_reg.bugs import detected_bugs
 from implicit_reg.claims import recompute_passed
 from implicit_reg.families import FAMILIES
 from implicit_reg.families import title as family_title
@@ -128,6 +130,25 @@ def split_kinds(claims: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return claims[kind != "check"], claims[kind == "check"]
 
 
+#: What the report says of a claim no registered bug is shown to flip.
+NO_BUG = "no registered bug"
+
+
+@functools.cache
+def _family_detections(family: str) -> dict[str, list[str]]:
+    """`implicit_reg.bugs.detected_bugs` of ``family``; empty for a family without bugs."""
+    try:
+        return detected_bugs(family)
+    except ModuleNotFoundError:
+        return {}
+
+
+def detects(family: str, claim_id: str) -> str:
+    """The registered bugs the claim is shown to detect (``tests/test_bugs.py``), joined
+    by "; ", or `NO_BUG`."""
+    return "; ".join(_family_detections(family).get(claim_id, [])) or NO_BUG
+
+
 def claims_html(claims: pd.DataFrame) -> str:
     """The claims table, pass in green and fail in red, ``passed`` recomputed."""
     passed = recompute_passed(claims)
@@ -140,11 +161,12 @@ def claims_html(claims: pd.DataFrame) -> str:
             f"</td><td>{html.escape(claim.statement)}</td>"
             f'<td class="num">{claim.measured:.6g}</td>'
             f'<td class="num">{html.escape(claim.comparison)} {claim.threshold:.6g}</td>'
-            f"<td>{html.escape(claim.source)}</td></tr>"
+            f"<td>{html.escape(claim.source)}</td>"
+            f"<td>{html.escape(detects(claim.family, claim.claim_id))}</td></tr>"
         )
     head = (
         "<tr><th>status</th><th>family</th><th>claim</th><th>statement</th>"
-        "<th>measured</th><th>threshold</th><th>source</th></tr>"
+        "<th>measured</th><th>threshold</th><th>source</th><th>bugs it detects</th></tr>"
     )
     return f"<table>{head}{''.join(rows)}</table>"
 
@@ -358,6 +380,7 @@ def _row(claim, ok: bool, figures: list[dict]) -> dict:
         "kind": getattr(claim, "kind", "claim"),
         "anchor": anchor("row", claim.family, claim.claim_id),
         "figures": figures,
+        "detects": detects(claim.family, claim.claim_id),
     }
 
 
