@@ -418,6 +418,15 @@ def check_config_and_fill(config: dict, schema_path: str | Path = SCHEMA) -> dic
     return config
 
 
+def check_config_files(paths) -> None:
+    """Re-read each configuration file with the strict loader (`load_config_file`), so
+    that under plain ``snakemake`` (whose loader keeps the last of two equal keys) a
+    duplicate key, an alias of a section or an octal-looking integer is named with its
+    file and line before any job."""
+    for path in paths:
+        load_config_file(path)
+
+
 def load_config(path: str | Path) -> dict:
     """Read, check and fill the configuration file at ``path``: the values jobs run with.
 
