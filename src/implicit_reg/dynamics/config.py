@@ -25,6 +25,15 @@ def problems(section: Mapping) -> list[str]:
                 f"{prefix}.s_min ({s_min}) must be below {prefix}.s_max ({s_max}): the "
                 "singular values of W* must be distinct"
             )
+        for key, claim in (
+            ("depths", "transition_width_shrinks_with_depth"),
+            ("init_scales", "transition_width_shrinks_as_eps_falls"),
+        ):
+            if len(factorization[key]) < 2:
+                found.append(
+                    f"{prefix}.{key} {factorization[key]} needs at least two values: the claim "
+                    f"{claim} compares them"
+                )
         too_big = [e for e in factorization["init_scales"] if e >= 0.1 * s_min]
         if too_big:
             found.append(
@@ -88,7 +97,17 @@ def matrix_factorization_cost(params: Mapping) -> Cost:
     return Cost(
         memory_bytes=rows * trials * (r * 17 + d * dp) * 8,
         work=steps * trials,
-        drivers=("n_trials", "horizon", "n_rows"),
+        drivers=(
+            "n_trials",
+            "depths",
+            "init_scales",
+            "step_fractions",
+            "horizon",
+            "n_rows",
+            "n_cols",
+            "s_max",
+            "s_min",
+        ),
     )
 
 
@@ -102,7 +121,15 @@ def linear_nets_cost(params: Mapping) -> Cost:
     return Cost(
         memory_bytes=4 * checkpoints * trials * weights * 8 * 3,
         work=2 * trials * steps * hidden * (d * n + d_out * n) * 4,
-        drivers=("n_trials", "gd_steps", "hidden", "n_features"),
+        drivers=(
+            "n_trials",
+            "gd_steps",
+            "sgd_steps",
+            "hidden",
+            "n_features",
+            "n_samples",
+            "n_checkpoints",
+        ),
     )
 
 
@@ -118,7 +145,7 @@ def lazy_training_cost(params: Mapping) -> Cost:
         # gradient, final), and blocks of activations on train and held-out points.
         memory_bytes=trials * (2 * n * widest + 5 * widest * (d + 1) + 4 * points * block) * 8,
         work=trials * params["n_steps"] * total * n * (2 * d + 20),
-        drivers=("n_trials", "n_steps", "n_samples"),
+        drivers=("n_trials", "n_steps", "widths", "n_samples", "n_test"),
     )
 
 
@@ -129,7 +156,7 @@ def pl_rate_cost(params: Mapping) -> Cost:
     return Cost(
         memory_bytes=trials * (largest * d + (params["n_checkpoints"] + 1) * d) * 8 * 3,
         work=trials * params["n_steps"] * total * d * 2,
-        drivers=("n_trials", "n_steps", "n_features"),
+        drivers=("n_trials", "n_steps", "n_samples", "n_features", "n_checkpoints"),
     )
 
 

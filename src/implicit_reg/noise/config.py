@@ -6,9 +6,14 @@ schema defaults filled.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 from implicit_reg.workflow.checks import Cost
+
+#: Largest memory of x₀ left after the burn-in, (1 − η·eig_min)^(2·burn_in): a third of
+#: the 3% tolerance of the stationary-covariance claims (docs/science.md §F5a).
+BURN_IN_MEMORY = 1e-2
 
 
 def problems(section: Mapping) -> list[str]:
@@ -37,6 +42,16 @@ def problems(section: Mapping) -> list[str]:
                 "gradient descent itself diverges there (streaming SGD's smaller limit may be "
                 "exceeded: those runs are recorded as diverged)"
             )
+        # The slowest direction forgets x₀ like (1 − η·eig_min)^(2k) (docs/science.md §F5a).
+        for eta in quadratic["step_sizes"]:
+            left = abs(1.0 - eta * low) ** (2 * quadratic["burn_in"])
+            if eta * high < 2.0 and left > BURN_IN_MEMORY:
+                needed = math.ceil(math.log(BURN_IN_MEMORY) / (2 * math.log(abs(1.0 - eta * low))))
+                found.append(
+                    f"noise.ou.quadratic.burn_in ({quadratic['burn_in']}) must be ≥ {needed} "
+                    f"at step {eta:g}: (1 − η·eig_min)^(2·burn_in) = {left:.2g} exceeds "
+                    f"{BURN_IN_MEMORY:g}, the chains have not mixed along the slowest direction"
+                )
         if quadratic["burn_in"] + quadratic["thin"] > quadratic["n_steps"]:
             found.append(
                 f"noise.ou.quadratic.burn_in + noise.ou.quadratic.thin ({quadratic['burn_in']} + "
@@ -65,6 +80,7 @@ def problems(section: Mapping) -> list[str]:
                 "fall below the soft-threshold level η² and some above"
             )
         steps = [("gd_step", factorization["gd_step"])]
+        steps += [("injection_step", factorization["injection_step"])]
         steps += [("imbalance_steps", a) for a in factorization["imbalance_steps"]]
         for key, step in steps:
             if step * top >= 1.0:
@@ -73,6 +89,15 @@ def problems(section: Mapping) -> list[str]:
                     "GD's stability limit at the balanced minima (Hessian eigenvalue 2|w*_i|)"
                 )
     label = section.get("label_noise") or {}
+    if label and label["sparsity"] < label["n_samples"] < label["n_features"]:
+        r, d = label["sparsity"], label["n_features"]
+        needed = math.ceil(2 * r * math.log(d / r))
+        if label["n_samples"] < needed:
+            found.append(
+                f"noise.label_noise.n_samples ({label['n_samples']}) must be ≥ 2r·ln(d/r) = "
+                f"{needed} (r = sparsity, d = n_features): below the ℓ1 recovery threshold "
+                "θ_ℓ1 ≠ θ* and label_noise_reaches_sparse_solution cannot hold"
+            )
     if label and not label["sparsity"] < label["n_samples"] < label["n_features"]:
         found.append(
             f"noise.label_noise needs sparsity < n_samples < n_features (got "
@@ -95,7 +120,17 @@ def ou_cost(params: Mapping) -> Cost:
         memory_bytes=8.0 * (4 * len(scalar["eta_a"]) * chains + 4 * states),
         work=len(scalar["eta_a"]) * chains * scalar["n_steps"] * 4
         + states * quadratic["n_steps"] * (d + 8),
-        drivers=("n_trials", "scalar.n_chains", "quadratic.n_chains"),
+        drivers=(
+            "n_trials",
+            "scalar.eta_a",
+            "scalar.n_chains",
+            "scalar.n_steps",
+            "quadratic.noise_shapes",
+            "quadratic.step_sizes",
+            "quadratic.n_chains",
+            "quadratic.n_steps",
+            "quadratic.n_features",
+        ),
     )
 
 
@@ -118,7 +153,17 @@ def stochastic_approximation_cost(params: Mapping) -> Cost:
         ),
         work=runs * dropout["n_steps"] * dropout["n_features"] ** 2
         + trials * factor["n_features"] * steps * 10,
-        drivers=("n_trials", "dropout.n_steps", "factorization.injection_steps"),
+        drivers=(
+            "n_trials",
+            "dropout.keep_probs",
+            "dropout.n_steps",
+            "dropout.n_features",
+            "dropout.n_checkpoints",
+            "factorization.gd_steps",
+            "factorization.injection_steps",
+            "factorization.imbalance_steps",
+            "factorization.imbalance_time",
+        ),
     )
 
 
@@ -131,7 +176,16 @@ def label_noise_cost(params: Mapping) -> Cost:
         * (2 * trials * n * d + 64 * 4 * trials * d + 2 * params["n_checkpoints"] * 2 * trials * d),
         work=2 * trials * d * params["n_steps"] * 8
         + trials * n * d * (params["gd_steps"] + phases * params["phase_steps"]) * 4,
-        drivers=("n_trials", "n_steps", "n_features", "gd_steps"),
+        drivers=(
+            "n_trials",
+            "n_steps",
+            "n_samples",
+            "n_features",
+            "gd_steps",
+            "phase_starts",
+            "phase_steps",
+            "n_checkpoints",
+        ),
     )
 
 

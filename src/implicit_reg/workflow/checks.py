@@ -75,13 +75,48 @@ def grid_points_params(spec: Mapping):
     return (params for _, params in grid_points(spec))
 
 
+#: Relative distance below which two numbers of one list count as the same value.
+NEAR_DUPLICATE = 1e-6
+
+
+def _near(a, b) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a == b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return abs(a - b) <= NEAR_DUPLICATE * max(abs(a), abs(b)) or a == b
+    return repr(a) == repr(b)
+
+
+def _first_repeat(values: list):
+    for i, a in enumerate(values):
+        for b in values[i + 1 :]:
+            if _near(a, b):
+                return a, b
+    return None
+
+
+def _lists(node: Mapping, path: str):
+    for key, value in node.items():
+        if isinstance(value, Mapping):
+            yield from _lists(value, f"{path}.{key}")
+        elif isinstance(value, list) and len(value) < 10_000:
+            yield f"{path}.{key}", value
+
+
 def repeated_grid_values(family: str, section: Mapping) -> list[str]:
-    """One line per grid axis of the section that repeats a value (a job twice)."""
+    """One line per list of the section (a grid axis: a job twice; any other list: a
+    value twice in one job's summary) holding two equal or nearly equal values
+    (relative distance ≤ `NEAR_DUPLICATE`, e.g. ``20`` and ``20.0``), naming family,
+    experiment, key and the two values."""
     problems = []
     for experiment, spec in section.items():
-        for axis, values in spec.get("grid", {}).items():
-            if len(set(map(repr, values))) != len(values):
-                problems.append(f"{family}.{experiment}.grid.{axis} repeats a value: {values}")
+        for key, values in _lists(spec, f"{family}.{experiment}"):
+            pair = _first_repeat(values)
+            if pair:
+                problems.append(
+                    f"{key} repeats a value: {pair[0]!r} and {pair[1]!r} are the same "
+                    f"within {NEAR_DUPLICATE:g} (every value of the list must be distinct)"
+                )
     return problems
 
 

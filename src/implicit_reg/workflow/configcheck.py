@@ -26,6 +26,7 @@ from __future__ import annotations
 import copy
 import math
 import os
+import re
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -47,6 +48,59 @@ SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # ---------------------------------------------------------------------------------------
 # 1. YAML
 
+#: An integer written with a leading zero (``020``), which YAML 1.1 reads as octal.
+_OCTAL_LOOKING = re.compile(r"^[-+]?0(o?)[0-7_]+$")
+
+
+class ConfigLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, stricter where a configuration would silently mean
+    something else: a key given twice in one mapping (YAML keeps the last), an alias of
+    a mapping or list (two sections sharing one object, possibly recursively), and an
+    octal-looking integer (``020`` is 16). Each raises `yaml.MarkedYAMLError` with
+    the line of the offending node."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            anchored = self.anchors.get(event.anchor)
+            if anchored is None or not isinstance(anchored, yaml.ScalarNode):
+                raise yaml.composer.ComposerError(
+                    None,
+                    None,
+                    f"alias *{event.anchor} of a mapping or list (or a recursive alias): "
+                    "sections must not share values; write the values out",
+                    event.start_mark,
+                )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        seen = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"key {key!r} given twice in one mapping (first on line {seen[key]})",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_int(self, node):
+        if node.style is None and _OCTAL_LOOKING.match(node.value):
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"{node.value} has a leading zero, which YAML reads as the octal number "
+                f"{super().construct_yaml_int(node)}; write it without the zero",
+                node.start_mark,
+            )
+        return super().construct_yaml_int(node)
+
+
+ConfigLoader.add_constructor("tag:yaml.org,2002:int", ConfigLoader.construct_yaml_int)
+
 
 def load_config_file(path: str | Path) -> dict:
     """Read a YAML configuration, raising `ConfigError` with file, line and column.
@@ -54,18 +108,26 @@ def load_config_file(path: str | Path) -> dict:
     Raises
     ------
     ConfigError
-        The file is missing, empty, not valid YAML, or not a mapping at the top level.
+        The file is missing, empty, not valid YAML (including a tab in the indentation,
+        a key given twice, an alias of a mapping or list, an octal-looking integer), or
+        not a mapping at the top level.
     """
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"{path}: no such configuration file")
     text = path.read_text()
     try:
-        config = yaml.load(text, Loader=SAFE_LOADER)
+        config = yaml.load(text, Loader=ConfigLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
         problem = getattr(error, "problem", None) or str(error)
+        if (
+            "\t" in text.splitlines()[mark.line]
+            if mark and mark.line < len(text.splitlines())
+            else False
+        ):
+            problem += "; a tab character: indent with spaces"
         context = getattr(error, "context", None)
         raise ConfigError(
             f"{where}: YAML syntax error: {problem}" + (f" ({context})" if context else "")
@@ -102,6 +164,63 @@ def non_finite_problems(config: Mapping) -> list[str]:
         for path, value in _leaves(config)
         if isinstance(value, float) and not math.isfinite(value)
     ]
+
+
+def unshared(node, path: str = "", ancestors: tuple = ()):
+    """A copy of ``node`` in which no two keys share a mapping or list (a configuration
+    Snakemake read with YAML aliases), raising `ConfigError` on a recursive value."""
+    if isinstance(node, Mapping | list):
+        if any(node is a for a in ancestors):
+            raise ConfigError(
+                f"{path or '(top level)'}: a recursive alias (the value contains itself)"
+            )
+        inner = (*ancestors, node)
+        if isinstance(node, Mapping):
+            return {
+                k: unshared(v, f"{path}.{k}" if path else str(k), inner) for k, v in node.items()
+            }
+        return [unshared(v, f"{path}[{i}]", inner) for i, v in enumerate(node)]
+    return node
+
+
+#: Default cap on the simulation jobs of one configuration (``limits.max_jobs``).
+DEFAULT_MAX_JOBS = 10_000
+
+
+def job_count_problems(config: Mapping) -> list[str]:
+    """Grids whose number of jobs (the product of the grid lists' lengths) exceeds
+    ``limits.max_jobs``: counted before the schema walks the lists, so a grid of a
+    million values fails at once."""
+    limits = config.get("limits") if isinstance(config.get("limits"), Mapping) else {}
+    cap = limits.get("max_jobs", DEFAULT_MAX_JOBS)
+    if not isinstance(cap, int) or isinstance(cap, bool) or cap < 1:
+        return []
+    if limits.get("allow_over_limits") is True:
+        return []
+    problems, total, drivers = [], 0, []
+    for family in FAMILIES:
+        section = config.get(family)
+        if not isinstance(section, Mapping):
+            continue
+        for experiment, spec in section.items():
+            grid = spec.get("grid") if isinstance(spec, Mapping) else None
+            if not isinstance(grid, Mapping):
+                total += 1
+                continue
+            jobs = math.prod(len(v) if isinstance(v, list) else 1 for v in grid.values())
+            total += jobs
+            drivers += [
+                f"{family}.{experiment}.grid.{axis} ({len(v)} values)"
+                for axis, v in grid.items()
+                if isinstance(v, list) and len(v) > 1
+            ]
+    if total > cap:
+        problems.append(
+            f"limits.max_jobs: the grids give {total} simulation jobs, above the limit of "
+            f"{cap} (driven by {', '.join(drivers)}); shorten the grids or raise "
+            "limits.max_jobs"
+        )
+    return problems
 
 
 # ---------------------------------------------------------------------------------------
@@ -157,11 +276,20 @@ def _schema_message(error) -> str:
     return f"{where}: {error.instance!r} is not allowed (expected {_describe_bounds(error.schema)})"
 
 
-def schema_problems(config: Mapping, schema: Mapping) -> list[str]:
-    """One line per JSON Schema error (draft 2020-12), sorted by key."""
-    from jsonschema import Draft202012Validator
+def strict_validator():
+    """Draft 2020-12 whose ``integer`` is an int only: JSON Schema counts ``7.0`` as an
+    integer, but a seed or a count written ``7.0`` reaches numpy as a float."""
+    from jsonschema import Draft202012Validator, validators
 
-    validator = Draft202012Validator(schema)
+    checker = Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)
+    )
+    return validators.extend(Draft202012Validator, type_checker=checker)
+
+
+def schema_problems(config: Mapping, schema: Mapping) -> list[str]:
+    """One line per JSON Schema error (draft 2020-12, integers as ints), sorted by key."""
+    validator = strict_validator()(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
     return [_schema_message(e) for e in errors]
 
@@ -189,9 +317,10 @@ def fill_defaults(config: dict, schema: Mapping, validate: bool = True) -> dict:
     then filled in turn). Each default is a copy: no two keys share a mutable value.
     With ``validate=False`` every default is filled and schema errors are ignored.
     """
-    from jsonschema import Draft202012Validator, validators
+    from jsonschema import validators
 
-    validate_properties = Draft202012Validator.VALIDATORS["properties"]
+    strict = strict_validator()
+    validate_properties = strict.VALIDATORS["properties"]
 
     def set_defaults(validator, properties, instance, subschema):
         if isinstance(instance, dict):
@@ -200,7 +329,7 @@ def fill_defaults(config: dict, schema: Mapping, validate: bool = True) -> dict:
                     instance.setdefault(name, copy.deepcopy(spec["default"]))
         yield from validate_properties(validator, properties, instance, subschema)
 
-    filling = validators.extend(Draft202012Validator, {"properties": set_defaults})
+    filling = validators.extend(strict, {"properties": set_defaults})
     if validate:
         filling(schema).validate(config)
     else:
@@ -271,7 +400,10 @@ def check_config_and_fill(config: dict, schema_path: str | Path = SCHEMA) -> dic
     """Validate ``config`` in place, fill schema defaults, raise `ConfigError` listing
     every problem of the first failing stage (finite, schema, cross-key, cost)."""
     schema = load_schema(schema_path)
+    for key, value in list(config.items()):
+        config[key] = unshared(value, str(key))
     for stage in (
+        job_count_problems,
         non_finite_problems,
         lambda c: schema_problems(c, schema),
     ):
@@ -284,6 +416,15 @@ def check_config_and_fill(config: dict, schema_path: str | Path = SCHEMA) -> dic
         if problems:
             raise ConfigError(_format(problems))
     return config
+
+
+def check_config_files(paths) -> None:
+    """Re-read each configuration file with the strict loader (`load_config_file`), so
+    that under plain ``snakemake`` (whose loader keeps the last of two equal keys) a
+    duplicate key, an alias of a section or an octal-looking integer is named with its
+    file and line before any job."""
+    for path in paths:
+        load_config_file(path)
 
 
 def load_config(path: str | Path) -> dict:
