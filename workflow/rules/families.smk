@@ -27,7 +27,7 @@ for family in FAMILIES:
         benchmark:
             f"results/benchmarks/{family}/simulate/{{experiment}}/{{point}}.tsv"
         conda:
-            ENVIRONMENT
+            "../envs/run.yaml"
         params:
             **job_params(family=family, seed=config["seed"], point=point_params(family)),
         shell:
@@ -59,7 +59,7 @@ for family in FAMILIES:
             f"results/benchmarks/{family}/summary.tsv"
         localrule: True
         conda:
-            ENVIRONMENT
+            "../envs/run.yaml"
         params:
             **job_params(
                 family=family,

@@ -35,7 +35,7 @@ rule report:
     benchmark:
         "results/benchmarks/report.tsv"
     conda:
-        ENVIRONMENT
+        "../envs/run.yaml"
     params:
         **job_params(
             config=canonical(config),
@@ -64,7 +64,7 @@ rule claims_table:
     log:
         "results/logs/claims_table.log",
     conda:
-        ENVIRONMENT
+        "../envs/run.yaml"
     params:
         **job_params(families=FAMILIES),
     shell:
@@ -81,7 +81,7 @@ rule claims_check:
     log:
         "results/logs/claims_check.log",
     conda:
-        ENVIRONMENT
+        "../envs/run.yaml"
     params:
         **job_params(strict=config["strict_claims"]),
     shell:
