@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from implicit_reg.atomic import replacing
-from implicit_reg.provenance import expected
+from implicit_reg.workflow.provenance import expected
 
 METADATA_KEY = b"implicit_reg"
 LIBRARIES = ("numpy", "scipy", "pandas", "pyarrow", "matplotlib", "snakemake")
