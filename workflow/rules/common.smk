@@ -101,10 +101,12 @@ def family_tables(family):
 
 
 def code(*modules, skip=()):
-    """Source files a job imports, from these modules on: editing one reruns the job."""
+    """Source files a job imports, from these modules on: editing one reruns the job.
+    Marked `local`: a `prefix:` or a storage provider relocates results, not the source.
+    """
     files = imports.module_closure(SRC.parent, modules, skip)
     imports.write_cache(IMPORTS_CACHE)
-    return [from_workdir(f) for f in files]
+    return [local(from_workdir(f)) for f in files]
 
 
 def job_command(script):
@@ -119,7 +121,7 @@ def job_command(script):
 
 def script_code(script):
     """The script files a `job_command` job runs: editing them reruns its jobs."""
-    return [from_workdir(SCRIPTS / script), from_workdir(SCRIPTS / "jobsetup.py")]
+    return [local(from_workdir(SCRIPTS / name)) for name in (script, "jobsetup.py")]
 
 
 def job_params(**values):
