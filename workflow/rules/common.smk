@@ -26,18 +26,17 @@ from implicit_reg.families import configured, title
 from implicit_reg.workflow import imports, integrity, jobargs
 from snakemake.io import report as report_flag  # `report(` would read as a directive
 
-SRC = ROOT / "src" / "implicit_reg"
-CAPTIONS = ROOT / "workflow" / "report"
-SCIENCE = ROOT / "docs" / "science.md"
+# The workflow's own files, in the local directory of its source (rules/source.smk).
+SRC = SOURCE / "src" / "implicit_reg"
+CAPTIONS = SOURCE / "workflow" / "report"
+SCIENCE = SOURCE / "docs" / "science.md"
 TEMPLATE = SRC / "workflow" / "templates" / "report.html.j2"
-# What the jobs import, for `--sdm conda` (the development environment is environment.yml).
-ENVIRONMENT = str(ROOT / "workflow" / "envs" / "run.yaml")
 # The families this configuration runs (its sections that are families), in its order.
 FAMILIES = configured(config)
 REPORT = "results/report/index.html"
 CLAIMS_CHECK = "results/claims/check.tsv"
 CLAIMS_TABLE = "results/claims/claims.html"
-SCRIPTS = ROOT / "workflow" / "scripts"
+SCRIPTS = SOURCE / "workflow" / "scripts"
 # The interpreter of `shell:` jobs: Snakemake's own, unless jobs run in the rule's conda
 # environment (`--sdm conda`), whose `python` is first on PATH inside the job.
 JOB_PYTHON = (
@@ -102,10 +101,12 @@ def family_tables(family):
 
 
 def code(*modules, skip=()):
-    """Source files a job imports, from these modules on: editing one reruns the job."""
+    """Source files a job imports, from these modules on: editing one reruns the job.
+    Marked `local`: a `prefix:` or a storage provider relocates results, not the source.
+    """
     files = imports.module_closure(SRC.parent, modules, skip)
     imports.write_cache(IMPORTS_CACHE)
-    return [from_workdir(f) for f in files]
+    return [local(from_workdir(f)) for f in files]
 
 
 def job_command(script):
@@ -120,7 +121,7 @@ def job_command(script):
 
 def script_code(script):
     """The script files a `job_command` job runs: editing them reruns its jobs."""
-    return [from_workdir(SCRIPTS / script), from_workdir(SCRIPTS / "jobsetup.py")]
+    return [local(from_workdir(SCRIPTS / name)) for name in (script, "jobsetup.py")]
 
 
 def job_params(**values):
@@ -214,7 +215,7 @@ def caption_file(path):
     """A caption's path for `report(..., caption=)`: Snakemake reads a relative caption
     path from the folder of the rule file, workflow/rules/ (relative, so that a moved
     checkout still finds it)."""
-    return os.path.relpath(path, RULES)
+    return os.path.relpath(path, SOURCE / "workflow" / "rules")
 
 
 def reported_figures(family):
@@ -273,7 +274,7 @@ def configuration_files():
     """The configuration files of this run, relative to the working directory where they
     are inside it (the default ``config/config.yaml`` when no ``--configfile`` is given),
     and the ``--config`` overrides."""
-    given = workflow.config_settings.configfiles or [ROOT / "config" / "config.yaml"]
+    given = workflow.config_settings.configfiles or ["config/config.yaml"]
     overrides = dict(workflow.config_settings.config or {})
     return {
         "files": [from_workdir(p) for p in given],

@@ -11,6 +11,8 @@
 # Only the simulations go to a cluster: the summary takes seconds, and runs on the
 # submitting node (`localrule`) instead of waiting for a queue and status polls.
 
+import re
+
 for family in FAMILIES:
 
     rule:
@@ -26,8 +28,13 @@ for family in FAMILIES:
             f"results/logs/{family}/simulate/{{experiment}}/{{point}}.log",
         benchmark:
             f"results/benchmarks/{family}/simulate/{{experiment}}/{{point}}.tsv"
+        wildcard_constraints:
+            # Only this configuration's experiments, one path segment each: any other
+            # path under results/<family>/runs/ has no rule ("No rule to produce").
+            experiment="|".join(map(re.escape, experiments(family))),
+            point="[^/]+",
         conda:
-            ENVIRONMENT
+            "../envs/run.yaml"
         params:
             **job_params(family=family, seed=config["seed"], point=point_params(family)),
         shell:
@@ -59,7 +66,7 @@ for family in FAMILIES:
             f"results/benchmarks/{family}/summary.tsv"
         localrule: True
         conda:
-            ENVIRONMENT
+            "../envs/run.yaml"
         params:
             **job_params(
                 family=family,

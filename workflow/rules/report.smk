@@ -8,25 +8,19 @@ from implicit_reg.workflow.provenance import (
 )
 
 
-localrules:
-    report,
-    claims_table,
-    claims_check,
-
-
 rule report:
     input:
         claims=expand("results/claims/{family}.parquet", family=FAMILIES),
         figures=[png for family in FAMILIES for png in figure_files(family, "png")],
         captions=[
-            from_workdir(CAPTIONS / family / f"{name}.rst")
+            local(from_workdir(CAPTIONS / family / f"{name}.rst"))
             for family in FAMILIES
             for name in figure_names(family)
         ],
         tables=trial_tables(),
-        science=from_workdir(SCIENCE),
+        science=local(from_workdir(SCIENCE)),
         code=code("implicit_reg.workflow.report", "implicit_reg.tables")
-        + [from_workdir(TEMPLATE)],
+        + [local(from_workdir(TEMPLATE))],
         scripts=script_code("report.py"),
     output:
         html=REPORT,
@@ -34,8 +28,9 @@ rule report:
         "results/logs/report.log",
     benchmark:
         "results/benchmarks/report.tsv"
+    localrule: True
     conda:
-        ENVIRONMENT
+        "../envs/run.yaml"
     params:
         **job_params(
             config=canonical(config),
@@ -63,8 +58,9 @@ rule claims_table:
         ),
     log:
         "results/logs/claims_table.log",
+    localrule: True
     conda:
-        ENVIRONMENT
+        "../envs/run.yaml"
     params:
         **job_params(families=FAMILIES),
     shell:
@@ -80,8 +76,9 @@ rule claims_check:
         tsv=CLAIMS_CHECK,
     log:
         "results/logs/claims_check.log",
+    localrule: True
     conda:
-        ENVIRONMENT
+        "../envs/run.yaml"
     params:
         **job_params(strict=config["strict_claims"]),
     shell:
