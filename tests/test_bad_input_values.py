@@ -183,7 +183,7 @@ def test_cost_message_names_the_keys_that_drive_it(smoke):
 BOUNDARY = [
     ("noise", "stochastic_approximation", {"factorization.injection_step": 0.49}),
     ("noise", "ou", {"scalar.eta_a": [1.99], "quadratic.step_sizes": [1.99]}),
-    ("dynamics", "matrix_factorization", {"init_scales": [1e-12, 1e-3], "depths": [1, 8]}),
+    ("dynamics", "matrix_factorization", {"init_scales": [1e-6, 1e-3], "depths": [1, 3]}),
     ("dynamics", "linear_nets", {"init_scale": 1e-6, "batch_size": 8}),
     ("dynamics", "pl_rate", {"n_samples": [20, 1], "n_steps": 1, "n_checkpoints": 2}),
 ]

@@ -9,14 +9,12 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pytest
-import yaml
 
-import implicit_reg.margin as margin
-import implicit_reg.noise as noise
 from implicit_reg.experiment import run_family
 from implicit_reg.margin.figures import FIGURES as MARGIN_FIGURES
 from implicit_reg.noise.figures import FIGURES as NOISE_FIGURES
 from implicit_reg.plotting import THEORY
+from implicit_reg.workflow.configcheck import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 #: The report's column (``max-width: 1100px``): a wider figure is shrunk and its text with it.
@@ -28,10 +26,10 @@ CASES = [("margin", name) for name in MARGIN_FIGURES] + [("noise", n) for n in N
 
 @pytest.fixture(scope="module")
 def smoke_tables():
-    config = yaml.safe_load((ROOT / "config" / "smoke.yaml").read_text())
+    config = load_config(ROOT / "config" / "smoke.yaml")
     return {
-        "margin": run_family("margin", margin, config["margin"], seed=0),
-        "noise": run_family("noise", noise, config["noise"], seed=7),
+        "margin": run_family("margin", config["margin"], seed=0),
+        "noise": run_family("noise", config["noise"], seed=7),
     }
 
 

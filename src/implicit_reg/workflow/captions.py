@@ -39,7 +39,6 @@ def caption_body(text: str) -> str:
 
 
 TITLE = re.compile(r"^\.\.\s+title:\s*(.*)$")
-SUPPORTS = re.compile(r"Supports claims?:(.*?)(?:\n\s*\n|$)", re.S)
 
 
 def caption_title(text: str) -> str:
@@ -59,6 +58,7 @@ def caption_claims(text: str) -> tuple[str, ...]:
 
 
 def without_claims_paragraph(text: str) -> str:
-    """The caption without its "Supports claims" paragraph (the report lists those claims
-    below the figure, each with its status)."""
-    return SUPPORTS.sub("\n\n", text).strip() + "\n"
+    """The caption without its "Supports claims" and "Consistency checks" paragraphs (the
+    report lists those claims below the figure, each with its status)."""
+    paragraphs = re.split(r"\n\s*\n", text.strip())
+    return "\n\n".join(p for p in paragraphs if not SUPPORTS.match(p.lstrip())) + "\n"
