@@ -100,13 +100,15 @@ def test_run_environment_provides_every_module_the_jobs_import():
 
 
 def test_rules_use_the_run_environment():
-    common = (ROOT / "workflow" / "rules" / "common.smk").read_text()
-    assert 'ENVIRONMENT = str(ROOT / "workflow" / "envs" / "run.yaml")' in common
-    for smk in (ROOT / "workflow" / "rules").glob("*.smk"):
+    """Every ``conda:`` directive names workflow/envs/run.yaml, relative to its rule file
+    (Snakemake reads it so from any source of the workflow)."""
+    rules = ROOT / "workflow" / "rules"
+    assert (rules / ".." / "envs" / "run.yaml").resolve() == ROOT / "workflow" / "envs" / "run.yaml"
+    for smk in rules.glob("*.smk"):
         text = smk.read_text()
-        assert text.count("conda:") == text.count("conda:\n            ENVIRONMENT") + text.count(
-            "conda:\n        ENVIRONMENT"
-        ), smk
+        directives = re.findall(r"^\s+conda:\n\s+(.+)$", text, flags=re.M)
+        assert text.count("conda:\n") == len(directives), smk
+        assert set(directives) <= {'"../envs/run.yaml"'}, (smk, directives)
 
 
 def test_development_environment_has_every_pin_of_pyproject():
