@@ -4,12 +4,8 @@
 include: "workflow/Snakefile"
 
 
-# An included file's `default_target: True` does not survive the include (Snakemake's
-# `Workflow.include` restores the including file's default target afterwards, unless it
-# is the main Snakefile: snakemake/workflow.py, `include`, `overwrite_default_target`):
-# the default target of a run from the root is named here.
-rule default:
-    default_target: True
-    input:
-        rules.all.input,
-    localrule: True
+# An included file's `default_target: True` does not survive the include: Snakemake's
+# `Workflow.include` (snakemake/workflow.py) saves `self.default_target` before running
+# the file and restores it afterwards unless `overwrite_default_target` is set, which it
+# is only for the main Snakefile. Rule `all` stays the target of a run from the root.
+workflow.default_target = "all"
