@@ -11,6 +11,7 @@ import copy
 
 import pytest
 import yaml
+from configs import problems, set_key
 
 from implicit_reg.families import FAMILIES
 from implicit_reg.workflow.checks import ConfigError
@@ -25,21 +26,6 @@ from implicit_reg.workflow.configcheck import (
 @pytest.fixture
 def smoke(root):
     return yaml.safe_load((root / "config" / "smoke.yaml").read_text())
-
-
-def _set(config, path, value):
-    *parents, last = path.split(".")
-    node = config
-    for key in parents:
-        node = node.setdefault(key, {})
-    node[last] = value
-    return config
-
-
-def _problems(config) -> str:
-    with pytest.raises(ConfigError) as error:
-        check_config_and_fill(copy.deepcopy(config))
-    return str(error.value)
 
 
 NAN, INF = float("nan"), float("inf")
@@ -85,7 +71,7 @@ BAD_VALUES = [
     ("path", "value", "message"), BAD_VALUES, ids=[f"{p}={v!r}"[:48] for p, v, _ in BAD_VALUES]
 )
 def test_bad_value_is_rejected_naming_the_key(smoke, path, value, message):
-    assert message in _problems(_set(smoke, path, value))
+    assert message in problems(set_key(smoke, path, value))
 
 
 #: (dotted key, value, text) of values valid alone but inconsistent with another key.
@@ -101,12 +87,12 @@ INCONSISTENT = [
     ("path", "value", "message"), INCONSISTENT, ids=[f"{p}={v!r}"[:48] for p, v, _ in INCONSISTENT]
 )
 def test_inconsistent_keys_are_rejected_naming_them(smoke, path, value, message):
-    assert message in _problems(_set(smoke, path, value))
+    assert message in problems(set_key(smoke, path, value))
 
 
 def test_unknown_key_is_one_line_with_the_allowed_keys(smoke):
     smoke["risk"]["min_norm"]["n_featurs"] = 80
-    text = _problems(smoke)
+    text = problems(smoke)
     line = next(ln for ln in text.splitlines() if "n_featurs" in ln)
     assert line.startswith("  - risk.min_norm: unknown key 'n_featurs'; allowed keys: ")
     assert "n_features" in line and len(text.splitlines()) == 2
@@ -116,13 +102,13 @@ def test_unknown_key_is_one_line_with_the_allowed_keys(smoke):
 @pytest.mark.parametrize("family", FAMILIES)
 def test_family_without_experiments_is_rejected(smoke, family):
     smoke[family] = {}
-    text = _problems(smoke)
+    text = problems(smoke)
     assert f"{family}: no experiment given; list at least one of" in text
 
 
 def test_unknown_family_is_named(smoke):
     smoke["colour"] = {"x": {"grid": {"a": [1]}}}
-    assert "(top level): unknown key 'colour'" in _problems(smoke)
+    assert "(top level): unknown key 'colour'" in problems(smoke)
 
 
 def test_yaml_syntax_error_names_file_line_and_column(tmp_path):
@@ -156,7 +142,7 @@ def test_command_line_check_reports_and_fails(tmp_path, root, capsys):
 def test_too_costly_grid_point_stops_naming_the_experiment_and_keys(smoke):
     smoke["risk"]["early_stopping"]["n_trials"] = 10_000
     smoke["risk"]["early_stopping"]["n_draws"] = 10_000
-    text = _problems(smoke)
+    text = problems(smoke)
     assert "risk.early_stopping at n_features=50" in text
     assert "risk.early_stopping.n_trials" in text and "exceeds" in text
     smoke.setdefault("limits", {})["allow_over_limits"] = True
@@ -165,4 +151,4 @@ def test_too_costly_grid_point_stops_naming_the_experiment_and_keys(smoke):
 
 def test_memory_limit_is_configurable(smoke):
     smoke["limits"] = {"max_job_memory_gb": 1e-6}
-    assert "estimated peak memory" in _problems(smoke)
+    assert "estimated peak memory" in problems(smoke)

@@ -8,6 +8,7 @@ import copy
 
 import pytest
 import yaml
+from configs import problems, set_key
 
 from implicit_reg.workflow.checks import ConfigError
 from implicit_reg.workflow.configcheck import check_config_and_fill, load_config_file
@@ -16,21 +17,6 @@ from implicit_reg.workflow.configcheck import check_config_and_fill, load_config
 @pytest.fixture
 def smoke(root):
     return yaml.safe_load((root / "config" / "smoke.yaml").read_text())
-
-
-def _set(config, path, value):
-    *parents, last = path.split(".")
-    node = config
-    for key in parents:
-        node = node.setdefault(key, {})
-    node[last] = value
-    return config
-
-
-def _problems(config) -> str:
-    with pytest.raises(ConfigError) as error:
-        check_config_and_fill(copy.deepcopy(config))
-    return str(error.value)
 
 
 Q = "noise.ou.quadratic"
@@ -108,7 +94,7 @@ MALFORMED = [
     ("path", "value", "message"), MALFORMED, ids=[f"{p}={v!r}"[:60] for p, v, _ in MALFORMED]
 )
 def test_malformed_value_is_rejected_in_one_line_naming_the_key(smoke, path, value, message):
-    text = _problems(_set(copy.deepcopy(smoke), path, value))
+    text = problems(set_key(copy.deepcopy(smoke), path, value))
     lines = [line for line in text.splitlines() if message in line]
     assert lines, text
     assert all(len(line) < 600 for line in text.splitlines())
@@ -117,9 +103,9 @@ def test_malformed_value_is_rejected_in_one_line_naming_the_key(smoke, path, val
 def test_a_million_value_grid_fails_fast_on_the_job_count(smoke):
     import time
 
-    config = _set(copy.deepcopy(smoke), "dynamics.pl_rate.grid.n_features", list(range(10**6)))
+    config = set_key(copy.deepcopy(smoke), "dynamics.pl_rate.grid.n_features", list(range(10**6)))
     start = time.perf_counter()
-    assert "limits.max_jobs" in _problems(config)
+    assert "limits.max_jobs" in problems(config)
     assert time.perf_counter() - start < 5
 
 
@@ -158,7 +144,7 @@ def test_sections_sharing_one_object_do_not_fill_each_other(smoke):
     config["noise"] = {"ou": {"n_trials": 2}}
     config["dynamics"] = {"pl_rate": {"grid": {"n_features": [20]}, **shared}}
     config["dynamics"]["lazy_training"] = config["dynamics"]["pl_rate"]
-    text = _problems(config)
+    text = problems(config)
     assert "dynamics.lazy_training" in text and len(text) < 2000
 
 
@@ -167,16 +153,18 @@ def test_recursive_value_is_one_line(smoke):
     loop = []
     loop.append(loop)
     config["noise"]["ou"]["scalar"]["eta_a"] = loop
-    assert "recursive alias" in _problems(config)
+    assert "recursive alias" in problems(config)
 
 
 def test_cost_message_names_the_keys_that_drive_it(smoke):
-    config = _set(copy.deepcopy(smoke), "noise.ou.scalar.n_steps", 10**8)
+    config = set_key(copy.deepcopy(smoke), "noise.ou.scalar.n_steps", 10**8)
     config["limits"] = {"max_job_work": 1e9}
-    assert "noise.ou.scalar.n_steps" in _problems(config)
-    config = _set(copy.deepcopy(smoke), "noise.ou.scalar.eta_a", [0.01 * k for k in range(1, 199)])
+    assert "noise.ou.scalar.n_steps" in problems(config)
+    config = set_key(
+        copy.deepcopy(smoke), "noise.ou.scalar.eta_a", [0.01 * k for k in range(1, 199)]
+    )
     config["limits"] = {"max_job_work": 1e9}
-    assert "noise.ou.scalar.eta_a" in _problems(config)
+    assert "noise.ou.scalar.eta_a" in problems(config)
 
 
 #: Boundary values the check accepts, each run in memory at smoke size.
@@ -213,7 +201,7 @@ def _tiny(family, experiment, overrides, smoke):
         "pl_rate": {},
     }[experiment]
     for key, value in {**shrink, **overrides}.items():
-        _set(spec, key, value)
+        set_key(spec, key, value)
     return spec
 
 
