@@ -495,7 +495,7 @@ def test_smoke_claims_all_pass(smoke_tables):
     failed = [(c.claim_id, c.measured, c.threshold) for c in claims if not c.passed]
     assert not failed
     ids = {c.claim_id for c in claims}
-    assert len(ids) == len(claims) == 23
+    assert len(ids) == len(claims) == 24
     assert {c.claim_id for c in claims if c.kind == "check"} == {
         "ode_solver_matches_closed_forms",
         "quadrature_matches_closed_form_times",
@@ -565,3 +565,30 @@ def test_pl_rate_claim_fails_above_the_float64_resolution_only():
     assert (table.bound[60:] < PL_RESOLVED_GAP).all()
     claim = pl_rate_claims(table)[0]
     assert claim.passed and "52 checkpoints" in claim.statement and "27 beneath" in claim.statement
+
+
+def test_pl_interval_rates_read_every_interval_and_skip_the_float_floor():
+    from implicit_reg.dynamics.claims import pl_interval_rates
+
+    steps = np.array([0, 1, 2, 4, 8, 16, 32])
+    lam, n, eta = 0.2, 10, 0.5
+    rate = np.array([9.0, 5.0, 3.0, 2.0, 0.8, 1.5])  # in units of λ_min/n, per interval
+    t = eta * steps
+    loss = np.concatenate([[1.0], np.exp(-np.cumsum(rate * np.diff(t) * lam / n))])
+    table = pd.DataFrame(
+        {
+            "width": 64,
+            "trial": 0,
+            "step": steps,
+            "t": t,
+            "loss": loss,
+            "lambda_min": lam,
+            "n_samples": n,
+        }
+    )
+    rates = pl_interval_rates(table)
+    np.testing.assert_allclose(rates.rate, rate)
+    assert list(rates.step) == list(steps[:-1])
+    # A loss at the float64 floor (below ε·R̂(0)) is not compared.
+    table.loc[table.step == 32, "loss"] = 1e-30
+    assert list(pl_interval_rates(table).step) == list(steps[:-2])

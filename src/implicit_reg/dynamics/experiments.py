@@ -318,8 +318,7 @@ def simulate_lazy_training(params: dict, rng: np.random.Generator) -> tuple[pd.D
     frames = []
     for m in params["widths"]:
         m = int(m)
-        W0 = rng.standard_normal((trials, m, d))
-        a0 = rng.choice([-1.0, 1.0], size=(trials, m))
+        W0, a0 = network.initial_weights(rng, trials, m, d)
         K0 = network.tangent_kernel(W0, a0, X, X)
         lam = np.linalg.eigvalsh(K0)
         eta = float(params["step_fraction"]) * n / lam[:, -1]

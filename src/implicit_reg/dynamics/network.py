@@ -16,8 +16,36 @@ from implicit_reg.dynamics import NEURON_BLOCK
 from implicit_reg.progress import Progress
 
 
+def output_normalization(m: int, squared: bool = False) -> float:
+    """``√m``, the divisor of the output in the NTK (lazy) parametrization; ``m`` if squared.
+
+    ``f(x; θ) = Σ_j a_j tanh(w_jᵀx)/√m`` keeps the outputs and the tangent kernel (whose
+    divisor is ``m``) of order one as m grows, with every weight of order one (Jacot et
+    al. 2018); the mean-field parametrization divides by m instead.
+    """
+    return float(m) if squared else float(np.sqrt(m))
+
+
 def _blocks(m: int):
     return [slice(start, min(start + NEURON_BLOCK, m)) for start in range(0, m, NEURON_BLOCK)]
+
+
+def initial_weights(rng: np.random.Generator, trials: int, m: int, d: int):
+    """``w_j ~ N(0, I_d)`` and ``a_j = ±1`` (random signs): an init symmetric in law.
+
+    Both layers' laws are invariant under a change of sign, and tanh is odd, so every
+    first-order term of the kernel's change is odd in the weights and averages out over
+    the m neurons: the kernel and the linearization gaps change like 1/m, not 1/√m
+    (Dyer, Gur-Ari 2020; docs/science.md §F6c).
+
+    Returns
+    -------
+    W : ndarray, shape (trials, m, d)
+    a : ndarray, shape (trials, m)
+    """
+    W = rng.standard_normal((trials, m, d))
+    a = rng.choice([-1.0, 1.0], size=(trials, m))
+    return W, a
 
 
 def forward(W: np.ndarray, a: np.ndarray, X: np.ndarray) -> np.ndarray:
@@ -37,7 +65,7 @@ def forward(W: np.ndarray, a: np.ndarray, X: np.ndarray) -> np.ndarray:
     for block in _blocks(W.shape[1]):
         hidden = np.tanh(X @ np.swapaxes(W[:, block], 1, 2))
         out += (hidden @ a[:, block, None])[..., 0]
-    return out / np.sqrt(W.shape[1])
+    return out / output_normalization(W.shape[1])
 
 
 def jacobian(W: np.ndarray, a: np.ndarray, X: np.ndarray) -> np.ndarray:
@@ -65,7 +93,7 @@ def jacobian(W: np.ndarray, a: np.ndarray, X: np.ndarray) -> np.ndarray:
     slope = (1.0 - hidden**2) * a[:, None, :]
     dW = slope[..., None] * X[:, :, None, :]  # (trials, n, m, d)
     n = X.shape[1]
-    return np.concatenate([dW.reshape(trials, n, m * d), hidden], axis=2) / np.sqrt(m)
+    return np.concatenate([dW.reshape(trials, n, m * d), hidden], axis=2) / output_normalization(m)
 
 
 def tangent_kernel(W: np.ndarray, a: np.ndarray, XA: np.ndarray, XB: np.ndarray) -> np.ndarray:
@@ -96,7 +124,9 @@ def tangent_kernel(W: np.ndarray, a: np.ndarray, XA: np.ndarray, XB: np.ndarray)
         TA, TB = np.tanh(XA @ Wt), np.tanh(XB @ Wt)
         features += TA @ np.swapaxes(TB, 1, 2)
         slopes = slopes + ((1.0 - TA**2) * ab) @ np.swapaxes((1.0 - TB**2) * ab, 1, 2)
-    return (features + slopes * (XA @ np.swapaxes(XB, 1, 2))) / m
+    return (features + slopes * (XA @ np.swapaxes(XB, 1, 2))) / output_normalization(
+        m, squared=True
+    )
 
 
 def loss_gradient(
@@ -137,7 +167,7 @@ def loss_gradient(
         np.tanh(T, out=T)
         outputs += (a[:, None, block] @ T)[:, 0, :]
         hidden.append(T)
-    residual = outputs / np.sqrt(m) - y
+    residual = outputs / output_normalization(m) - y
     weighted = residual[..., None] * X  # (trials, n, d)
     total = weighted.sum(axis=1)[:, None, :]
     grad_W, grad_a = np.empty_like(W, dtype=float), np.empty_like(a, dtype=float)
@@ -145,7 +175,7 @@ def loss_gradient(
         grad_a[:, block] = (T @ residual[..., None])[..., 0]
         np.square(T, out=T)
         np.subtract(total, T @ weighted, out=grad_W[:, block])
-    scale = 1.0 / (n * np.sqrt(m))
+    scale = 1.0 / (n * output_normalization(m))
     grad_W *= a[..., None] * scale
     grad_a *= scale
     return grad_W, grad_a, residual
