@@ -5,10 +5,12 @@ BIN    := $(VENV)/bin
 CONFIG ?= config/config.yaml
 CORES  ?= all
 ARGS   ?=
+# Replicates of `make robustness` (empty: the configuration's `robustness_seeds`, 5).
+SEEDS  ?=
 
 export PATH := $(abspath $(BIN)):$(PATH)
 
-.PHONY: env report test test-slurm lint format benchmark dry-run config-docs clean
+.PHONY: env report robustness test test-robustness test-slurm lint format benchmark dry-run config-docs clean
 
 env: $(VENV)/.installed
 
@@ -23,6 +25,17 @@ report: env
 	$(BIN)/python workflow/scripts/stale_lock.py --configfile $(CONFIG)
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) $(ARGS)
 	@echo "report: results/report/index.html"
+
+# The configuration at SEEDS independent seeds in one DAG (replicate 0 is the report's
+# run in results/; replicate r at seed + r in results/robustness/seed-<seed + r>/), then
+# per claim the passes out of SEEDS: results/robustness/{claims.parquet,index.html}.
+# The target comes first: `--configfile` and `--config` take every word after them.
+robustness: env
+	$(BIN)/python -m implicit_reg.workflow.configcheck $(CONFIG)
+	$(BIN)/python workflow/scripts/stale_lock.py --configfile $(CONFIG)
+	$(BIN)/snakemake robustness --cores $(CORES) --configfile $(CONFIG) $(ARGS) \
+		$(if $(SEEDS),--config robustness_seeds=$(SEEDS))
+	@echo "robustness: results/robustness/index.html"
 
 dry-run: env
 	$(BIN)/snakemake --dry-run --quiet rules --configfile $(CONFIG) $(ARGS)

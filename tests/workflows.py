@@ -121,9 +121,11 @@ def kill_after_run_tables(workdir: Path, *args: str, count: int = 4) -> None:
     run.wait()
 
 
-def make_report(workdir: Path, config: str) -> subprocess.CompletedProcess:
-    """``make report CONFIG=config`` in ``workdir`` with this test's virtual environment
-    (its set-up steps taken as done)."""
+def make_report(
+    workdir: Path, config: str, target: str = "report", **variables: object
+) -> subprocess.CompletedProcess:
+    """``make <target> CONFIG=config [NAME=value ...]`` in ``workdir`` with this test's
+    virtual environment (its set-up steps taken as done)."""
     venv = Path(sys.executable).parents[1]
     return subprocess.run(
         [
@@ -132,10 +134,11 @@ def make_report(workdir: Path, config: str) -> subprocess.CompletedProcess:
             "env",
             "-o",
             f"{venv}/.installed",
-            "report",
+            target,
             f"VENV={venv}",
             f"CONFIG={config}",
             "CORES=2",
+            *(f"{name}={value}" for name, value in variables.items()),
         ],
         cwd=workdir,
         capture_output=True,
