@@ -43,6 +43,11 @@ dry-run: env
 test: env
 	$(BIN)/python -m pytest $(ARGS)
 
+# The end-to-end robustness test at 3 seeds (`make test` runs it at 2: one replicate
+# beyond the smoke run it shares with the other workflow tests).
+test-robustness: env
+	IMPLICIT_REG_ROBUSTNESS_SEEDS=3 $(BIN)/python -m pytest -m workflow tests/test_robustness_workflow.py $(ARGS)
+
 test-slurm: env
 	bash cluster/start.sh
 	$(BIN)/python -m pytest -m slurm tests/test_slurm.py $(ARGS)

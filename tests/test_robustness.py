@@ -173,7 +173,8 @@ def test_strip_axis_is_logarithmic_only_for_positive_values_over_a_decade():
 
 
 def test_page_puts_fragile_claims_in_red_at_the_top_with_a_strip_each(combined):
-    page = robustness_page(combined, SEEDS, {"files": ["config/smoke.yaml"]})
+    origin = {"files": ["config/smoke.yaml"], "overrides": {"robustness_seeds": 3}}
+    page = robustness_page(combined, SEEDS, origin)
     assert "3 of 5 rows pass at fewer than" in page
     rows = re.findall(r'<tr class="(pass|fail)"><td class="status">(\d) / (\d)', page)
     assert rows == [
@@ -189,7 +190,8 @@ def test_page_puts_fragile_claims_in_red_at_the_top_with_a_strip_each(combined):
     # One dot per finite value, red where that seed fails; the NaN drawn as a cross.
     assert page.count("<circle") == 14 and page.count("×<title>seed 8: nan") == 1
     assert page.count('fill="#a31515" fill-opacity') == 3  # lucky@9, rare@8, rare@9
-    assert re.search(r"seeds\s+7, 8, 9", page) and "config/smoke.yaml" in page
+    assert re.search(r"seeds\s+7, 8, 9", page)
+    assert "files: config/smoke.yaml" in page and "overrides: robustness_seeds=3" in page
 
 
 def test_page_says_so_when_every_row_passes_at_every_seed(combined):

@@ -225,6 +225,19 @@ def page_rows(combined: pd.DataFrame, summary: pd.DataFrame) -> list[dict]:
     return rows
 
 
+def origin_lines(origin: Mapping[str, object]) -> list[str]:
+    """``name: value`` lines of the run's origin; a list joined by commas, a mapping as
+    ``key=value`` pairs (the ``--config`` overrides), an empty one as "none"."""
+    lines = []
+    for name, value in origin.items():
+        if isinstance(value, Mapping):
+            value = ", ".join(f"{key}={item}" for key, item in value.items()) or "none"
+        elif isinstance(value, list | tuple):
+            value = ", ".join(map(str, value)) or "none"
+        lines.append(f"{name}: {value}")
+    return lines
+
+
 def robustness_page(
     combined: pd.DataFrame, seeds: Sequence[int], origin: Mapping[str, object]
 ) -> str:
@@ -241,5 +254,5 @@ def robustness_page(
         fragile=[r for r in rows if not r["robust"]],
         claims=sum(r["kind"] != "check" for r in rows),
         checks=sum(r["kind"] == "check" for r in rows),
-        origin=dict(origin),
+        origin=origin_lines(origin),
     )
