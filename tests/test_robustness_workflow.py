@@ -27,7 +27,9 @@ SEEDS = int(os.environ.get("IMPLICIT_REG_ROBUSTNESS_SEEDS", "2"))
 
 def robustness_jobs(work, config, seeds):
     """Rule -> jobs a dry run of target `robustness` at ``seeds`` replicates would run."""
-    return planned_jobs(work, config, "robustness", "--config", f"robustness_seeds={seeds}")
+    return planned_jobs(
+        work, config, "--config", f"robustness_seeds={seeds}", targets=["robustness"]
+    )
 
 
 def grid_points(work, family="*"):

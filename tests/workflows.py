@@ -55,11 +55,14 @@ def job_counts(output: str) -> dict[str, int]:
     return counts
 
 
-def planned_jobs(workdir, config, *args) -> dict[str, int]:
+def planned_jobs(workdir, config, *args, targets=()) -> dict[str, int]:
     """Rule name -> number of jobs a dry run would execute (``config``: one or more
-    configuration files, a string or a list)."""
+    configuration files, a string or a list; ``targets`` first, since ``--quiet``,
+    ``--config`` and ``--configfile`` take every word after them)."""
     configs = [config] if isinstance(config, str | Path) else list(config)
-    run = snakemake(workdir, "-n", "--quiet", "rules", *args, "--configfile", *map(str, configs))
+    run = snakemake(
+        workdir, *targets, "-n", "--quiet", "rules", *args, "--configfile", *map(str, configs)
+    )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return job_counts(run.stdout + "\n" + run.stderr)
 
