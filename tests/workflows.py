@@ -55,11 +55,14 @@ def job_counts(output: str) -> dict[str, int]:
     return counts
 
 
-def planned_jobs(workdir, config, *args) -> dict[str, int]:
+def planned_jobs(workdir, config, *args, targets=()) -> dict[str, int]:
     """Rule name -> number of jobs a dry run would execute (``config``: one or more
-    configuration files, a string or a list)."""
+    configuration files, a string or a list; ``targets`` first, since ``--quiet``,
+    ``--config`` and ``--configfile`` take every word after them)."""
     configs = [config] if isinstance(config, str | Path) else list(config)
-    run = snakemake(workdir, "-n", "--quiet", "rules", *args, "--configfile", *map(str, configs))
+    run = snakemake(
+        workdir, *targets, "-n", "--quiet", "rules", *args, "--configfile", *map(str, configs)
+    )
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return job_counts(run.stdout + "\n" + run.stderr)
 
@@ -121,9 +124,11 @@ def kill_after_run_tables(workdir: Path, *args: str, count: int = 4) -> None:
     run.wait()
 
 
-def make_report(workdir: Path, config: str) -> subprocess.CompletedProcess:
-    """``make report CONFIG=config`` in ``workdir`` with this test's virtual environment
-    (its set-up steps taken as done)."""
+def make_report(
+    workdir: Path, config: str, target: str = "report", **variables: object
+) -> subprocess.CompletedProcess:
+    """``make <target> CONFIG=config [NAME=value ...]`` in ``workdir`` with this test's
+    virtual environment (its set-up steps taken as done)."""
     venv = Path(sys.executable).parents[1]
     return subprocess.run(
         [
@@ -132,10 +137,11 @@ def make_report(workdir: Path, config: str) -> subprocess.CompletedProcess:
             "env",
             "-o",
             f"{venv}/.installed",
-            "report",
+            target,
             f"VENV={venv}",
             f"CONFIG={config}",
             "CORES=2",
+            *(f"{name}={value}" for name, value in variables.items()),
         ],
         cwd=workdir,
         capture_output=True,

@@ -24,6 +24,13 @@ from implicit_reg.grid import canonical, grid_points
 from implicit_reg.workflow.captions import caption_needs
 from implicit_reg.families import configured, title
 from implicit_reg.workflow import imports, integrity, jobargs
+from implicit_reg.workflow.replicates import (
+    ROBUSTNESS,
+    TREE_PATTERN,
+    replicate_seeds,
+    replicate_tree,
+    tree_seed,
+)
 from snakemake.io import report as report_flag  # `report(` would read as a directive
 
 # The workflow's own files, in the local directory of its source (rules/source.smk).
@@ -44,6 +51,13 @@ JOB_PYTHON = (
     if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
     else sys.executable
 )
+# `make robustness` (rules/robustness.smk): the replicates' top-level seeds, their results
+# trees (the configured seed's, "", first), the combined claims and their page.
+ROBUSTNESS_SEEDS = replicate_seeds(config["seed"], config["robustness_seeds"])
+ROBUSTNESS_TREES = [replicate_tree(seed, config["seed"]) for seed in ROBUSTNESS_SEEDS]
+ROBUSTNESS_TABLE = f"{ROBUSTNESS}/claims.parquet"
+ROBUSTNESS_PAGE = f"{ROBUSTNESS}/index.html"
+ROBUSTNESS_TEMPLATE = SRC / "workflow" / "templates" / "robustness.html.j2"
 # Job documents too long for one shell argument (implicit_reg.workflow.jobargs).
 JOB_FILES = ".snakemake/implicit_reg/jobs"
 # Damaged outputs are moved here (`set_aside_damaged_outputs`).
@@ -77,24 +91,25 @@ def points(family, experiment):
     return dict(grid_points(config[family][experiment]))
 
 
-def run_files(family, suffix):
-    """Every run output of a family with this suffix (all experiments, all grid points)."""
+def run_files(family, suffix, tree=""):
+    """Every run output of a family with this suffix (all experiments, all grid points),
+    in results tree ``tree`` (`replicates`: ``""``, the configured seed's)."""
     return [
-        f"results/{family}/runs/{experiment}/{point}.{suffix}"
+        f"results/{tree}{family}/runs/{experiment}/{point}.{suffix}"
         for experiment in experiments(family)
         for point in sorted(points(family, experiment))
     ]
 
 
-def run_tables(family):
+def run_tables(family, tree=""):
     """Every run table of a family (all experiments, all grid points)."""
-    return run_files(family, "parquet")
+    return run_files(family, "parquet", tree)
 
 
-def family_tables(family):
+def family_tables(family, tree=""):
     """Aggregate tables of a family: trial-level and summary per experiment."""
     return [
-        f"results/{family}/{experiment}{suffix}.parquet"
+        f"results/{tree}{family}/{experiment}{suffix}.parquet"
         for experiment in experiments(family)
         for suffix in ("", "_summary")
     ]
@@ -207,8 +222,10 @@ def skipped_figures():
     ]
 
 
-def figure_files(family, ext):
-    return [f"results/figures/{family}/{name}.{ext}" for name in figure_names(family)]
+def figure_files(family, ext, tree=""):
+    return [
+        f"results/{tree}figures/{family}/{name}.{ext}" for name in figure_names(family)
+    ]
 
 
 def caption_file(path):
@@ -218,12 +235,12 @@ def caption_file(path):
     return os.path.relpath(path, SOURCE / "workflow" / "rules")
 
 
-def reported_figures(family):
+def reported_figures(family, tree=""):
     """PNG outputs flagged for `snakemake --report`, each with its caption file, under
     the family's title and the experiments it is drawn from."""
     return [
         report_flag(
-            f"results/figures/{family}/{name}.png",
+            f"results/{tree}figures/{family}/{name}.png",
             caption=caption_file(CAPTIONS / family / f"{name}.rst"),
             category=title(family),
             subcategory=", ".join(captioned_figures(family)[name]),
@@ -241,9 +258,25 @@ def point_params(family):
     return params
 
 
-def family_config(family):
-    """The configuration slice a family's tables depend on (stored as provenance)."""
-    return canonical({"seed": config["seed"], family: config[family]})
+def family_config(family, seed=None):
+    """The configuration slice a family's tables depend on (stored as provenance), at
+    top-level ``seed`` (a replicate's, `replicates`; by default the configured one)."""
+    seed = config["seed"] if seed is None else seed
+    return canonical({"seed": seed, family: config[family]})
+
+
+def tree_seed_param(wildcards):
+    """Params function: the top-level seed of the results tree named by ``tree``."""
+    return tree_seed(wildcards.tree, config["seed"])
+
+
+def family_config_param(family):
+    """Params function: `family_config` at the seed of the results tree ``tree``."""
+
+    def provenance(wildcards):
+        return family_config(family, tree_seed_param(wildcards))
+
+    return provenance
 
 
 def job_records():
@@ -282,33 +315,41 @@ def configuration_files():
     }
 
 
-def set_aside_damaged_outputs():
+def set_aside_damaged_outputs(trees=("",)):
     """Move every output that is not whole (`implicit_reg.workflow.integrity`) out of the results:
     a missing output, it is rebuilt by this run with everything downstream of it. Only
     the process that plans the jobs does it (not the Snakemake processes of cluster or
-    subprocess jobs)."""
+    subprocess jobs). ``trees``: the results trees to check (`every_output`)."""
     if workflow.exec_mode != ExecMode.DEFAULT:
         return
-    for line in integrity.set_aside_damaged(every_output(), DAMAGED):
+    outputs = [path for tree in trees for path in every_output(tree)]
+    for line in integrity.set_aside_damaged(outputs, DAMAGED):
         print(line, file=sys.stderr)
 
 
-def every_output():
+def every_output(tree=""):
     """Every file the report stands on, as targets of the workflow's `all`: Snakemake rebuilds a
     missing file only when something downstream that must run, or a target, asks for it
-    (a deleted ``.npz`` or PNG under an up-to-date report would stay missing)."""
+    (a deleted ``.npz`` or PNG under an up-to-date report would stay missing). ``tree``:
+    a replicate's results tree (`replicates`), the same files under it."""
     return [
         path
         for family in FAMILIES
         for path in (
-            *run_files(family, "parquet"),
-            *run_files(family, "npz"),
-            *family_tables(family),
-            f"results/claims/{family}.parquet",
-            *figure_files(family, "png"),
-            *(figure_files(family, "pdf") if config["pdf_figures"] else []),
+            *run_files(family, "parquet", tree),
+            *run_files(family, "npz", tree),
+            *family_tables(family, tree),
+            f"results/{tree}claims/{family}.parquet",
+            *figure_files(family, "png", tree),
+            *(figure_files(family, "pdf", tree) if config["pdf_figures"] else []),
         )
     ]
+
+
+def replicate_claims(seed):
+    """The claims tables of the replicate at top-level ``seed``, one per family."""
+    tree = replicate_tree(seed, config["seed"])
+    return [f"results/{tree}claims/{family}.parquet" for family in FAMILIES]
 
 
 def trial_tables():
@@ -324,7 +365,11 @@ def rule_edges():
     """The (producer, consumer) pairs of the report's rule graph, found from the file
     inputs of every rule and the rules whose outputs match them (``Rule.is_producer``).
     """
-    rules = [r for r in workflow.rules if r.name != "all"]
+    rules = [
+        r
+        for r in workflow.rules
+        if r.name != "all" and not r.name.startswith("robustness")
+    ]
     return sorted(
         {
             (producer.name, consumer.name)

@@ -8,6 +8,10 @@
 # A family adds no rule code: its package `implicit_reg.<family>` (listed in
 # `implicit_reg.families.FAMILIES`), its config section and captions are all the workflow
 # needs (README: "Adding an experiment").
+# The wildcard `tree` is the results tree (`implicit_reg.workflow.replicates`): empty for
+# the configured seed, whose results/ the report reads, or `robustness/seed-<s>/` for a
+# replicate of `make robustness`, which the same rules compute with top-level seed s, in
+# the same layout under results/robustness/seed-<s>/ (robustness.smk).
 # Only the simulations go to a cluster: the summary takes seconds, and runs on the
 # submitting node (`localrule`) instead of waiting for a queue and status polls.
 
@@ -22,13 +26,14 @@ for family in FAMILIES:
             code=simulation_code(family),
             scripts=script_code("simulate.py"),
         output:
-            table=f"results/{family}/runs/{{experiment}}/{{point}}.parquet",
-            arrays=f"results/{family}/runs/{{experiment}}/{{point}}.npz",
+            table=f"results/{{tree}}{family}/runs/{{experiment}}/{{point}}.parquet",
+            arrays=f"results/{{tree}}{family}/runs/{{experiment}}/{{point}}.npz",
         log:
-            f"results/logs/{family}/simulate/{{experiment}}/{{point}}.log",
+            f"results/{{tree}}logs/{family}/simulate/{{experiment}}/{{point}}.log",
         benchmark:
-            f"results/benchmarks/{family}/simulate/{{experiment}}/{{point}}.tsv"
+            f"results/{{tree}}benchmarks/{family}/simulate/{{experiment}}/{{point}}.tsv"
         wildcard_constraints:
+            tree=TREE_PATTERN,
             # Only this configuration's experiments, one path segment each: any other
             # path under results/<family>/runs/ has no rule ("No rule to produce").
             experiment="|".join(map(re.escape, experiments(family))),
@@ -36,7 +41,9 @@ for family in FAMILIES:
         conda:
             "../envs/run.yaml"
         params:
-            **job_params(family=family, seed=config["seed"], point=point_params(family)),
+            **job_params(
+                family=family, seed=tree_seed_param, point=point_params(family)
+            ),
         shell:
             job_command("simulate.py")
 
@@ -44,7 +51,7 @@ for family in FAMILIES:
         name:
             f"{family}_summary"
         input:
-            runs=run_tables(family),
+            runs=run_tables(family, "{tree}"),
             code=code(
                 f"implicit_reg.{family}.experiments",
                 f"implicit_reg.{family}.claims",
@@ -56,14 +63,16 @@ for family in FAMILIES:
             ),
             scripts=script_code("summary.py"),
         output:
-            tables=family_tables(family),
-            claims=f"results/claims/{family}.parquet",
-            png=reported_figures(family),
-            pdf=figure_files(family, "pdf") if config["pdf_figures"] else [],
+            tables=family_tables(family, "{tree}"),
+            claims=f"results/{{tree}}claims/{family}.parquet",
+            png=reported_figures(family, "{tree}"),
+            pdf=figure_files(family, "pdf", "{tree}") if config["pdf_figures"] else [],
         log:
-            f"results/logs/{family}/summary.log",
+            f"results/{{tree}}logs/{family}/summary.log",
         benchmark:
-            f"results/benchmarks/{family}/summary.tsv"
+            f"results/{{tree}}benchmarks/{family}/summary.tsv"
+        wildcard_constraints:
+            tree=TREE_PATTERN,
         localrule: True
         conda:
             "../envs/run.yaml"
@@ -71,7 +80,7 @@ for family in FAMILIES:
             **job_params(
                 family=family,
                 experiments=experiments(family),
-                provenance=family_config(family),
+                provenance=family_config_param(family),
                 figures=figure_names(family),
                 captioned=sorted(captioned_figures(family)),
                 pdf_figures=config["pdf_figures"],
