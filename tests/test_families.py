@@ -78,6 +78,9 @@ def test_schema_experiments_costs_and_shipped_sections_agree(family, name):
     costs = set(family_module(family, "config").COSTS)
     assert experiment_names(family) == in_schema, "EXPERIMENTS against config.schema.yaml"
     assert costs == in_schema, "config.COSTS against config.schema.yaml"
+    rates = family_module(family, "config").THROUGHPUT
+    assert set(rates) == in_schema, "config.THROUGHPUT against config.schema.yaml"
+    assert all(rate > 0 for rate in rates.values())
     assert set(shipped_section(name, family)) == in_schema, f"config/{name}"
 
 

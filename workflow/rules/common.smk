@@ -24,6 +24,7 @@ from implicit_reg.grid import canonical, grid_points
 from implicit_reg.workflow.captions import caption_needs
 from implicit_reg.families import configured, title
 from implicit_reg.workflow import imports, integrity, jobargs
+from implicit_reg.workflow import resources as job_resources
 from snakemake.io import report as report_flag  # `report(` would read as a directive
 
 # The workflow's own files, in the local directory of its source (rules/source.smk).
@@ -232,6 +233,17 @@ def reported_figures(family):
     ]
 
 
+def simulation_resource(family, request):
+    """Resource callable of a simulate rule: ``request(family, experiment, params,
+    attempt)`` for the grid point named by the wildcards."""
+
+    def resource(wildcards, attempt):
+        params = points(family, wildcards.experiment)[wildcards.point]
+        return request(family, wildcards.experiment, params, attempt)
+
+    return resource
+
+
 def point_params(family):
     """Input function: the parameters of the grid point named by the wildcards."""
 
@@ -247,7 +259,9 @@ def family_config(family):
 
 
 def job_records():
-    """(rule, benchmark file, log file) of every job upstream of the report."""
+    """(rule, benchmark file, log file) of every job upstream of the report, as the
+    rules name them: the report takes the files as inputs, so that Snakemake maps them
+    under a module's ``prefix:`` or a storage provider like every other path."""
     records = []
     for family in FAMILIES:
         for experiment in experiments(family):
