@@ -94,5 +94,4 @@ def test_slurm_profile_covers_every_family(root):
     for family in families:
         rule = f"{family}_simulate"
         assert rule in profile["groups"], rule
-        assert rule in profile["set-resources"], rule
         assert profile["groups"][rule] in profile["group-components"], rule

@@ -78,6 +78,9 @@ def test_schema_experiments_costs_and_shipped_sections_agree(family, name):
     costs = set(family_module(family, "config").COSTS)
     assert experiment_names(family) == in_schema, "EXPERIMENTS against config.schema.yaml"
     assert costs == in_schema, "config.COSTS against config.schema.yaml"
+    rates = family_module(family, "config").THROUGHPUT
+    assert set(rates) == in_schema, "config.THROUGHPUT against config.schema.yaml"
+    assert all(rate > 0 for rate in rates.values())
     assert set(shipped_section(name, family)) == in_schema, f"config/{name}"
 
 
@@ -137,7 +140,6 @@ def test_config_imports_only_parse_time_modules(family):
 def test_slurm_profile_has_the_family(family):
     profile = yaml.safe_load((ROOT / "profiles" / "slurm" / "profile.yaml").read_text())
     rule = f"{family}_simulate"
-    assert rule in profile["set-resources"]
     group = profile["groups"][rule]
     assert profile["group-components"][group] >= 1
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -185,11 +186,57 @@ def test_module_from_a_release_tag_runs_the_smoke_configuration_to_a_full_report
     # The timing table of the report is filled: one row per job upstream of it.
     benchmarks = list((user / "results" / "benchmarks").rglob("*.tsv"))
     assert benchmarks
+    assert {f"{family}_simulate" for family in check["family"]} <= timed_rules(html)
 
     # A second run has nothing to do: the copy's files kept their modification times.
     again = run_snakemake(python, user, "--dry-run", "--quiet", "rules")
     assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
     assert "Nothing to be done" in again.stdout + again.stderr, again.stdout + again.stderr
+
+
+def timed_rules(report_html: str) -> set[str]:
+    """The rules listed in the report's wall-time table (its per-family table lists
+    family names, without an underscore)."""
+    rows = re.findall(r"<tr><td>(\w+)</td><td class='num'>\d+</td>", report_html)
+    return {name for name in rows if "_" in name}
+
+
+@pytest.mark.workflow
+@pytest.mark.skipif(shutil.which("rsync") is None, reason="the fs storage plugin needs rsync")
+def test_module_with_a_prefix_and_fs_storage_keeps_the_report_whole(tmp_path):
+    """``prefix:`` of the module and ``--default-storage-provider fs`` relocate every path;
+    the report still finds every job's benchmark and log (inputs of the report rule)."""
+    pytest.importorskip("snakemake_storage_plugin_fs")
+    repo = tagged_release(tmp_path)
+    python = environment_without_the_package(tmp_path)
+    user = tmp_path / "analysis"
+    store = tmp_path / "store"
+    user_workflow(
+        user,
+        f"git+file://{repo}/workflow/Snakefile@{TAG}",
+        module_options='    prefix:\n        "implicit-reg"',
+    )
+    run = run_snakemake(
+        python,
+        user,
+        "--default-storage-provider",
+        "fs",
+        "--default-storage-prefix",
+        str(store),
+    )
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-5000:]
+    results = store / "implicit-reg" / "results"
+    check = pd.read_csv(results / "claims" / "check.tsv", sep="\t")
+    assert check["passed"].all() and len(check) > 0
+    html = (results / "report" / "index.html").read_text()
+    config = yaml.safe_load((ROOT / "config" / "smoke.yaml").read_text())
+    expected = {
+        f"{family}_{rule}"
+        for family in FAMILIES
+        if family in config
+        for rule in ("simulate", "summary")
+    }
+    assert timed_rules(html) == expected
 
 
 def write_source_files() -> None:

@@ -399,6 +399,55 @@ def test_wrong_account_and_partition_stop_before_anything_is_submitted(tmp_path:
     assert sacct_jobs(run_uuid, since) == {}
 
 
+def test_module_user_gets_the_preflight_check_within_seconds(tmp_path: Path) -> None:
+    """A user's workflow that loads this one with ``module`` keeps the guard rails:
+    Snakemake registers hooks of the main Snakefile only (slurm.chain_into_main_hooks)."""
+    workdir = tmp_path / "analysis"
+    workdir.mkdir()
+    (workdir / "Snakefile").write_text(
+        textwrap.dedent(
+            f"""\
+            configfile: "{REPO / "config" / "smoke.yaml"}"
+
+            module implicit_reg:
+                snakefile: "{REPO / "workflow" / "Snakefile"}"
+                config: config
+
+            use rule * from implicit_reg as ir_*
+
+            rule all:
+                default_target: True
+                input: rules.ir_all.input
+            """
+        )
+    )
+    since = dt.datetime.now() - dt.timedelta(seconds=5)
+    start = time.monotonic()
+    proc, log = snakemake_with_slurm(
+        workdir,
+        [
+            "--workflow-profile",
+            "none",
+            "--default-resources",
+            "slurm_account=nosuch",
+            "slurm_partition=debug",
+            "runtime=5",
+            "mem_mb=100",
+            "cpus_per_task=1",
+        ],
+        timeout=300,
+    )
+    seconds = time.monotonic() - start
+    print(f"module run stopped by the pre-flight check after {seconds:.0f} s")
+    assert proc.returncode != 0, log[-3000:]
+    assert "SLURM pre-flight check failed, nothing was submitted:" in log, log[-3000:]
+    assert re.search(r"slurm_account 'nosuch' \(rules [a-z_, ]*ir_risk_simulate", log)
+    assert "submitted with SLURM jobid" not in log
+    run_uuid = re.search(r"SLURM run ID: (\S+)", log).group(1)
+    assert sacct_jobs(run_uuid, since) == {}
+    assert seconds < 120
+
+
 TIMEOUT_RULES = """
     rule all:
         input: "slow.txt", "hopeless.txt"

@@ -133,10 +133,14 @@ def resources(expression, attempt: int) -> float:
 
 
 def test_slurm_profile_retries_with_more_time_and_memory():
-    """A job killed at its time limit or for memory is retried with twice each."""
+    """A job killed at its time limit or for memory is retried with twice each (the
+    simulate rules' own requests double too: tests/test_resources.py)."""
     profile = yaml.safe_load((ROOT / "profiles" / "slurm" / "profile.yaml").read_text())
     assert profile["retries"] >= 1
-    scopes = {"default-resources": profile["default-resources"], **profile["set-resources"]}
+    scopes = {
+        "default-resources": profile["default-resources"],
+        **profile.get("set-resources", {}),
+    }
     for scope, values in scopes.items():
         for key in ("runtime", "mem_mb"):
             first, second = resources(values[key], 1), resources(values[key], 2)
@@ -162,3 +166,30 @@ def test_slurm_extra_the_plugin_rejects_is_named_before_submission():
     assert len(problems) == 1
     assert problems[0].startswith("slurm_extra '--job-name=mine' (rules a, b): ")
     assert "job-name" in problems[0].split(": ", 1)[1]
+
+
+def test_module_guards_run_before_the_main_hooks_once_per_workflow():
+    from types import SimpleNamespace
+
+    from implicit_reg.workflow.slurm import chain_into_main_hooks
+
+    calls = []
+    workflow = SimpleNamespace(
+        _onstart=lambda log: calls.append(("main onstart", log)),
+        _onsuccess=lambda log: calls.append(("main onsuccess", log)),
+        _onerror=lambda log: None,
+    )
+    hooks = {
+        "onstart": lambda log: calls.append(("guard onstart", log)),
+        "onsuccess": lambda log: calls.append(("guard summary", log)),
+    }
+    chain_into_main_hooks(workflow, hooks)
+    chain_into_main_hooks(workflow, hooks)  # the module's Snakefile parsed once more
+    workflow._onstart("a.log")
+    workflow._onsuccess("a.log")
+    assert calls == [
+        ("guard onstart", "a.log"),
+        ("main onstart", "a.log"),
+        ("guard summary", "a.log"),
+        ("main onsuccess", "a.log"),
+    ]

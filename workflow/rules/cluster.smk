@@ -12,7 +12,7 @@ from implicit_reg.workflow import slurm
 from snakemake.exceptions import WorkflowError
 
 
-onstart:
+def cluster_onstart(log):
     if slurm.active(workflow):
         problems = slurm.preflight(slurm.requests(workflow))
         problems += slurm.extra_problems(slurm.submitted_jobs(workflow))
@@ -21,11 +21,30 @@ onstart:
         slurm.use_status_wrappers()
 
 
-onsuccess:
+def cluster_summary(log):
     if slurm.active(workflow):
         slurm.print_summary(workflow, log)
+
+
+onstart:
+    cluster_onstart(log)
+
+
+onsuccess:
+    cluster_summary(log)
 
 
 onerror:
-    if slurm.active(workflow):
-        slurm.print_summary(workflow, log)
+    cluster_summary(log)
+
+
+# Loaded as a module, the hooks above are not registered (slurm.chain_into_main_hooks).
+if not workflow.modifier.is_main_snakefile():
+    slurm.chain_into_main_hooks(
+        workflow,
+        {
+            "onstart": cluster_onstart,
+            "onsuccess": cluster_summary,
+            "onerror": cluster_summary,
+        },
+    )

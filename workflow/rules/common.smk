@@ -24,6 +24,7 @@ from implicit_reg.grid import canonical, grid_points
 from implicit_reg.workflow.captions import caption_needs
 from implicit_reg.families import configured, title
 from implicit_reg.workflow import imports, integrity, jobargs
+from implicit_reg.workflow import resources as job_resources
 from implicit_reg.workflow.replicates import (
     ROBUSTNESS,
     TREE_PATTERN,
@@ -249,6 +250,17 @@ def reported_figures(family, tree=""):
     ]
 
 
+def simulation_resource(family, request):
+    """Resource callable of a simulate rule: ``request(family, experiment, params,
+    attempt)`` for the grid point named by the wildcards."""
+
+    def resource(wildcards, attempt):
+        params = points(family, wildcards.experiment)[wildcards.point]
+        return request(family, wildcards.experiment, params, attempt)
+
+    return resource
+
+
 def point_params(family):
     """Input function: the parameters of the grid point named by the wildcards."""
 
@@ -280,7 +292,9 @@ def family_config_param(family):
 
 
 def job_records():
-    """(rule, benchmark file, log file) of every job upstream of the report."""
+    """(rule, benchmark file, log file) of every job upstream of the report, as the
+    rules name them: the report takes the files as inputs, so that Snakemake maps them
+    under a module's ``prefix:`` or a storage provider like every other path."""
     records = []
     for family in FAMILIES:
         for experiment in experiments(family):

@@ -40,6 +40,12 @@ for family in FAMILIES:
             point="[^/]+",
         conda:
             "../envs/run.yaml"
+        threads: 1
+        resources:
+            # From the configuration check's estimates (implicit_reg.workflow.resources),
+            # doubling on a retry.
+            mem_mb=simulation_resource(family, job_resources.mem_mb),
+            runtime=simulation_resource(family, job_resources.runtime_minutes),
         params:
             **job_params(
                 family=family, seed=tree_seed_param, point=point_params(family)

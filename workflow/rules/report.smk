@@ -19,6 +19,8 @@ rule report:
         ],
         tables=trial_tables(),
         science=local(from_workdir(SCIENCE)),
+        benchmarks=[benchmark for _, benchmark, _ in job_records()],
+        logs=[log for _, _, log in job_records()],
         code=code("implicit_reg.workflow.report", "implicit_reg.tables")
         + [local(from_workdir(TEMPLATE))],
         scripts=script_code("report.py"),
@@ -37,7 +39,7 @@ rule report:
             configfiles=configuration_files(),
             families=FAMILIES,
             provenance={family: family_config(family) for family in FAMILIES},
-            jobs=job_records(),
+            job_rules=[rule for rule, _, _ in job_records()],
             skipped=skipped_figures(),
             rule_edges=lambda wildcards: rule_edges(),
         ),

@@ -80,12 +80,11 @@ diverged = pd.DataFrame(
 )
 
 
-def job_row(rule: str, benchmark: str, log: str) -> dict | None:
-    """Wall time and peak memory of one job; simulation seconds from its log."""
-    if not Path(benchmark).exists():
-        return None
+def job_row(rule: str, benchmark: str, log: str) -> dict:
+    """Wall time and peak memory of one job (its benchmark file, an input of the report);
+    simulation seconds from its log."""
     bench = pd.read_csv(benchmark, sep="\t").iloc[-1]
-    text = Path(log).read_text() if Path(log).exists() else ""
+    text = Path(log).read_text()
     return {
         "rule": rule,
         "s": float(bench["s"]),
@@ -94,7 +93,12 @@ def job_row(rule: str, benchmark: str, log: str) -> dict | None:
     }
 
 
-jobs = pd.DataFrame([r for r in (job_row(*j) for j in sm.params.jobs) if r is not None])
+jobs = pd.DataFrame(
+    [
+        job_row(*job)
+        for job in zip(sm.params.job_rules, sm.input.benchmarks, sm.input.logs, strict=True)
+    ]
+)
 jobs = jobs if not jobs.empty else pd.DataFrame(columns=["rule", "s", "max_rss"])
 html = build_report(
     claims,

@@ -126,3 +126,12 @@ def training_cost(params: Mapping) -> Cost:
 
 
 COSTS = {"corruption": training_cost, "postulates": training_cost}
+
+#: Slowest sustained rate of each experiment's jobs, floating-point operations per second
+#: on one core (`COSTS` work / simulation seconds, default configuration, rounded down;
+#: `benchmarks/bench_resources.py`): the simulate rules' runtime requests
+#: (`implicit_reg.workflow.resources`).
+THROUGHPUT = {
+    "corruption": 1e10,
+    "postulates": 4e10,
+}

@@ -136,3 +136,13 @@ COSTS = {
     "trajectories": trajectories_cost,
     "sparse_recovery": sparse_recovery_cost,
 }
+
+#: Slowest sustained rate of each experiment's jobs, floating-point operations per second
+#: on one core (`COSTS` work / simulation seconds, default configuration, rounded down;
+#: `benchmarks/bench_resources.py`): the simulate rules' runtime requests
+#: (`implicit_reg.workflow.resources`).
+THROUGHPUT = {
+    "crossover": 5e8,
+    "trajectories": 2e9,
+    "sparse_recovery": 2e9,
+}

@@ -166,3 +166,14 @@ COSTS = {
     "lazy_training": lazy_training_cost,
     "pl_rate": pl_rate_cost,
 }
+
+#: Slowest sustained rate of each experiment's jobs, floating-point operations per second
+#: on one core (`COSTS` work / simulation seconds, default configuration, rounded down;
+#: `benchmarks/bench_resources.py`): the simulate rules' runtime requests
+#: (`implicit_reg.workflow.resources`).
+THROUGHPUT = {
+    "matrix_factorization": 4e8,
+    "linear_nets": 3e9,
+    "lazy_training": 1e9,
+    "pl_rate": 3e7,
+}

@@ -105,3 +105,13 @@ COSTS = {
     "perceptron": perceptron_cost,
     "test_loss": test_loss_cost,
 }
+
+#: Slowest sustained rate of each experiment's jobs, floating-point operations per second
+#: on one core (`COSTS` work / simulation seconds, default configuration, rounded down;
+#: `benchmarks/bench_resources.py`): the simulate rules' runtime requests
+#: (`implicit_reg.workflow.resources`).
+THROUGHPUT = {
+    "soudry": 3e7,
+    "perceptron": 6e8,
+    "test_loss": 1e9,
+}

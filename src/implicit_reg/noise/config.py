@@ -194,3 +194,13 @@ COSTS = {
     "stochastic_approximation": stochastic_approximation_cost,
     "label_noise": label_noise_cost,
 }
+
+#: Slowest sustained rate of each experiment's jobs, floating-point operations per second
+#: on one core (`COSTS` work / simulation seconds, default configuration, rounded down;
+#: `benchmarks/bench_resources.py`): the simulate rules' runtime requests
+#: (`implicit_reg.workflow.resources`).
+THROUGHPUT = {
+    "ou": 6e8,
+    "stochastic_approximation": 1e8,
+    "label_noise": 4e8,
+}

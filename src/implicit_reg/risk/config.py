@@ -76,3 +76,13 @@ COSTS = {
     "double_descent": double_descent_cost,
     "early_stopping": early_stopping_cost,
 }
+
+#: Slowest sustained rate of each experiment's jobs, floating-point operations per second
+#: on one core (`COSTS` work / simulation seconds, default configuration, rounded down;
+#: `benchmarks/bench_resources.py`): the simulate rules' runtime requests
+#: (`implicit_reg.workflow.resources`).
+THROUGHPUT = {
+    "min_norm": 8e8,
+    "double_descent": 3e9,
+    "early_stopping": 9e9,
+}

@@ -29,7 +29,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -376,6 +376,35 @@ def groups(workflow) -> dict[str, set[str]]:
         if group:
             found.setdefault(str(group), set()).add(rule.name)
     return found
+
+
+#: Workflows whose module copy of the guards is already chained in (a module's Snakefile
+#: runs once per ``use rule`` statement that names it).
+_CHAINED: set[int] = set()
+
+
+def chain_into_main_hooks(workflow, hooks: Mapping[str, Callable]) -> None:
+    """Run ``hooks`` (``{"onstart" | "onsuccess" | "onerror": function(log)}``) before the
+    main Snakefile's own hooks, once per workflow, when this file is loaded as a module.
+
+    Snakemake 9.27.1 keeps the ``onstart``/``onsuccess``/``onerror`` of the main Snakefile
+    only (``snakemake/workflow.py`` lines 1747–1763: ``if self.modifier.is_main_snakefile():
+    self._onstart = func``, and the same for the two others), so a user who loads the workflow
+    with ``module`` would lose the pre-flight check and the failure summary. A hook the user's
+    Snakefile defines after its ``use rule`` statement replaces the chained one (Snakemake
+    keeps the last): define it before, or call these functions from it.
+    """
+    if id(workflow) in _CHAINED:
+        return
+    _CHAINED.add(id(workflow))
+    for name, ours in hooks.items():
+        theirs = getattr(workflow, f"_{name}")
+
+        def chained(log, ours=ours, theirs=theirs):
+            ours(log)
+            theirs(log)
+
+        setattr(workflow, f"_{name}", chained)
 
 
 def print_summary(workflow, log) -> None:
