@@ -42,9 +42,64 @@ def _white_streaming_inputs(original):
     return chains
 
 
+def _sde_transition(original):
+    """The 1-D chains advanced by the SDE's exact transition over time η instead of the SGD
+    recursion: x ← e^{−ηa}x + σ√(η(1 − e^{−2ηa})/(2a)) ξ (stationary variance ησ²/(2a)).
+
+    Passed to the original as the contraction 1 − e^{−ηa} and a per-ηa noise level."""
+
+    def chains(eta_a, a, sigma, *args, **kwargs):
+        eta_a = np.asarray(eta_a, float)
+        contraction = -np.expm1(-eta_a)
+        eta = eta_a / a
+        kick = sigma * np.sqrt(eta * -np.expm1(-2.0 * eta_a) / (2.0 * a))
+        return original(contraction, a, kick * a / contraction, *args, **kwargs)
+
+    return chains
+
+
+def _unscaled_dropout(original):
+    """Dropout masks m ~ Bernoulli(p) without the 1/p rescaling of inverted dropout."""
+
+    def mask(rng, shape, keep_prob):
+        return original(rng, shape, keep_prob) * keep_prob
+
+    return mask
+
+
+def _drop_probability_as_keep(original):
+    """Dropout that keeps each coordinate with probability 1 − p (p read as the drop
+    probability), rescaled by 1/(1 − p)."""
+
+    def mask(rng, shape, keep_prob):
+        return original(rng, shape, 1.0 - keep_prob)
+
+    return mask
+
+
+def _noise_variance_eta(original):
+    """Noise injection with ξ ~ N(0, ηI): the noise scale η read as a variance."""
+
+    def injection(w_star, w1, w2, noise_scale, *args, **kwargs):
+        return original(w_star, w1, w2, np.sqrt(noise_scale), *args, **kwargs)
+
+    return injection
+
+
+def _second_factor_copies_first(original):
+    """GD on the factorization started from (w₁, w₁): one draw used for both factors."""
+
+    def gd(w_star, w1, w2, *args, **kwargs):
+        return original(w_star, w1, np.array(w1, copy=True), *args, **kwargs)
+
+    return gd
+
+
 OU_SCALAR = "implicit_reg.noise.ou:scalar_chains"
 OU_QUADRATIC = "implicit_reg.noise.ou:quadratic_chains"
 FACTORIZATION = "implicit_reg.noise.approximation:factorization_gd"
+DROPOUT_MASK = "implicit_reg.noise.approximation:dropout_mask"
+INJECTION = "implicit_reg.noise.approximation:noise_injection"
 
 BUGS = (
     Bug(
@@ -103,5 +158,46 @@ BUGS = (
         FACTORIZATION,
         scaled_argument(4, 1.02, "penalty"),
         ("penalized_gd_product_is_soft_threshold", "imbalance_decays_like_flow"),
+    ),
+    Bug(
+        "ou_sde_transition",
+        "the 1-D chains follow the SDE's exact transition over time η (contraction e^{−ηa}) "
+        "instead of the SGD recursion",
+        "ou",
+        OU_SCALAR,
+        _sde_transition,
+        ("ou_sde_variance_is_off", "ou_stationary_variance_matches_discrete"),
+    ),
+    Bug(
+        "dropout_without_rescaling",
+        "dropout masks m ~ Bernoulli(p) without the 1/p rescaling",
+        "stochastic_approximation",
+        DROPOUT_MASK,
+        _unscaled_dropout,
+        ("dropout_sgd_reaches_expected_loss_minimizer",),
+    ),
+    Bug(
+        "dropout_keep_is_drop",
+        "dropout keeps each coordinate with probability 1 − p (p used as the drop probability)",
+        "stochastic_approximation",
+        DROPOUT_MASK,
+        _drop_probability_as_keep,
+        ("dropout_sgd_reaches_expected_loss_minimizer",),
+    ),
+    Bug(
+        "injection_variance_eta",
+        "noise injection draws ξ ~ N(0, ηI) (η read as the variance, not the scale)",
+        "stochastic_approximation",
+        INJECTION,
+        _noise_variance_eta,
+        ("noise_injection_reaches_soft_threshold",),
+    ),
+    Bug(
+        "factors_start_equal",
+        "GD on the factorization starts from (w₁, w₁): one draw used for both factors",
+        "stochastic_approximation",
+        FACTORIZATION,
+        _second_factor_copies_first,
+        ("gd_product_equals_w_star", "penalized_gd_product_is_soft_threshold"),
     ),
 )
