@@ -95,11 +95,24 @@ def _second_factor_copies_first(original):
     return gd
 
 
+def _start_scaled(factor):
+    """Full-batch GD on u⊙u − v⊙v started from ``factor`` times the configured (u, v)."""
+
+    def wrap(original):
+        def gd(X, y, u, v, *args, **kwargs):
+            return original(X, y, factor * np.asarray(u), factor * np.asarray(v), *args, **kwargs)
+
+        return gd
+
+    return wrap
+
+
 OU_SCALAR = "implicit_reg.noise.ou:scalar_chains"
 OU_QUADRATIC = "implicit_reg.noise.ou:quadratic_chains"
 FACTORIZATION = "implicit_reg.noise.approximation:factorization_gd"
 DROPOUT_MASK = "implicit_reg.noise.approximation:dropout_mask"
 INJECTION = "implicit_reg.noise.approximation:noise_injection"
+UV_GD = "implicit_reg.noise.label_noise:gd_uv"
 
 BUGS = (
     Bug(
@@ -199,5 +212,13 @@ BUGS = (
         FACTORIZATION,
         _second_factor_copies_first,
         ("gd_product_equals_w_star", "penalized_gd_product_is_soft_threshold"),
+    ),
+    Bug(
+        "uv_gd_start_20pct_large",
+        "full-batch GD on u⊙u − v⊙v starts from 1.2α instead of α",
+        "label_noise",
+        UV_GD,
+        _start_scaled(1.2),
+        ("gd_reaches_theta_alpha",),
     ),
 )

@@ -168,20 +168,26 @@ def stochastic_approximation_cost(params: Mapping) -> Cost:
 
 
 def label_noise_cost(params: Mapping) -> Cost:
-    """GD, clean SGD and label-noise SGD phases on u⊙u − v⊙v."""
+    """GD (from α and from the intermediate scale), clean SGD, label-noise SGD and the
+    noiseless GD phases on u⊙u − v⊙v."""
     trials, n, d = params["n_trials"], params["n_samples"], params["n_features"]
     phases = params["phase_starts"]
     return Cost(
         memory_bytes=8.0
         * (2 * trials * n * d + 64 * 4 * trials * d + 2 * params["n_checkpoints"] * 2 * trials * d),
         work=2 * trials * d * params["n_steps"] * 8
-        + trials * n * d * (params["gd_steps"] + phases * params["phase_steps"]) * 4,
+        + trials
+        * n
+        * d
+        * (params["gd_steps"] + params["theta_alpha_steps"] + phases * params["phase_steps"])
+        * 4,
         drivers=(
             "n_trials",
             "n_steps",
             "n_samples",
             "n_features",
             "gd_steps",
+            "theta_alpha_steps",
             "phase_starts",
             "phase_steps",
             "n_checkpoints",
