@@ -16,6 +16,24 @@ from implicit_reg.workflow.checks import Cost
 BURN_IN_MEMORY = 1e-2
 
 
+def label_noise_step_limit(alpha: float, n_features: int) -> float:
+    """Largest batch-1 step η of SGD on θ = u⊙u − v⊙v that is mean-square stable at the
+    initialization u = v = α·1: η < 1/(4α²(d + 2)).
+
+    Linearized at the start, one step moves θ by −γ x(xᵀθ − y) with the step in θ
+    γ = 4η(u_j² + v_j²) = 8ηα²; for x ~ N(0, I_d), E[(I − γxxᵀ)²] = (1 − 2γ + γ²(d + 2))I
+    (Isserlis: E‖x‖²xxᵀ = (d + 2)I), below 1 iff γ < 2/(d + 2) (docs/science.md §F5c).
+    """
+    return 1.0 / (4.0 * alpha**2 * (n_features + 2))
+
+
+def label_noise_level_limit(eta: float, n_features: int) -> float:
+    """Largest label noise δ with 2ηδ√d < 1: one step u ← u⊙(1 − 2ηg), g = x(xᵀθ − ỹ),
+    changes (u, v) by the relative amount 2η|r|‖x‖, with |r| ≈ δ once the labels are fit
+    and ‖x‖ ≈ √d; at 1 the multiplicative update overshoots (docs/science.md §F5c)."""
+    return 1.0 / (2.0 * eta * math.sqrt(n_features))
+
+
 def problems(section: Mapping) -> list[str]:
     """Cross-key constraints of the noise family (docs/science.md §F5), every key by its path."""
     found = []
@@ -97,6 +115,21 @@ def problems(section: Mapping) -> list[str]:
                 f"noise.label_noise.n_samples ({label['n_samples']}) must be ≥ 2r·ln(d/r) = "
                 f"{needed} (r = sparsity, d = n_features): below the ℓ1 recovery threshold "
                 "θ_ℓ1 ≠ θ* and label_noise_reaches_sparse_solution cannot hold"
+            )
+    if label:
+        limit = label_noise_step_limit(label["alpha"], label["n_features"])
+        if label["eta"] >= limit:
+            found.append(
+                f"noise.label_noise.eta ({label['eta']:g}) must be < 1/(4α²(d + 2)) = "
+                f"{limit:.4g} (α = noise.label_noise.alpha, d = n_features): batch-1 SGD on "
+                "u⊙u − v⊙v is mean-square unstable at its initialization beyond it"
+            )
+        level = label_noise_level_limit(label["eta"], label["n_features"])
+        if label["label_noise"] >= level:
+            found.append(
+                f"noise.label_noise.label_noise ({label['label_noise']:g}) must be < "
+                f"1/(2η√d) = {level:.4g} (η = noise.label_noise.eta, d = n_features): one "
+                "label-noise step would change (u, v) by more than their own size"
             )
     if label and not label["sparsity"] < label["n_samples"] < label["n_features"]:
         found.append(
