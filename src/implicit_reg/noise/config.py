@@ -117,20 +117,28 @@ def problems(section: Mapping) -> list[str]:
                 "θ_ℓ1 ≠ θ* and label_noise_reaches_sparse_solution cannot hold"
             )
     if label:
-        limit = label_noise_step_limit(label["alpha"], label["n_features"])
-        if label["eta"] >= limit:
-            found.append(
-                f"noise.label_noise.eta ({label['eta']:g}) must be < 1/(4α²(d + 2)) = "
-                f"{limit:.4g} (α = noise.label_noise.alpha, d = n_features): batch-1 SGD on "
-                "u⊙u − v⊙v is mean-square unstable at its initialization beyond it"
-            )
-        level = label_noise_level_limit(label["eta"], label["n_features"])
-        if label["label_noise"] >= level:
-            found.append(
-                f"noise.label_noise.label_noise ({label['label_noise']:g}) must be < "
-                f"1/(2η√d) = {level:.4g} (η = noise.label_noise.eta, d = n_features): one "
-                "label-noise step would change (u, v) by more than their own size"
-            )
+        limits = (
+            (
+                "eta",
+                label_noise_step_limit(label["alpha"], label["n_features"]),
+                "1/(4α²(d + 2))",
+                "α = noise.label_noise.alpha, d = n_features",
+                "batch-1 SGD on u⊙u − v⊙v is mean-square unstable at its initialization beyond it",
+            ),
+            (
+                "label_noise",
+                label_noise_level_limit(label["eta"], label["n_features"]),
+                "1/(2η√d)",
+                "η = noise.label_noise.eta, d = n_features",
+                "one label-noise step would change (u, v) by more than their own size",
+            ),
+        )
+        for key, limit, formula, symbols, reason in limits:
+            if label[key] >= limit:
+                found.append(
+                    f"noise.label_noise.{key} ({label[key]:g}) must be < {formula} = "
+                    f"{limit:.4g} ({symbols}): {reason}"
+                )
     if label and not label["sparsity"] < label["n_samples"] < label["n_features"]:
         found.append(
             f"noise.label_noise needs sparsity < n_samples < n_features (got "
