@@ -5,6 +5,8 @@ See `implicit_reg.bugs`.
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import numpy as np
 
 from implicit_reg.bugs import Bug, scaled_argument
@@ -113,6 +115,9 @@ FACTORIZATION = "implicit_reg.noise.approximation:factorization_gd"
 DROPOUT_MASK = "implicit_reg.noise.approximation:dropout_mask"
 INJECTION = "implicit_reg.noise.approximation:noise_injection"
 UV_GD = "implicit_reg.noise.label_noise:gd_uv"
+UV_SGD = "implicit_reg.noise.label_noise:sgd_uv"
+#: The label-noise path alone: the noiseless GD runs cut to their minimum length.
+PATH_ONLY = MappingProxyType({"gd_steps": 2, "theta_alpha_steps": 2, "phase_steps": 2})
 
 BUGS = (
     Bug(
@@ -220,5 +225,38 @@ BUGS = (
         UV_GD,
         _start_scaled(1.2),
         ("gd_reaches_theta_alpha",),
+    ),
+    # Label noise of half the scale, or half the step: the products shrink 4× slower.
+    *(
+        Bug(
+            name,
+            description,
+            "label_noise",
+            UV_SGD,
+            scaled_argument(position, 0.5, key),
+            ("label_noise_shrinks_products_at_its_rate",),
+            config=PATH_ONLY,
+        )
+        for name, description, position, key in (
+            (
+                "label_noise_half",
+                "label-noise SGD draws labels y_i ± δ/2, not y_i ± δ",
+                5,
+                "label_noise",
+            ),
+            ("label_noise_sgd_step_half", "batch-1 SGD on u⊙u − v⊙v uses the step η/2", 4, "eta"),
+        )
+    ),
+    Bug(
+        "label_noise_missing",
+        "the label-noise run is clean SGD (its labels get no noise)",
+        "label_noise",
+        UV_SGD,
+        scaled_argument(5, 0.0, "label_noise"),
+        (
+            "label_noise_reaches_sparse_solution",
+            "label_noise_shrinks_products_at_its_rate",
+            "label_noise_regularizer_reaches_rich_limit",
+        ),
     ),
 )

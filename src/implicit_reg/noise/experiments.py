@@ -591,6 +591,7 @@ def simulate_label_noise(params: dict, rng: np.random.Generator):
     n_trials, n, d = int(params["n_trials"]), int(params["n_samples"]), int(params["n_features"])
     alpha, eta, delta = float(params["alpha"]), float(params["eta"]), float(params["label_noise"])
     X, theta_star, y = sparse_regression(rng, n_trials, n, d, int(params["sparsity"]), 0.0)
+    column_norms2 = (X**2).sum(1) / n  # ‖X_{:,j}‖²/n, (T, d)
     theta_alpha = q_alpha_limit(X, y, np.array([alpha])).theta[:, 0]
     theta_l1 = min_l1_interpolator(X, y)
     fraction = float(params["gd_step_fraction"])
@@ -709,6 +710,9 @@ def simulate_label_noise(params: dict, rng: np.random.Generator):
                 "theta_l1_error": _relative(theta_l1, theta_star),
                 "gd_to_theta_alpha": _relative(theta_scale_gd, theta_scale),
                 "theta_alpha_init": np.full(n_trials, scale),
+                "rich_trace_hessian": exact.rich_trace_hessian(theta_star, column_norms2),
+                "product_decay_rate": exact.label_noise_product_decay(eta, delta, column_norms2),
+                "alpha": np.full(n_trials, alpha),
                 "theta_alpha_to_l2": _relative(theta_scale, min_norm_solution(X, y)),
                 "theta_alpha_to_l1": _relative(theta_scale, theta_l1),
                 "diverged": gd.diverged[:, 0] | scale_gd.diverged[:, 0],
