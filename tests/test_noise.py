@@ -523,7 +523,7 @@ def smoke_tables():
 
 def test_smoke_claims_all_pass(smoke_tables):
     table = claims_table(family_claims("noise", smoke_tables))
-    assert len(table) == 26
+    assert len(table) == 28
     assert table.passed.all(), table.loc[~table.passed, ["claim_id", "measured", "threshold"]]
     assert set(table.kind) == {"claim", "check"}
 
