@@ -68,6 +68,10 @@ MALFORMED = [
     (f"{L}.alpha", 1e-200, f"{L}.alpha: 1e-200"),
     (f"{L}.eta", 20.0, f"{L}.eta: 20.0"),
     (f"{L}.n_checkpoints", 10**10, f"{L}.n_checkpoints"),
+    # just above 1/(4α²(d + 2)) = 0.0048077 and 1/(2η√d) = 17.678 at the smoke sizes
+    (f"{L}.eta", 0.00481, f"{L}.eta (0.00481) must be < 1/(4α²(d + 2)) = 0.004808"),
+    (f"{L}.alpha", 1.1, f"{L}.eta (0.004) must be < 1/(4α²(d + 2))"),
+    (f"{L}.label_noise", 17.68, f"{L}.label_noise (17.68) must be < 1/(2η√d) = 17.68"),
     (f"{L}.sparsity", 30, "noise.label_noise needs sparsity < n_samples"),
     (f"{L}.n_trials", 8.0, f"{L}.n_trials: 8.0"),
     # dynamics
@@ -171,6 +175,7 @@ def test_cost_message_names_the_keys_that_drive_it(smoke):
 BOUNDARY = [
     ("noise", "stochastic_approximation", {"factorization.injection_step": 0.49}),
     ("noise", "ou", {"scalar.eta_a": [1.99], "quadratic.step_sizes": [1.99]}),
+    ("noise", "label_noise", {"eta": 0.0048, "label_noise": 3.0}),
     ("dynamics", "matrix_factorization", {"init_scales": [1e-6, 1e-3], "depths": [1, 3]}),
     ("dynamics", "linear_nets", {"init_scale": 1e-6, "batch_size": 8}),
     ("dynamics", "pl_rate", {"n_samples": [20, 1], "n_steps": 1, "n_checkpoints": 2}),
@@ -195,6 +200,13 @@ def _tiny(family, experiment, overrides, smoke):
             "factorization.injection_steps": 200,
             "factorization.imbalance_steps": [0.1],
             "factorization.imbalance_time": 2.0,
+        },
+        "label_noise": {
+            "n_trials": 2,
+            "n_steps": 2000,
+            "gd_steps": 50,
+            "theta_alpha_steps": 50,
+            "phase_steps": 50,
         },
         "matrix_factorization": {"n_rows": 2, "n_cols": 2, "n_checkpoints": 5},
         "linear_nets": {"gd_steps": 50, "sgd_steps": 50, "n_checkpoints": 3},
@@ -221,3 +233,13 @@ def test_accepted_boundary_values_run(smoke, family, experiment, overrides):
     config = check_config_and_fill(config)
     tables = run_family(family, config[family], config["seed"])
     assert len(tables[experiment]) > 0
+
+
+@pytest.mark.parametrize("name", ["smoke", "config", "paper"])
+def test_shipped_label_noise_steps_and_levels_are_within_their_limits(root, name):
+    from implicit_reg.noise.config import label_noise_level_limit, label_noise_step_limit
+
+    config = check_config_and_fill(load_config_file(root / "config" / f"{name}.yaml"))
+    label = config["noise"]["label_noise"]
+    assert label["eta"] < label_noise_step_limit(label["alpha"], label["n_features"])
+    assert label["label_noise"] < label_noise_level_limit(label["eta"], label["n_features"])

@@ -20,7 +20,6 @@ from implicit_reg.claims import claims_table, family_claims
 from implicit_reg.diagonal.algorithms import uv_gd_path
 from implicit_reg.experiment import run_family
 from implicit_reg.noise import approximation, exact, label_noise, ou
-from implicit_reg.noise.claims import decade_ratio
 from implicit_reg.noise.config import COSTS
 from implicit_reg.noise.figures import FIGURES
 from implicit_reg.problems import random_rotation
@@ -409,11 +408,27 @@ def test_gd_uv_matches_the_diagonal_family_gd():
     np.testing.assert_allclose(path.tracked_products, path.u * path.v, rtol=1e-11)
 
 
-def test_decade_ratio():
-    steps = np.array([1, 10, 20, 100, 200, 1000])
-    values = np.array([9.0, 5.0, 4.0, 3.0, 2.0, 1.0])
-    # Last decade (100, 1000]: 2, 1; the one before (10, 100]: 4, 3.
-    assert decade_ratio(steps, values) == pytest.approx(1.5 / 3.5)
+def test_rich_trace_hessian_is_the_limit_of_vanishing_products():
+    rng = np.random.default_rng(3)
+    theta, norms = rng.standard_normal(7), rng.random(7) + 0.5
+    product = 1e-9
+    # u² − v² = θ, uv = p: u² + v² = √(θ² + 4p²).
+    total = np.sqrt(theta**2 + 4 * product**2)
+    u, v = np.sqrt((total + theta) / 2), np.sqrt((total - theta) / 2)
+    np.testing.assert_allclose(
+        exact.trace_hessian(u, v, norms), exact.rich_trace_hessian(theta, norms), rtol=1e-12
+    )
+
+
+def test_label_noise_product_decay_matches_pure_label_noise_steps():
+    # With zero residual every gradient is −δε x_i: −mean_j log(u_j v_j) falls by
+    # −mean_j log(1 − 4η²δ²x_ij²) per step, 4η²δ²‖X_j‖²/n on average to first order.
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((50, 6))
+    eta, delta = 1e-3, 2.0
+    steps = -np.log1p(-4 * eta**2 * delta**2 * X**2).mean()
+    rate = exact.label_noise_product_decay(eta, delta, (X**2).mean(0))
+    assert steps == pytest.approx(rate, rel=1e-4)
 
 
 # ---------------------------------------------------------------------------------------
@@ -508,7 +523,7 @@ def smoke_tables():
 
 def test_smoke_claims_all_pass(smoke_tables):
     table = claims_table(family_claims("noise", smoke_tables))
-    assert len(table) == 26
+    assert len(table) == 28
     assert table.passed.all(), table.loc[~table.passed, ["claim_id", "measured", "threshold"]]
     assert set(table.kind) == {"claim", "check"}
 

@@ -17,6 +17,16 @@ import numpy as np
 from implicit_reg.problems import DIVERGENCE_LIMIT
 
 
+def dropout_mask(rng: np.random.Generator, shape: tuple, keep_prob: np.ndarray) -> np.ndarray:
+    """Inverted-dropout mask m/p with m_j ~ Bernoulli(p): E[m/p] = 1, so E_m[X(m⊙β)/p] = Xβ.
+
+    References
+    ----------
+    Srivastava et al. (2014) (dropout; the 1/p rescaling keeps the expected output).
+    """
+    return (rng.random(shape) < keep_prob) / keep_prob
+
+
 def robbins_monro(step0: np.ndarray, k: int, k0: float) -> np.ndarray:
     """Step α_k = α₀/(1 + k/k₀) of the k-th update (k = 0, 1, ...).
 
@@ -90,7 +100,7 @@ def dropout_sgd(
     done = 0
     for c, stop in enumerate(checkpoints):
         for k in range(done, int(stop)):
-            mask = (rng.random(beta.shape) < p) / p
+            mask = dropout_mask(rng, beta.shape, p)
             thinned = mask * beta
             gradient = mask * (thinned @ gram - target)
             beta -= robbins_monro(step0, k, k0)[..., None] * gradient

@@ -16,6 +16,24 @@ from implicit_reg.workflow.checks import Cost
 BURN_IN_MEMORY = 1e-2
 
 
+def label_noise_step_limit(alpha: float, n_features: int) -> float:
+    """Largest batch-1 step η of SGD on θ = u⊙u − v⊙v that is mean-square stable at the
+    initialization u = v = α·1: η < 1/(4α²(d + 2)).
+
+    Linearized at the start, one step moves θ by −γ x(xᵀθ − y) with the step in θ
+    γ = 4η(u_j² + v_j²) = 8ηα²; for x ~ N(0, I_d), E[(I − γxxᵀ)²] = (1 − 2γ + γ²(d + 2))I
+    (Isserlis: E‖x‖²xxᵀ = (d + 2)I), below 1 iff γ < 2/(d + 2) (docs/science.md §F5c).
+    """
+    return 1.0 / (4.0 * alpha**2 * (n_features + 2))
+
+
+def label_noise_level_limit(eta: float, n_features: int) -> float:
+    """Largest label noise δ with 2ηδ√d < 1: one step u ← u⊙(1 − 2ηg), g = x(xᵀθ − ỹ),
+    changes (u, v) by the relative amount 2η|r|‖x‖, with |r| ≈ δ once the labels are fit
+    and ‖x‖ ≈ √d; at 1 the multiplicative update overshoots (docs/science.md §F5c)."""
+    return 1.0 / (2.0 * eta * math.sqrt(n_features))
+
+
 def problems(section: Mapping) -> list[str]:
     """Cross-key constraints of the noise family (docs/science.md §F5), every key by its path."""
     found = []
@@ -98,6 +116,29 @@ def problems(section: Mapping) -> list[str]:
                 f"{needed} (r = sparsity, d = n_features): below the ℓ1 recovery threshold "
                 "θ_ℓ1 ≠ θ* and label_noise_reaches_sparse_solution cannot hold"
             )
+    if label:
+        limits = (
+            (
+                "eta",
+                label_noise_step_limit(label["alpha"], label["n_features"]),
+                "1/(4α²(d + 2))",
+                "α = noise.label_noise.alpha, d = n_features",
+                "batch-1 SGD on u⊙u − v⊙v is mean-square unstable at its initialization beyond it",
+            ),
+            (
+                "label_noise",
+                label_noise_level_limit(label["eta"], label["n_features"]),
+                "1/(2η√d)",
+                "η = noise.label_noise.eta, d = n_features",
+                "one label-noise step would change (u, v) by more than their own size",
+            ),
+        )
+        for key, limit, formula, symbols, reason in limits:
+            if label[key] >= limit:
+                found.append(
+                    f"noise.label_noise.{key} ({label[key]:g}) must be < {formula} = "
+                    f"{limit:.4g} ({symbols}): {reason}"
+                )
     if label and not label["sparsity"] < label["n_samples"] < label["n_features"]:
         found.append(
             f"noise.label_noise needs sparsity < n_samples < n_features (got "
@@ -168,20 +209,26 @@ def stochastic_approximation_cost(params: Mapping) -> Cost:
 
 
 def label_noise_cost(params: Mapping) -> Cost:
-    """GD, clean SGD and label-noise SGD phases on u⊙u − v⊙v."""
+    """GD (from α and from the intermediate scale), clean SGD, label-noise SGD and the
+    noiseless GD phases on u⊙u − v⊙v."""
     trials, n, d = params["n_trials"], params["n_samples"], params["n_features"]
     phases = params["phase_starts"]
     return Cost(
         memory_bytes=8.0
         * (2 * trials * n * d + 64 * 4 * trials * d + 2 * params["n_checkpoints"] * 2 * trials * d),
         work=2 * trials * d * params["n_steps"] * 8
-        + trials * n * d * (params["gd_steps"] + phases * params["phase_steps"]) * 4,
+        + trials
+        * n
+        * d
+        * (params["gd_steps"] + params["theta_alpha_steps"] + phases * params["phase_steps"])
+        * 4,
         drivers=(
             "n_trials",
             "n_steps",
             "n_samples",
             "n_features",
             "gd_steps",
+            "theta_alpha_steps",
             "phase_starts",
             "phase_steps",
             "n_checkpoints",

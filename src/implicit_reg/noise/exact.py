@@ -404,3 +404,47 @@ def trace_hessian(u: np.ndarray, v: np.ndarray, column_norms2: np.ndarray) -> np
     Blanc, Gupta, Valiant & Valiant (2020); HaoChen et al. (2021), §4; docs/science.md §F5c.
     """
     return 4.0 * ((u * u + v * v) * column_norms2).sum(-1)
+
+
+def rich_trace_hessian(theta: np.ndarray, column_norms2: np.ndarray) -> np.ndarray:
+    """Rich-regime limit of tr ∇²L̂ at the interpolator θ: (4/n)Σ_j |θ_j| ‖X_{:,j}‖².
+
+    `trace_hessian` with u_j² + v_j² = √(θ_j² + 4(u_j v_j)²) → |θ_j| as u_j v_j → 0
+    (label noise drives the products to 0).
+
+    Parameters
+    ----------
+    theta : ndarray, shape (..., d)
+    column_norms2 : ndarray, shape (..., d)
+        ‖X_{:,j}‖²/n.
+
+    References
+    ----------
+    Blanc, Gupta, Valiant & Valiant (2020); HaoChen et al. (2021); docs/science.md §F5c.
+    """
+    return 4.0 * (np.abs(theta) * column_norms2).sum(-1)
+
+
+def label_noise_product_decay(eta: float, delta: float, column_norms2: np.ndarray) -> np.ndarray:
+    """Per-step decrease of mean_j log(u_j v_j) due to label noise: 4η²δ² mean_j ‖X_{:,j}‖²/n.
+
+    A batch-1 step multiplies u_j v_j by 1 − 4η²g_j² with g_j = x_ij(r_i − δε_i); as ε_i = ±1
+    is fresh, E g_j² = E x_ij² r_i² + δ²‖X_{:,j}‖²/n, and −log(1 − z) ≥ z: the label noise
+    alone shrinks log(u_j v_j) by 4η²δ²‖X_{:,j}‖²/n a step, the residual adds
+    4η²E x_ij² r_i² (small once the labels are fit).
+
+    Parameters
+    ----------
+    eta, delta : float
+    column_norms2 : ndarray, shape (..., d)
+
+    Returns
+    -------
+    ndarray, shape (...)
+
+    References
+    ----------
+    HaoChen, Kale, Lee & Ma (2021) (label noise shrinks the effective initialization);
+    docs/science.md §F5c.
+    """
+    return 4.0 * eta**2 * delta**2 * np.mean(column_norms2, axis=-1)

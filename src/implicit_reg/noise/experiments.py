@@ -15,6 +15,7 @@ import pandas as pd
 from implicit_reg.diagonal.algorithms import step_size_scale
 from implicit_reg.diagonal.exact import min_l1_interpolator, q_alpha_limit
 from implicit_reg.experiment import Experiment
+from implicit_reg.linalg import min_norm_solution
 from implicit_reg.noise import approximation, exact, label_noise, ou
 from implicit_reg.problems import gaussian_regression, random_rotation, sparse_regression
 from implicit_reg.schedule import log_checkpoints
@@ -573,7 +574,8 @@ def simulate_label_noise(params: dict, rng: np.random.Generator):
         ``n_trials``, ``n_samples``, ``n_features``, ``sparsity``, ``alpha``, ``eta``
         (batch-1 step), ``label_noise`` δ, ``n_steps``, ``gd_step_fraction`` (GD step as a
         fraction of 1/L_α, `implicit_reg.diagonal.algorithms.step_size_scale`), ``gd_steps``,
-        ``n_checkpoints``.
+        ``theta_alpha_init``, ``theta_alpha_step_fraction``, ``theta_alpha_steps`` (GD
+        from that intermediate scale against its θ_α), ``n_checkpoints``.
     rng : numpy.random.Generator
 
     Returns
@@ -582,12 +584,14 @@ def simulate_label_noise(params: dict, rng: np.random.Generator):
         Sections ``path`` (algorithm ``gd``, ``sgd``, ``label_noise_sgd`` along their
         steps), ``gd_phase`` (the noiseless GD phase started from the label-noise state
         after ``noise_steps`` steps: the convergence study) and ``reference`` (θ_α and
-        θ_ℓ1 against θ*).
+        θ_ℓ1 against θ*; GD from ``theta_alpha_init`` against its θ_α, and that θ_α against
+        θ_ℓ2 and θ_ℓ1).
     arrays : dict
     """
     n_trials, n, d = int(params["n_trials"]), int(params["n_samples"]), int(params["n_features"])
     alpha, eta, delta = float(params["alpha"]), float(params["eta"]), float(params["label_noise"])
     X, theta_star, y = sparse_regression(rng, n_trials, n, d, int(params["sparsity"]), 0.0)
+    column_norms2 = (X**2).sum(1) / n  # ‖X_{:,j}‖²/n, (T, d)
     theta_alpha = q_alpha_limit(X, y, np.array([alpha])).theta[:, 0]
     theta_l1 = min_l1_interpolator(X, y)
     fraction = float(params["gd_step_fraction"])
@@ -613,6 +617,24 @@ def simulate_label_noise(params: dict, rng: np.random.Generator):
             },
         ).assign(algorithm="gd")
     )
+
+    # GD from an intermediate scale, where θ_α is far from both θ_ℓ2 and θ_ℓ1, at a small
+    # step (GD's limit drifts from the flow's by O(step): u⊙v shrinks by 1 − 4η²g² a step).
+    scale = float(params["theta_alpha_init"])
+    theta_scale = q_alpha_limit(X, y, np.array([scale])).theta[:, 0]
+    scale_eta = float(params["theta_alpha_step_fraction"]) / step_size_scale(
+        X, theta_star, np.array([scale])
+    )
+    scale_start = np.full((n_trials, 1, d), scale)
+    scale_gd = label_noise.gd_uv(
+        X,
+        y,
+        scale_start,
+        scale_start,
+        scale_eta,
+        np.array([int(params["theta_alpha_steps"])]),
+    )
+    theta_scale_gd = scale_gd.u[-1, :, 0] ** 2 - scale_gd.v[-1, :, 0] ** 2
 
     # Batch-1 SGD on clean labels (δ = 0) and with label noise, all runs in one loop.
     noise_checkpoints = log_checkpoints(int(params["n_steps"]), n_checkpoints)
@@ -686,10 +708,14 @@ def simulate_label_noise(params: dict, rng: np.random.Generator):
                 "trial": trials,
                 "theta_alpha_error": _relative(theta_alpha, theta_star),
                 "theta_l1_error": _relative(theta_l1, theta_star),
-                "gd_to_theta_alpha": _relative(
-                    gd.u[-1, :, 0] ** 2 - gd.v[-1, :, 0] ** 2, theta_alpha
-                ),
-                "diverged": gd.diverged[:, 0],
+                "gd_to_theta_alpha": _relative(theta_scale_gd, theta_scale),
+                "theta_alpha_init": np.full(n_trials, scale),
+                "rich_trace_hessian": exact.rich_trace_hessian(theta_star, column_norms2),
+                "product_decay_rate": exact.label_noise_product_decay(eta, delta, column_norms2),
+                "alpha": np.full(n_trials, alpha),
+                "theta_alpha_to_l2": _relative(theta_scale, min_norm_solution(X, y)),
+                "theta_alpha_to_l1": _relative(theta_scale, theta_l1),
+                "diverged": gd.diverged[:, 0] | scale_gd.diverged[:, 0],
             }
         )
     )
@@ -701,6 +727,8 @@ def simulate_label_noise(params: dict, rng: np.random.Generator):
         "theta_alpha": theta_alpha,
         "theta_l1": theta_l1,
         "theta_gd": gd.u[-1, :, 0] ** 2 - gd.v[-1, :, 0] ** 2,
+        "theta_alpha_intermediate": theta_scale,
+        "theta_gd_intermediate": theta_scale_gd,
         "theta_sgd": sgd.u[-1, :n_trials] ** 2 - sgd.v[-1, :n_trials] ** 2,
         "theta_label_noise_sgd": sgd.u[-1, n_trials:] ** 2 - sgd.v[-1, n_trials:] ** 2,
         "theta_label_noise_then_gd": phase.u[-1, :, -1] ** 2 - phase.v[-1, :, -1] ** 2,
