@@ -155,45 +155,6 @@ def run_snakemake(python: Path, directory: Path, *args: str, timeout: int = 1500
     )
 
 
-@pytest.mark.workflow
-def test_module_from_a_release_tag_runs_the_smoke_configuration_to_a_full_report(tmp_path):
-    repo = tagged_release(tmp_path)
-    python = environment_without_the_package(tmp_path)
-    user = tmp_path / "analysis"
-    user_workflow(user, f"git+file://{repo}/workflow/Snakefile@{TAG}")
-
-    run = run_snakemake(python, user)
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-5000:]
-
-    config = yaml.safe_load((ROOT / "config" / "smoke.yaml").read_text())
-    assert config["strict_claims"] is True
-    report = user / "results" / "report" / "index.html"
-    assert report.is_file()
-    # strict_claims: the run fails on any failed claim; the check lists every family's.
-    check = pd.read_csv(user / "results" / "claims" / "check.tsv", sep="\t")
-    assert check["passed"].all() and len(check) > 0
-    assert set(check["family"]) == {f for f in FAMILIES if f in config}
-    html = report.read_text()
-    # Every family of the configuration is in the report, with its figures.
-    for family in set(check["family"]):
-        assert list((user / "results" / "figures" / family).glob("*.png"))
-    assert "<img" in html
-    # The jobs ran the fetched copy of the tag's source, laid out in the user's directory.
-    copies = list((user / ".snakemake" / "implicit_reg" / "source").iterdir())
-    assert len(copies) == 1
-    assert (copies[0] / "ORIGIN").read_text().strip().endswith(f"/workflow/rules@{TAG}")
-    assert (copies[0] / "src" / "implicit_reg" / "__init__.py").is_file()
-    # The timing table of the report is filled: one row per job upstream of it.
-    benchmarks = list((user / "results" / "benchmarks").rglob("*.tsv"))
-    assert benchmarks
-    assert {f"{family}_simulate" for family in check["family"]} <= timed_rules(html)
-
-    # A second run has nothing to do: the copy's files kept their modification times.
-    again = run_snakemake(python, user, "--dry-run", "--quiet", "rules")
-    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
-    assert "Nothing to be done" in again.stdout + again.stderr, again.stdout + again.stderr
-
-
 def timed_rules(report_html: str) -> set[str]:
     """The rules listed in the report's wall-time table (its per-family table lists
     family names, without an underscore)."""
@@ -201,42 +162,63 @@ def timed_rules(report_html: str) -> set[str]:
     return {name for name in rows if "_" in name}
 
 
+def storage_options(store: Path) -> list[str]:
+    """``--default-storage-provider fs`` into ``store``, where the plugin and the rsync it
+    calls are installed (both are in the development environment)."""
+    try:
+        import snakemake_storage_plugin_fs  # noqa: F401
+    except ImportError:
+        return []
+    if shutil.which("rsync") is None:
+        return []
+    return ["--default-storage-provider", "fs", "--default-storage-prefix", str(store)]
+
+
 @pytest.mark.workflow
-@pytest.mark.skipif(shutil.which("rsync") is None, reason="the fs storage plugin needs rsync")
-def test_module_with_a_prefix_and_fs_storage_keeps_the_report_whole(tmp_path):
-    """``prefix:`` of the module and ``--default-storage-provider fs`` relocate every path;
-    the report still finds every job's benchmark and log (inputs of the report rule)."""
-    pytest.importorskip("snakemake_storage_plugin_fs")
+def test_module_from_a_release_tag_with_a_prefix_and_storage_runs_to_a_full_report(tmp_path):
+    """One user run that relocates every path twice: the module's ``prefix:`` and the fs
+    storage provider. The report still finds every job's benchmark and log (inputs of the
+    report rule), and a second run has nothing to do."""
     repo = tagged_release(tmp_path)
     python = environment_without_the_package(tmp_path)
     user = tmp_path / "analysis"
-    store = tmp_path / "store"
     user_workflow(
         user,
         f"git+file://{repo}/workflow/Snakefile@{TAG}",
         module_options='    prefix:\n        "implicit-reg"',
     )
-    run = run_snakemake(
-        python,
-        user,
-        "--default-storage-provider",
-        "fs",
-        "--default-storage-prefix",
-        str(store),
-    )
+    storage = storage_options(tmp_path / "store")
+    run = run_snakemake(python, user, *storage)
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-5000:]
-    results = store / "implicit-reg" / "results"
+
+    config = yaml.safe_load((ROOT / "config" / "smoke.yaml").read_text())
+    assert config["strict_claims"] is True
+    results = (tmp_path / "store" if storage else user) / "implicit-reg" / "results"
+    report = results / "report" / "index.html"
+    assert report.is_file()
+    # strict_claims: the run fails on any failed claim; the check lists every family's.
     check = pd.read_csv(results / "claims" / "check.tsv", sep="\t")
     assert check["passed"].all() and len(check) > 0
-    html = (results / "report" / "index.html").read_text()
-    config = yaml.safe_load((ROOT / "config" / "smoke.yaml").read_text())
-    expected = {
-        f"{family}_{rule}"
-        for family in FAMILIES
-        if family in config
-        for rule in ("simulate", "summary")
-    }
+    families = {f for f in FAMILIES if f in config}
+    assert set(check["family"]) == families
+    html = report.read_text()
+    # Every family of the configuration is in the report, with its figures.
+    for family in families:
+        assert list((results / "figures" / family).glob("*.png"))
+    assert "<img" in html
+    # The jobs ran the fetched copy of the tag's source, laid out in the user's directory.
+    copies = list((user / ".snakemake" / "implicit_reg" / "source").iterdir())
+    assert len(copies) == 1
+    assert (copies[0] / "ORIGIN").read_text().strip().endswith(f"/workflow/rules@{TAG}")
+    assert (copies[0] / "src" / "implicit_reg" / "__init__.py").is_file()
+    # The timing table of the report is filled: a row per rule upstream of it.
+    expected = {f"{family}_{rule}" for family in families for rule in ("simulate", "summary")}
     assert timed_rules(html) == expected
+
+    # A second run has nothing to do: the copy's files kept their modification times.
+    again = run_snakemake(python, user, *storage, "--dry-run", "--quiet", "rules")
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    assert "Nothing to be done" in again.stdout + again.stderr, again.stdout + again.stderr
 
 
 def write_source_files() -> None:
