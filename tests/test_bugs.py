@@ -26,7 +26,7 @@ SMOKE = yaml.safe_load((ROOT / "config" / "smoke.yaml").read_text())
 CASES = [(family, bug) for family in FAMILIES for bug in family_bugs(family)]
 #: Families whose claims do not all have a registered bug yet: the contract test is
 #: expected to fail for them (strictly, so that it is removed from here once it passes).
-PENDING = {"margin", "diagonal", "bounds", "noise", "dynamics", "risk"}
+PENDING = {"margin", "bounds", "noise", "dynamics"}
 
 
 def section(family: str, experiment: str, overrides: dict) -> dict:
