@@ -24,9 +24,6 @@ from implicit_reg.families import FAMILIES
 ROOT = Path(__file__).resolve().parents[1]
 SMOKE = yaml.safe_load((ROOT / "config" / "smoke.yaml").read_text())
 CASES = [(family, bug) for family in FAMILIES for bug in family_bugs(family)]
-#: Families whose claims do not all have a registered bug yet: the contract test is
-#: expected to fail for them (strictly, so that it is removed from here once it passes).
-PENDING = {"diagonal", "risk"}
 
 
 def section(family: str, experiment: str, overrides: dict) -> dict:
@@ -64,15 +61,7 @@ def test_bug_names_are_unique_and_targets_exist(family):
         assert hasattr(importlib.import_module(module), attribute), bug.target
 
 
-@pytest.mark.parametrize(
-    "family",
-    [
-        pytest.param(f, marks=pytest.mark.xfail(strict=True, reason="bugs not registered yet"))
-        if f in PENDING
-        else f
-        for f in FAMILIES
-    ],
-)
+@pytest.mark.parametrize("family", FAMILIES)
 def test_every_claim_is_flipped_by_a_registered_bug(family, smoke_run):
     work, _ = smoke_run
     table = pd.read_parquet(work / "results" / "claims" / f"{family}.parquet")

@@ -34,6 +34,13 @@ CROSSOVER_FRACTION = 0.05
 KKT_TOLERANCE = 1e-8
 #: §F3a: relative distance of GD at the smallest step to the exact limit θ_α.
 GD_LIMIT_DISTANCE = 1e-2
+#: §F3a: GD's limit differs from the flow's by O(η) (one step multiplies u_j v_j by
+#: 1 − 4η²g_j², over O(1/η) steps), so the gap has order 1 in the step fraction c. The
+#: observed order ln(gap(c_max)/gap(c_min))/ln(c_max/c_min) may differ from 1 by the O(c)
+#: second-order term and by the optimization error left at the end of the run; the
+#: step-size study of docs/science.md §F3a bounds the two by 0.1 at the configured sizes.
+GAP_ORDER = 1.0
+GAP_ORDER_TOLERANCE = 0.25
 #: §F3b: off the support, |β_j,t| stays below this multiple of α (Li, Ma & Zhang 2018).
 OFF_SUPPORT_RATIO = 2.0
 
@@ -183,12 +190,22 @@ def crossover_claims(trials: pd.DataFrame) -> list[Claim]:
     ]
 
 
+def gap_order(gap_small, gap_large, small: float, large: float):
+    """Observed order ``p = ln(gap_large/gap_small)/ln(large/small)`` of a gap in the step.
+
+    ``gap ∝ c^p`` between the step fractions ``small`` and ``large``; first-order
+    behaviour gives ``p = 1``, a gap that does not depend on the step ``p = 0``.
+    """
+    return np.log(np.asarray(gap_large) / np.asarray(gap_small)) / np.log(large / small)
+
+
 def trajectory_claims(trials: pd.DataFrame) -> list[Claim]:
     """F3a claims comparing the GD limit with the exact dual limit."""
     ok = trials[~trials["diverged"]]
     final = ok[ok["step"] == ok["step"].max()]
     gaps = final.groupby(["alpha", "step_fraction"])["dist_to_limit"].mean().unstack()
     small, large = gaps.columns.min(), gaps.columns.max()
+    order = gap_order(gaps[small], gaps[large], small, large)
     return [
         Claim(
             FAMILY,
@@ -204,11 +221,14 @@ def trajectory_claims(trials: pd.DataFrame) -> list[Claim]:
         Claim(
             FAMILY,
             "gd_gap_shrinks_with_step_size",
-            f"The GD-vs-exact gap shrinks with η: gap(η = {small:g}/L_α)/gap(η = {large:g}/L_α)"
-            " ≤ 1 for every α (trial means, worst α).",
+            "The GD-vs-exact gap shrinks linearly with η (first order, GD's limit is the "
+            "flow's up to O(η)): its order p = ln(gap(η = "
+            f"{large:g}/L_α)/gap(η = {small:g}/L_α))/ln({large:g}/{small:g}) (trial means) "
+            f"is {GAP_ORDER:g} within {GAP_ORDER_TOLERANCE:g} for every α: largest "
+            f"|p − {GAP_ORDER:g}| over α (p from {order.min():.3f} to {order.max():.3f}).",
             SOURCE_GD,
-            float((gaps[small] / gaps[large]).max()),
-            1.0,
+            float(np.abs(order - GAP_ORDER).max()),
+            GAP_ORDER_TOLERANCE,
             "<=",
         ),
     ]
