@@ -26,6 +26,7 @@ import pytest
 import yaml
 from workflows import TRACKED, environment
 
+import implicit_reg
 from implicit_reg.families import FAMILIES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,7 +41,7 @@ SOURCE_DIRECTORIES = (
     "workflow/report",
 )
 SOURCE_SINGLE_FILES = ("docs/science.md",)
-TAG = "v0.1.0"
+TAG = f"v{implicit_reg.__version__}"
 
 
 def source_files(root: Path = ROOT) -> list[str]:

@@ -5,4 +5,4 @@ which read and write the artefacts the workflow hands them). Randomness enters o
 through explicit `numpy.random.Generator` arguments.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
