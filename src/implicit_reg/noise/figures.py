@@ -19,6 +19,7 @@ from implicit_reg.noise.claims import (
     DROPOUT_TOLERANCE,
     INJECTION_TOLERANCE,
     LABEL_NOISE_TOLERANCE,
+    REGULARIZER_TOLERANCE,
 )
 from implicit_reg.plotting import (
     PALETTE,
@@ -509,11 +510,15 @@ def label_noise_error(tables: Mapping[str, pd.DataFrame]):
 
 
 def label_noise_regularizer(tables: Mapping[str, pd.DataFrame]):
-    """tr ∇²L̂ and the effective initialization α_eff (geometric mean of √(u_j v_j))."""
+    """tr ∇²L̂ and the effective initialization α_eff (geometric mean of √(u_j v_j)), with
+    the rich-regime value R* = 4Σ_j|θ*_j|‖X_{:,j}‖²/n and the claim's bound (1 + tol)·R*."""
     path = _section(tables["label_noise_summary"], "path")
     path = path[path["step"] > 0]
+    rich = float(_section(tables["label_noise"], "reference")["rich_trace_hessian"].mean())
     fig, (left, right) = subplots(ncols=2, width=4.2, height=3.5)
     _algorithm_lines(left, path, "trace_hessian")
+    left.axhline(rich, **THEORY)
+    left.axhline((1.0 + REGULARIZER_TOLERANCE) * rich, **CLAIM)
     _algorithm_lines(right, path, "alpha_eff")
     left.set(
         xscale="log",
@@ -531,6 +536,16 @@ def label_noise_regularizer(tables: Mapping[str, pd.DataFrame]):
     )
     fig.tight_layout()
     handles, labels = _handles(_algorithm_entries())
+    limits = [
+        Line2D(
+            [],
+            [],
+            **THEORY,
+            label=r"rich-regime value $R^* = 4\Sigma_j|\theta^*_j|\,\|X_{:,j}\|^2/n$",
+        ),
+        Line2D([], [], **CLAIM, label=rf"claim: final $\leq {1 + REGULARIZER_TOLERANCE:g}\,R^*$"),
+    ]
+    handles, labels = [*handles, *limits], [*labels, *(h.get_label() for h in limits)]
     legend_below(fig, ncol=3, handles=handles, labels=labels)
     return fig
 
