@@ -32,6 +32,7 @@ report: env
 # The target comes first: `--configfile` and `--config` take every word after them.
 robustness: env
 	$(BIN)/python -m implicit_reg.workflow.configcheck $(CONFIG)
+	$(BIN)/python -m implicit_reg.workflow.replicates $(CONFIG) $(SEEDS)
 	$(BIN)/python workflow/scripts/stale_lock.py --configfile $(CONFIG)
 	$(BIN)/snakemake robustness --cores $(CORES) --configfile $(CONFIG) $(ARGS) \
 		$(if $(SEEDS),--config robustness_seeds=$(SEEDS))

@@ -6,12 +6,18 @@ from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
+from implicit_reg.workflow import replicates
+from implicit_reg.workflow.configcheck import SCHEMA
 from implicit_reg.workflow.replicates import (
     TREE_PATTERN,
+    largest_seed,
+    replicate_problems,
     replicate_seeds,
     replicate_tree,
     tree_seed,
@@ -27,6 +33,7 @@ from implicit_reg.workflow.robustness import (
 )
 
 SEEDS = [7, 8, 9]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def claims_table(rows: list[tuple]) -> pd.DataFrame:
@@ -199,3 +206,32 @@ def test_page_says_so_when_every_row_passes_at_every_seed(combined):
     page = robustness_page(robust, SEEDS, {})
     assert "Every row passes at all 3 seeds" in page
     assert "1 claims and" in page and "1 consistency checks" in page
+
+
+def test_replicates_multiply_the_jobs_counted_against_max_jobs():
+    limits = {"max_jobs": 40, "allow_over_limits": False}
+    assert replicate_problems(7, 1, 21, limits, 2**32 - 1) == []
+    (problem,) = replicate_problems(7, 3, 21, limits, 2**32 - 1)
+    assert problem.startswith("robustness_seeds: 3 replicates of 21 simulation jobs give 63")
+    assert "limits.max_jobs = 40" in problem and "allowed: 1 to 1" in problem
+    assert replicate_problems(7, 3, 21, {**limits, "allow_over_limits": True}, 2**32 - 1) == []
+
+
+def test_the_last_replicate_seed_must_stay_within_the_schema():
+    top = largest_seed(SCHEMA)
+    assert top == 2**32 - 1
+    assert replicate_problems(top - 1, 2, 1, {"max_jobs": 10}, top) == []
+    (problem,) = replicate_problems(top - 1, 3, 1, {"max_jobs": 10}, top)
+    assert f"reach seed {top + 1}, above the largest seed {top}" in problem
+    assert "allowed: 1 to 2" in problem
+
+
+def test_replicates_command_checks_the_count_as_the_schema_does(tmp_path, capsys):
+    smoke = yaml.safe_load((ROOT / "config" / "smoke.yaml").read_text())
+    config = tmp_path / "near-top.yaml"
+    config.write_text(yaml.safe_dump({**smoke, "seed": 2**32 - 2}))
+    assert replicates.main([str(config), "2"]) == 0
+    assert replicates.main([str(config), "3"]) == 1
+    assert f"robustness_seeds: 3 replicates from seed {2**32 - 2}" in capsys.readouterr().err
+    assert replicates.main([str(config), "0"]) == 1
+    assert "robustness_seeds: 0 is not allowed" in capsys.readouterr().err

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
-from workflows import make_report, planned_jobs, simulate_jobs
+from workflows import job_counts, make_report, planned_jobs, simulate_jobs, snakemake
 
+from implicit_reg.families import configured
+from implicit_reg.grid import simulation_job_count
 from implicit_reg.tables import read_provenance, read_table
+from implicit_reg.workflow.configcheck import load_config
 from implicit_reg.workflow.robustness import SEED_COLUMNS
 
 pytestmark = pytest.mark.workflow
@@ -83,6 +87,8 @@ def test_robustness_at_k_then_k_plus_one_seeds(fresh_run):
     # Fragile rows (fewer than 2 passes) come first.
     assert [s for s, _ in statuses] == sorted((s for s, _ in statuses), key=lambda s: s == "pass")
     assert page.count('<svg class="strip"') == len(main)
+    report = (main_tree / "report" / "index.html").read_text()
+    assert 'href="../robustness/index.html"' in report  # the report links the page
 
     # Nothing reruns at the same K; K + 1 adds seed + K only.
     assert robustness_jobs(work, "config/smoke.yaml", SEEDS) == {}
@@ -99,3 +105,41 @@ def test_robustness_at_k_then_k_plus_one_seeds(fresh_run):
     edited_points = len(list(work.glob("results/risk/runs/double_descent/*.parquet")))
     assert simulate_jobs(jobs) == {"risk_simulate": SEEDS * edited_points}
     assert jobs["risk_summary"] == SEEDS and jobs["robustness_claims"] == 1
+
+
+def test_replicates_beyond_max_jobs_stop_the_robustness_dag_not_the_report(fresh_run):
+    work, config = fresh_run
+    jobs = sum(grid_points(work).values())
+    capped = yaml.safe_load(yaml.safe_dump(config))
+    capped.setdefault("limits", {})["max_jobs"] = jobs
+    (work / "config" / "capped.yaml").write_text(yaml.safe_dump(capped))
+    assert not simulate_jobs(planned_jobs(work, "config/capped.yaml"))  # within the cap
+    run = snakemake(
+        work, "robustness", "-n", "--configfile", "config/capped.yaml",
+        "--config", "robustness_seeds=2",
+    )  # fmt: skip
+    assert run.returncode != 0
+    assert (
+        f"robustness_seeds: 2 replicates of {jobs} simulation jobs give {2 * jobs} jobs, "
+        f"above limits.max_jobs = {jobs}"
+    ) in run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "paper.yaml"])
+def test_default_and_paper_configurations_plan_k_replicates(tmp_path, name):
+    """The default and paper configurations as 3 replicates: a dry run (from an empty
+    directory) plans 3 times each family's simulation jobs, and nothing else fails."""
+    root = Path(__file__).resolve().parents[1]
+    config = root / "config" / name
+    run = snakemake(
+        tmp_path, "robustness", "-n", "--quiet", "rules", "-s", str(root / "Snakefile"),
+        "--configfile", str(config), "--config", "robustness_seeds=3",
+    )  # fmt: skip
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    planned = simulate_jobs(job_counts(run.stdout + "\n" + run.stderr))
+    filled = load_config(config)
+    expected = {
+        f"{family}_simulate": 3 * simulation_job_count(filled, [family])
+        for family in configured(filled)
+    }
+    assert planned == expected

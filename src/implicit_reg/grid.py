@@ -66,3 +66,11 @@ def grid_points(spec: Mapping) -> Iterator[tuple[str, dict]]:
             raise ValueError(f"grid values {point} repeat the grid point name {name!r}")
         seen.add(name)
         yield name, canonical({**fixed, **point})
+
+
+def simulation_job_count(config: Mapping, families: list[str]) -> int:
+    """The simulation jobs of a filled configuration: the grid points of every experiment
+    of ``families``, one job each."""
+    return sum(
+        len(list(grid_points(spec))) for family in families for spec in config[family].values()
+    )

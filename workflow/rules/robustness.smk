@@ -11,11 +11,31 @@
 # changed configuration slice reruns the affected jobs of every replicate), and a larger
 # K adds the new seeds' jobs only.
 from implicit_reg.workflow.provenance import expected
+from implicit_reg.grid import simulation_job_count
+from implicit_reg.workflow.replicates import largest_seed, replicate_problems
+
+LARGEST_SEED = largest_seed(SOURCE / "workflow" / "schemas" / "config.schema.yaml")
+
+
+def checked_replicates(wildcards):
+    """The replicates' claims tables, once `replicate_problems` finds nothing: evaluated
+    when the robustness target is in the DAG only (before any of its jobs), so that a
+    configuration too large for K replicates still runs its report."""
+    problems = replicate_problems(
+        config["seed"],
+        config["robustness_seeds"],
+        simulation_job_count(config, FAMILIES),
+        config["limits"],
+        LARGEST_SEED,
+    )
+    if problems:
+        raise WorkflowError("invalid configuration:\n  - " + "\n  - ".join(problems))
+    return [path for seed in ROBUSTNESS_SEEDS for path in replicate_claims(seed)]
 
 
 rule robustness_claims:
     input:
-        claims=[path for seed in ROBUSTNESS_SEEDS for path in replicate_claims(seed)],
+        claims=checked_replicates,
         code=code("implicit_reg.workflow.robustness", "implicit_reg.tables")
         + [local(from_workdir(ROBUSTNESS_TEMPLATE))],
         scripts=script_code("robustness.py"),
@@ -46,10 +66,11 @@ rule robustness_claims:
 
 
 # As `all` does for the report, every file of every replicate is an input of the target,
-# so that a deleted one is rebuilt.
+# so that a deleted one is rebuilt; the report (replicate 0's) links the page.
 rule robustness:
     input:
         table=ROBUSTNESS_TABLE,
         html=ROBUSTNESS_PAGE,
+        report=REPORT,
         outputs=[path for tree in ROBUSTNESS_TREES for path in every_output(tree)],
     localrule: True

@@ -34,7 +34,7 @@ from pathlib import Path
 import yaml
 
 from implicit_reg.families import FAMILIES, configured, schema_path
-from implicit_reg.grid import grid_points
+from implicit_reg.grid import grid_points, simulation_job_count
 from implicit_reg.workflow.checks import ConfigError, config_problems, cost_estimate
 
 SCHEMA = Path(__file__).resolve().parents[3] / "workflow" / "schemas" / "config.schema.yaml"
@@ -461,11 +461,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             status = 1
             continue
-        jobs = sum(
-            len(list(grid_points(spec)))
-            for family in configured(config)
-            for spec in config[family].values()
-        )
+        jobs = simulation_job_count(config, configured(config))
         print(f"{path}: valid ({len(configured(config))} families, {jobs} simulation jobs)")
     return status
 

@@ -45,3 +45,84 @@ def tree_seed(tree: str, seed: int) -> int:
     if match is None:
         raise ValueError(f"not a replicate's results tree: {tree!r}")
     return int(match.group(1))
+
+
+def replicate_problems(
+    seed: int, count: int, jobs: int, limits: dict, largest_seed: int
+) -> list[str]:
+    """What stops ``count`` replicates of a configuration of ``jobs`` simulation jobs.
+
+    The replicates multiply the jobs by ``count``, so ``limits.max_jobs`` bounds
+    ``count · jobs`` (unless ``limits.allow_over_limits``), and the last replicate's seed
+    ``seed + count − 1`` must stay within the schema's largest seed ``largest_seed``.
+    One line per problem, naming ``robustness_seeds`` and the allowed range.
+    """
+    problems = []
+    last = seed + count - 1
+    if last > largest_seed:
+        problems.append(
+            f"robustness_seeds: {count} replicates from seed {seed} reach seed {last}, above "
+            f"the largest seed {largest_seed}; allowed: 1 to {largest_seed - seed + 1} "
+            "(or a smaller seed)"
+        )
+    cap = limits.get("max_jobs")
+    if cap is not None and not limits.get("allow_over_limits") and count * jobs > cap:
+        problems.append(
+            f"robustness_seeds: {count} replicates of {jobs} simulation jobs give "
+            f"{count * jobs} jobs, above limits.max_jobs = {cap}; allowed: 1 to "
+            f"{max(cap // max(jobs, 1), 1)} (or raise limits.max_jobs)"
+        )
+    return problems
+
+
+def largest_seed(schema_path) -> int:
+    """The largest top-level seed the configuration schema at ``schema_path`` allows."""
+    import yaml
+
+    with open(schema_path) as handle:
+        return int(yaml.safe_load(handle)["properties"]["seed"]["maximum"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m implicit_reg.workflow.replicates CONFIG.yaml [K]``: check that the
+    configuration can run as K replicates (default: its ``robustness_seeds``), before
+    ``make robustness`` starts Snakemake. Prints one line per problem, exits 1 on any."""
+    import sys
+
+    import yaml
+
+    from implicit_reg.families import configured
+    from implicit_reg.grid import simulation_job_count
+    from implicit_reg.workflow.configcheck import (
+        SCHEMA,
+        ConfigError,
+        check_config_and_fill,
+        load_config_file,
+    )
+
+    argv = sys.argv[1:] if argv is None else argv
+    if not 1 <= len(argv) <= 2:
+        print("usage: python -m implicit_reg.workflow.replicates CONFIG.yaml [K]", file=sys.stderr)
+        return 2
+    try:
+        config = load_config_file(argv[0])
+        if len(argv) == 2:  # as `--config robustness_seeds=K` would set it
+            config["robustness_seeds"] = yaml.safe_load(argv[1])
+        check_config_and_fill(config)
+    except ConfigError as error:
+        print(f"{argv[0]}: {error}", file=sys.stderr)
+        return 1
+    problems = replicate_problems(
+        config["seed"],
+        config["robustness_seeds"],
+        simulation_job_count(config, configured(config)),
+        config["limits"],
+        largest_seed(SCHEMA),
+    )
+    for problem in problems:
+        print(f"{argv[0]}: {problem}", file=sys.stderr)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
