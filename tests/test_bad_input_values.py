@@ -7,27 +7,11 @@ from __future__ import annotations
 import copy
 
 import pytest
-import yaml
-from configs import problems, set_key
+from configs import D, F, L, M, N, P, Q, S, Z, problems, set_key
 
 from implicit_reg.workflow.checks import ConfigError
 from implicit_reg.workflow.configcheck import check_config_and_fill, load_config_file
 
-
-@pytest.fixture
-def smoke(root):
-    return yaml.safe_load((root / "config" / "smoke.yaml").read_text())
-
-
-Q = "noise.ou.quadratic"
-S = "noise.ou.scalar"
-F = "noise.stochastic_approximation.factorization"
-D = "noise.stochastic_approximation.dropout"
-L = "noise.label_noise"
-M = "dynamics.matrix_factorization"
-N = "dynamics.linear_nets"
-Z = "dynamics.lazy_training"
-P = "dynamics.pl_rate"
 #: (dotted key, bad value, text the one line naming it must contain)
 MALFORMED = [
     # top level
@@ -129,6 +113,27 @@ BAD_YAML = [
     ("a: &r [1, *r]\n", "YAML syntax error: alias *r"),
     ("seed: 7\nnoise:\n\tou: {}\n", ":3:1: YAML syntax error"),
 ]
+
+
+SECTION = "strict_claims: false\ndynamics:\n  pl_rate:\n"
+#: Aliases, duplicates and octal-looking values inside the noise and dynamics sections.
+NEW_BAD_YAML = [
+    (
+        "base: &b {n_trials: 2}\nseed: 1\n" + SECTION + "    <<: *b\n",
+        ":6:9: YAML syntax error: alias *b",
+    ),
+    (
+        "seed: 1\nstrict_claims: false\ndynamics: {pl_rate: {n_trials: 2, n_trials: 3}}\n",
+        ":3:35: YAML syntax error: key 'n_trials' given twice",
+    ),
+    (
+        "seed: 1\n" + SECTION + "    n_trials: 2\ndynamics:\n  lazy_training: {}\n",
+        ":6:1: YAML syntax error: key 'dynamics' given twice in one mapping (first on line 3)",
+    ),
+    ("seed: 1\n" + SECTION + "    grid: {n_features: &g [20]}\n    n_samples: *g\n", "alias *g"),
+    ("seed: 1\n" + SECTION + "    grid: {n_features: [020]}\n", "020 has a leading zero"),
+]
+BAD_YAML += NEW_BAD_YAML
 
 
 @pytest.mark.parametrize(("text", "message"), BAD_YAML, ids=range(len(BAD_YAML)))
