@@ -33,6 +33,8 @@ MALFORMED = [
     ({f"{S}.burn_in": 0, f"{S}.eta_a": [0.01, 0.5]}, f"{S}.burn_in (0) must be ≥ 230 at ηa = 0.01"),
     ({f"{S}.eta_a": [1.99]}, f"{S}.burn_in (150) must be ≥ 230 at ηa = 1.99"),
     ({f"{S}.eta_a": [0.05, 0.03], f"{S}.burn_in": 150}, f"{S}.eta_a [0.05, 0.03] needs a value"),
+    ({f"{S}.n_chains": 2, "noise.ou.n_trials": 2}, "noise.ou.n_trials × noise.ou.scalar.n_chains"),
+    ({f"{Q}.thin": 900}, f"{Q}.n_chains (200, × noise.ou.n_trials 8) gives"),
     ({f"{Q}.eig_min": 1e-6}, f"{Q}.burn_in (150) must be ≥ 9210340 at step 0.25"),
     ({f"{Q}.n_features": 100, f"{Q}.n_chains": 10**6}, f"driven by {Q}.n_chains (×"),
     ({f"{F}.init_scale": 1000.0}, f"{F}.init_scale (1000) must be < 1/√(α·ln(100·d·n_trials))"),
@@ -140,7 +142,7 @@ def test_streaming_sgd_beyond_its_limit_everywhere_runs_and_is_recorded_as_diver
 
     spec = copy.deepcopy(smoke["noise"]["ou"])
     spec["n_trials"] = 2
-    spec["scalar"].update(n_chains=50)
+    spec["scalar"].update(n_chains=10_000)
     spec["quadratic"].update(noise_shapes=["streaming"], step_sizes=[0.8], n_chains=20)
     config = check_config_and_fill({"seed": 1, "strict_claims": False, "noise": {"ou": spec}})
     tables = run_family("noise", config["noise"], config["seed"])

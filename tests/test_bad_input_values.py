@@ -208,12 +208,13 @@ BOUNDARY = [
 def _tiny(family, experiment, overrides, smoke):
     spec = copy.deepcopy(smoke[family][experiment])
     shrink = {
+        # the fewest chains and steps with 20,000 independent samples (MIN_SAMPLES)
         "ou": {
             "n_trials": 2,
-            "scalar.n_chains": 50,
+            "scalar.n_chains": 10_000,
             "scalar.n_steps": 200,
-            "quadratic.n_chains": 20,
-            "quadratic.n_steps": 400,
+            "quadratic.n_chains": 60,
+            "quadratic.n_steps": 1300,
             "quadratic.burn_in": 300,
         },
         "stochastic_approximation": {

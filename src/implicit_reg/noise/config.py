@@ -18,6 +18,9 @@ BURN_IN_MEMORY = 1e-2
 #: which `ou_sde_variance_is_off` compares them: the 3% tolerance of the variance claims
 #: (docs/science.md §F5a).
 SDE_GAP = 0.03
+#: Fewest independent samples behind a stationary variance: its standard error √(2/N) is
+#: then at most 1%, a third of the claims' 3% (docs/science.md §F5a).
+MIN_SAMPLES = 20_000
 
 
 def mixing_problem(key: str, steps: int, contraction: float, where: str) -> str | None:
@@ -88,6 +91,13 @@ def problems(section: Mapping) -> list[str]:
                         f"at ηa = {eta_a:g} ((1 − ηa)^(2·burn_in))",
                     )
                 )
+        chains = ou["n_trials"] * scalar["n_chains"]
+        if chains < MIN_SAMPLES:
+            found.append(
+                f"noise.ou.n_trials × noise.ou.scalar.n_chains ({ou['n_trials']} × "
+                f"{scalar['n_chains']}) must be ≥ {MIN_SAMPLES}: the variance's standard "
+                "error √(2/N) must be at most 1% for the 3% of the variance claims"
+            )
         smallest = 2.0 * SDE_GAP / (1.0 + SDE_GAP)
         if not any(2.0 / (2.0 - eta_a) - 1.0 > SDE_GAP for eta_a in scalar["eta_a"]):
             found.append(
@@ -121,6 +131,22 @@ def problems(section: Mapping) -> list[str]:
                         f"at step {eta:g} ((1 − η·eig_min)^(2·burn_in), slowest direction)",
                     )
                 )
+        # About N·T·η·eig_min independent samples along the slowest direction, at most
+        # N·T/thin (docs/science.md §F5a); streaming SGD may diverge by design, so only the
+        # additive noise shapes, stable below 2/eig_max, are held to it.
+        pooled = quadratic["n_steps"] - quadratic["burn_in"]
+        chains = ou["n_trials"] * quadratic["n_chains"]
+        if set(quadratic["noise_shapes"]) - {"streaming"} and pooled > 0:
+            eta = min(quadratic["step_sizes"])
+            samples = chains * min(pooled * eta * low, pooled / quadratic["thin"])
+            if samples < MIN_SAMPLES:
+                found.append(
+                    f"noise.ou.quadratic.n_chains ({quadratic['n_chains']}, × noise.ou.n_trials "
+                    f"{ou['n_trials']}) gives N·min((n_steps − burn_in)·η·eig_min, (n_steps − "
+                    f"burn_in)/thin) = {samples:.0f} independent samples at step {eta:g}, "
+                    f"must be ≥ {MIN_SAMPLES}: the covariance claims' 3% needs a standard "
+                    "error of at most 1% (raise n_chains or n_steps, or lower thin)"
+                )
         if quadratic["burn_in"] + quadratic["thin"] > quadratic["n_steps"]:
             found.append(
                 f"noise.ou.quadratic.burn_in + noise.ou.quadratic.thin ({quadratic['burn_in']} + "
@@ -153,7 +179,7 @@ def problems(section: Mapping) -> list[str]:
         steps += [("imbalance_steps", a) for a in factorization["imbalance_steps"]]
         largest = max(step for _, step in steps)
         scale = factorization["init_scale"]
-        limit = factorization_init_limit(largest, d * section.get("n_trials", 1))
+        limit = factorization_init_limit(largest, d * approximation["n_trials"])
         if scale >= limit:
             found.append(
                 f"{path}.init_scale ({scale:g}) must be < 1/√(α·ln(100·d·n_trials)) = "
