@@ -10,6 +10,17 @@ import pytest
 from implicit_reg.workflow.checks import ConfigError
 from implicit_reg.workflow.configcheck import check_config_and_fill
 
+#: Dotted prefixes of the noise and dynamics experiments' keys.
+S = "noise.ou.scalar"
+Q = "noise.ou.quadratic"
+F = "noise.stochastic_approximation.factorization"
+D = "noise.stochastic_approximation.dropout"
+L = "noise.label_noise"
+M = "dynamics.matrix_factorization"
+N = "dynamics.linear_nets"
+Z = "dynamics.lazy_training"
+P = "dynamics.pl_rate"
+
 
 def set_key(config: dict, path: str, value) -> dict:
     """Set the dotted key ``path`` of ``config`` to ``value`` (sections created as needed)."""

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 from workflows import copy_repository, copy_run, load, snakemake
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -12,6 +13,12 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def root() -> Path:
     return ROOT
+
+
+@pytest.fixture
+def smoke() -> dict:
+    """The smoke configuration as read from config/smoke.yaml (a fresh copy per test)."""
+    return yaml.safe_load((ROOT / "config" / "smoke.yaml").read_text())
 
 
 @pytest.fixture(params=[(8, 20), (30, 6)], ids=["n<d", "n>d"])

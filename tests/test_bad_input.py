@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 
 import pytest
-import yaml
 from configs import problems, set_key
 
 from implicit_reg.families import FAMILIES
@@ -21,12 +20,6 @@ from implicit_reg.workflow.configcheck import (
     load_config_file,
     main,
 )
-
-
-@pytest.fixture
-def smoke(root):
-    return yaml.safe_load((root / "config" / "smoke.yaml").read_text())
-
 
 NAN, INF = float("nan"), float("inf")
 #: (dotted key, bad value, text the message must contain)

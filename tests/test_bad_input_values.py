@@ -7,27 +7,11 @@ from __future__ import annotations
 import copy
 
 import pytest
-import yaml
-from configs import problems, set_key
+from configs import D, F, L, M, N, P, Q, S, Z, problems, set_key
 
 from implicit_reg.workflow.checks import ConfigError
 from implicit_reg.workflow.configcheck import check_config_and_fill, load_config_file
 
-
-@pytest.fixture
-def smoke(root):
-    return yaml.safe_load((root / "config" / "smoke.yaml").read_text())
-
-
-Q = "noise.ou.quadratic"
-S = "noise.ou.scalar"
-F = "noise.stochastic_approximation.factorization"
-D = "noise.stochastic_approximation.dropout"
-L = "noise.label_noise"
-M = "dynamics.matrix_factorization"
-N = "dynamics.linear_nets"
-Z = "dynamics.lazy_training"
-P = "dynamics.pl_rate"
 #: (dotted key, bad value, text the one line naming it must contain)
 MALFORMED = [
     # top level
@@ -131,6 +115,27 @@ BAD_YAML = [
 ]
 
 
+SECTION = "strict_claims: false\ndynamics:\n  pl_rate:\n"
+#: Aliases, duplicates and octal-looking values inside the noise and dynamics sections.
+NEW_BAD_YAML = [
+    (
+        "base: &b {n_trials: 2}\nseed: 1\n" + SECTION + "    <<: *b\n",
+        ":6:9: YAML syntax error: alias *b",
+    ),
+    (
+        "seed: 1\nstrict_claims: false\ndynamics: {pl_rate: {n_trials: 2, n_trials: 3}}\n",
+        ":3:35: YAML syntax error: key 'n_trials' given twice",
+    ),
+    (
+        "seed: 1\n" + SECTION + "    n_trials: 2\ndynamics:\n  lazy_training: {}\n",
+        ":6:1: YAML syntax error: key 'dynamics' given twice in one mapping (first on line 3)",
+    ),
+    ("seed: 1\n" + SECTION + "    grid: {n_features: &g [20]}\n    n_samples: *g\n", "alias *g"),
+    ("seed: 1\n" + SECTION + "    grid: {n_features: [020]}\n", "020 has a leading zero"),
+]
+BAD_YAML += NEW_BAD_YAML
+
+
 @pytest.mark.parametrize(("text", "message"), BAD_YAML, ids=range(len(BAD_YAML)))
 def test_bad_yaml_names_file_and_line(tmp_path, text, message):
     path = tmp_path / "c.yaml"
@@ -173,7 +178,7 @@ def test_cost_message_names_the_keys_that_drive_it(smoke):
     config["limits"] = {"max_job_work": 1e9}
     assert "noise.ou.scalar.n_steps" in problems(config)
     config = set_key(
-        copy.deepcopy(smoke), "noise.ou.scalar.eta_a", [0.01 * k for k in range(1, 199)]
+        copy.deepcopy(smoke), "noise.ou.scalar.eta_a", [0.01 * k for k in range(10, 199)]
     )
     config["limits"] = {"max_job_work": 1e9}
     assert "noise.ou.scalar.eta_a" in problems(config)
@@ -182,7 +187,17 @@ def test_cost_message_names_the_keys_that_drive_it(smoke):
 #: Boundary values the check accepts, each run in memory at smoke size.
 BOUNDARY = [
     ("noise", "stochastic_approximation", {"factorization.injection_step": 0.49}),
-    ("noise", "ou", {"scalar.eta_a": [1.99], "quadratic.step_sizes": [1.99]}),
+    # ηa = 1.99 forgets x₀ like 0.99^(2k): the burn-in 230 it needs
+    (
+        "noise",
+        "ou",
+        {
+            "scalar.eta_a": [1.99],
+            "scalar.burn_in": 230,
+            "scalar.n_steps": 250,
+            "quadratic.step_sizes": [1.99],
+        },
+    ),
     ("noise", "label_noise", {"eta": 0.0048, "label_noise": 3.0}),
     ("dynamics", "matrix_factorization", {"init_scales": [1e-6, 1e-3], "depths": [1, 3]}),
     ("dynamics", "linear_nets", {"init_scale": 1e-6, "batch_size": 8}),
@@ -193,12 +208,13 @@ BOUNDARY = [
 def _tiny(family, experiment, overrides, smoke):
     spec = copy.deepcopy(smoke[family][experiment])
     shrink = {
+        # the fewest chains and steps with 20,000 independent samples (MIN_SAMPLES)
         "ou": {
             "n_trials": 2,
-            "scalar.n_chains": 50,
+            "scalar.n_chains": 10_000,
             "scalar.n_steps": 200,
-            "quadratic.n_chains": 20,
-            "quadratic.n_steps": 400,
+            "quadratic.n_chains": 60,
+            "quadratic.n_steps": 1300,
             "quadratic.burn_in": 300,
         },
         "stochastic_approximation": {

@@ -13,11 +13,6 @@ from implicit_reg.workflow.configcheck import check_config_and_fill
 SCHEMA = "workflow/schemas/config.schema.yaml"
 
 
-@pytest.fixture
-def smoke(root):
-    return yaml.safe_load((root / "config" / "smoke.yaml").read_text())
-
-
 def _validated(config, root):
     return check_config_and_fill(copy.deepcopy(config), root / SCHEMA)
 

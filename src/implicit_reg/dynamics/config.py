@@ -12,6 +12,15 @@ from collections.abc import Mapping
 from implicit_reg.dynamics import NEURON_BLOCK
 from implicit_reg.workflow.checks import Cost
 
+#: §F6a: tolerance of ``gd_singular_values_match_exact`` (|σ_r^GD − σ_r|/s_r).
+CURVE_TOLERANCE = 1e-2
+#: §F6a: GD's error per unit step fraction, ≈ 0.7·c (the step study of the half_times
+#: figure: Euler's error of the flow, first order in c).
+CURVE_ERROR_PER_STEP = 0.7
+#: §F6a: largest step fraction at which the error's ratio between two steps is the step
+#: ratio within the 0.1 of ``gd_error_shrinks_with_step``.
+FIRST_ORDER_STEP = 0.04
+
 
 def problems(section: Mapping) -> list[str]:
     """Cross-key constraints of the dynamics (F6) experiments, over every grid combination."""
@@ -34,6 +43,20 @@ def problems(section: Mapping) -> list[str]:
                     f"{prefix}.{key} {factorization[key]} needs at least two values: the claim "
                     f"{claim} compares them"
                 )
+        fractions = factorization["step_fractions"]
+        finest = CURVE_TOLERANCE / CURVE_ERROR_PER_STEP
+        if min(fractions) > finest:
+            found.append(
+                f"{prefix}.step_fractions {fractions} needs a value ≤ {finest:.3g}: GD's "
+                f"error is about {CURVE_ERROR_PER_STEP:g}·c and gd_singular_values_match_exact "
+                f"allows {CURVE_TOLERANCE:g} at the smallest c (docs/science.md §F6a)"
+            )
+        if max(fractions) > FIRST_ORDER_STEP:
+            found.append(
+                f"{prefix}.step_fractions {fractions} must all be ≤ {FIRST_ORDER_STEP:g}: "
+                "gd_error_shrinks_with_step reads GD's error as first order in c, which "
+                "docs/science.md §F6a establishes for c ≤ 0.04"
+            )
         too_big = [e for e in factorization["init_scales"] if e >= 0.1 * s_min]
         if too_big:
             found.append(
@@ -46,11 +69,12 @@ def problems(section: Mapping) -> list[str]:
         hidden, d = nets["hidden"], nets["n_features"]
         d_out, batch = nets["n_outputs"], nets["batch_size"]
         for n in nets["grid"]["n_samples"]:
-            if not hidden >= d >= n >= d_out:
+            if not hidden >= d > n >= d_out:
                 found.append(
                     f"{prefix}: need {prefix}.hidden ({hidden}) >= {prefix}.n_features ({d}) "
-                    f">= {prefix}.grid.n_samples ({n}) >= {prefix}.n_outputs ({d_out}) "
-                    "(N >= d >= n >= d', docs/science.md §F6b)"
+                    f"> {prefix}.grid.n_samples ({n}) >= {prefix}.n_outputs ({d_out}) "
+                    "(N >= d > n >= d', docs/science.md §F6b: at n = d Null(Xᵀ) is empty and "
+                    "the two initializations coincide)"
                 )
             if batch > n:
                 found.append(
@@ -73,40 +97,63 @@ def problems(section: Mapping) -> list[str]:
     return found
 
 
+#: Cost of one factor's share of a GD step beyond its arithmetic, in floating-point
+#: operations at the experiment's `THROUGHPUT`: the step is a fixed sequence of about four
+#: numpy calls per factor (`implicit_reg.dynamics.factorization.FactorGradient`), about
+#: 10 µs each whatever the size, so below r ≈ 15 the call overhead, not the r³ products,
+#: sets the time (measured: 164 µs a step at r = 4, N = 8, one trial, against 165 µs at
+#: r = 10, N = 4, two trials, in one run).
+FACTOR_STEP_OVERHEAD = 8000.0
+
+
+def matrix_factorization_steps(params: Mapping, depth: int, eps: float, fraction: float) -> float:
+    """GD steps of one (depth, ε, c) run: ``horizon`` times the exact time at which the
+    smallest singular value reaches 90% of s_min, over the step ``c·dd'/(N s_max^{2−2/N})``.
+
+    That time is dominated by the escape from the saddle at 0 (docs/science.md §F6a:
+    σ̇ = (N/(dd'))σ^{2−2/N}(s − σ)): in units of ``dd'/(N s_min)``, ≈ 2.3 for N = 1,
+    ``ln(s_min/ε) + 2.2`` for N = 2 and ``(N/(N−2))(ε/s_min)^{−(N−2)/N}`` for N ≥ 3 (the
+    product ε = (ε^{1/N})^N of N factors each at ε^{1/N}, so ∝ (ε^{1/N})^{−(N−2)}); the
+    step brings ``(s_max/s_min)^{2−2/N}``.
+    """
+    s_min = params["s_min"]
+    if depth == 1:
+        plateau = 2.3
+    elif depth == 2:
+        plateau = math.log(s_min / eps) + 2.2
+    else:
+        plateau = depth / (depth - 2) * (eps / s_min) ** (-(depth - 2) / depth)
+    ratio = params["s_max"] / s_min
+    return params["horizon"] * ratio ** (2 - 2 / depth) * plateau / fraction
+
+
 def matrix_factorization_cost(params: Mapping) -> Cost:
-    """GD steps from the plateau time ``(N/(N−2))(ε/s_min)^{−(N−2)/N}`` (in units of the
-    slowest rate) over the step ``c/(top rate)``; 4N products of r × r matrices a step."""
+    """Every (depth, ε, c) run's GD steps (`matrix_factorization_steps`), each costing, per
+    factor, 4 products of r × r matrices for every trial plus `FACTOR_STEP_OVERHEAD`."""
     d, dp = params["n_rows"], params["n_cols"]
     r = min(d, dp)
-    ratio = params["s_max"] / params["s_min"]
-    steps, rows = 0.0, 0.0
+    trials = params["n_trials"]
+    work, rows = 0.0, 0.0
     checkpoints = 2 * params["n_checkpoints"] + 19 * r
     for depth in params["depths"]:
         for eps in params["init_scales"]:
-            if depth == 1:
-                plateau = 2.3
-            elif depth == 2:
-                plateau = math.log(params["s_min"] / eps) + 2.2
-            else:
-                plateau = depth / (depth - 2) * (eps / params["s_min"]) ** (-(depth - 2) / depth)
             for c in params["step_fractions"]:
-                run = params["horizon"] * ratio ** (2 - 2 / depth) * plateau / c
-                steps += run * 4 * depth * r**3
+                steps = matrix_factorization_steps(params, depth, eps, c)
+                work += steps * depth * (4 * r**3 * trials + FACTOR_STEP_OVERHEAD)
                 rows += checkpoints
-    trials = params["n_trials"]
     return Cost(
         memory_bytes=rows * trials * (r * 17 + d * dp) * 8,
-        work=steps * trials,
+        work=work,
         drivers=(
-            "n_trials",
             "depths",
             "init_scales",
             "step_fractions",
+            "s_min",
+            "s_max",
             "horizon",
+            "n_trials",
             "n_rows",
             "n_cols",
-            "s_max",
-            "s_min",
         ),
     )
 
@@ -169,10 +216,12 @@ COSTS = {
 
 #: Slowest sustained rate of each experiment's jobs, floating-point operations per second
 #: on one core (`COSTS` work / simulation seconds, default configuration, rounded down;
-#: `benchmarks/bench_resources.py`): the simulate rules' runtime requests
+#: `benchmarks/bench_resources.py`; matrix_factorization's work counts the per-factor call
+#: overhead `FACTOR_STEP_OVERHEAD`, twice its arithmetic at the default size, hence twice
+#: the rate of its arithmetic alone): the simulate rules' runtime requests
 #: (`implicit_reg.workflow.resources`).
 THROUGHPUT = {
-    "matrix_factorization": 4e8,
+    "matrix_factorization": 8e8,
     "linear_nets": 3e9,
     "lazy_training": 1e9,
     "pl_rate": 3e7,

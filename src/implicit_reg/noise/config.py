@@ -14,6 +14,27 @@ from implicit_reg.workflow.checks import Cost
 #: Largest memory of x₀ left after the burn-in, (1 − η·eig_min)^(2·burn_in): a third of
 #: the 3% tolerance of the stationary-covariance claims (docs/science.md §F5a).
 BURN_IN_MEMORY = 1e-2
+#: Relative gap 2/(2 − ηa) − 1 between the discrete and the SDE stationary variances above
+#: which `ou_sde_variance_is_off` compares them: the 3% tolerance of the variance claims
+#: (docs/science.md §F5a).
+SDE_GAP = 0.03
+#: Fewest independent samples behind a stationary variance: its standard error √(2/N) is
+#: then at most 1%, a third of the claims' 3% (docs/science.md §F5a).
+MIN_SAMPLES = 20_000
+
+
+def mixing_problem(key: str, steps: int, contraction: float, where: str) -> str | None:
+    """The line naming ``key`` when ``steps`` burn-in steps at the contraction factor
+    ``contraction`` (|1 − ηa| or |1 − η·eig_min|) leave more than `BURN_IN_MEMORY` of x₀
+    in the second moment, (contraction)^(2·steps) (docs/science.md §F5a)."""
+    left = contraction ** (2 * steps)
+    if left <= BURN_IN_MEMORY:
+        return None
+    needed = math.ceil(math.log(BURN_IN_MEMORY) / (2 * math.log(contraction)))
+    return (
+        f"{key} ({steps}) must be ≥ {needed} {where}: the memory of x₀ left after it, "
+        f"{left:.2g}, exceeds {BURN_IN_MEMORY:g}: the chains have not mixed"
+    )
 
 
 def label_noise_step_limit(alpha: float, n_features: int) -> float:
@@ -34,6 +55,19 @@ def label_noise_level_limit(eta: float, n_features: int) -> float:
     return 1.0 / (2.0 * eta * math.sqrt(n_features))
 
 
+def factorization_init_limit(step: float, coordinates: int) -> float:
+    """Largest initialization scale s from which GD with step α on ½(w* − w₂⊙w₁)² is
+    stable at the start with probability 99%: s < 1/√(α·ln(100·m)).
+
+    At w₁, w₂ ~ N(0, s²) the Hessian of one coordinate has top eigenvalue about
+    w₁² + w₂² = s²χ²₂ (the product w₁w₂ is small against w*), and GD multiplies the
+    deviation along it by 1 − α(w₁² + w₂²), unstable beyond 2. The largest of m draws of
+    χ²₂ exceeds 2·ln(100m) with probability 1% (P(χ²₂ > x) = e^(−x/2)), so
+    α·s²·2·ln(100m) < 2 keeps every coordinate of every trial stable.
+    """
+    return 1.0 / math.sqrt(step * math.log(100.0 * coordinates))
+
+
 def problems(section: Mapping) -> list[str]:
     """Cross-key constraints of the noise family (docs/science.md §F5), every key by its path."""
     found = []
@@ -45,6 +79,32 @@ def problems(section: Mapping) -> list[str]:
             f"{scalar['max_lag']}) must be ≤ noise.ou.scalar.n_steps ({scalar['n_steps']}): "
             "the stationary statistics need at least one block of max_lag steps"
         )
+    if scalar:
+        # x₀ is forgotten like (1 − ηa)^(2k) (docs/science.md §F5a); ηa = 1 at once.
+        for eta_a in scalar["eta_a"]:
+            if eta_a != 1.0:
+                found.append(
+                    mixing_problem(
+                        "noise.ou.scalar.burn_in",
+                        scalar["burn_in"],
+                        abs(1.0 - eta_a),
+                        f"at ηa = {eta_a:g} ((1 − ηa)^(2·burn_in))",
+                    )
+                )
+        chains = ou["n_trials"] * scalar["n_chains"]
+        if chains < MIN_SAMPLES:
+            found.append(
+                f"noise.ou.n_trials × noise.ou.scalar.n_chains ({ou['n_trials']} × "
+                f"{scalar['n_chains']}) must be ≥ {MIN_SAMPLES}: the variance's standard "
+                "error √(2/N) must be at most 1% for the 3% of the variance claims"
+            )
+        smallest = 2.0 * SDE_GAP / (1.0 + SDE_GAP)
+        if not any(2.0 / (2.0 - eta_a) - 1.0 > SDE_GAP for eta_a in scalar["eta_a"]):
+            found.append(
+                f"noise.ou.scalar.eta_a {scalar['eta_a']} needs a value above "
+                f"{smallest:.4g} (2/(2 − ηa) > {1 + SDE_GAP:g}): the claim "
+                "ou_sde_variance_is_off compares the SDE's variance there"
+            )
     quadratic = ou.get("quadratic") or {}
     if quadratic:
         low, high = quadratic["eig_min"], quadratic["eig_max"]
@@ -62,13 +122,30 @@ def problems(section: Mapping) -> list[str]:
             )
         # The slowest direction forgets x₀ like (1 − η·eig_min)^(2k) (docs/science.md §F5a).
         for eta in quadratic["step_sizes"]:
-            left = abs(1.0 - eta * low) ** (2 * quadratic["burn_in"])
-            if eta * high < 2.0 and left > BURN_IN_MEMORY:
-                needed = math.ceil(math.log(BURN_IN_MEMORY) / (2 * math.log(abs(1.0 - eta * low))))
+            if eta * high < 2.0:
                 found.append(
-                    f"noise.ou.quadratic.burn_in ({quadratic['burn_in']}) must be ≥ {needed} "
-                    f"at step {eta:g}: (1 − η·eig_min)^(2·burn_in) = {left:.2g} exceeds "
-                    f"{BURN_IN_MEMORY:g}, the chains have not mixed along the slowest direction"
+                    mixing_problem(
+                        "noise.ou.quadratic.burn_in",
+                        quadratic["burn_in"],
+                        abs(1.0 - eta * low),
+                        f"at step {eta:g} ((1 − η·eig_min)^(2·burn_in), slowest direction)",
+                    )
+                )
+        # About N·T·η·eig_min independent samples along the slowest direction, at most
+        # N·T/thin (docs/science.md §F5a); streaming SGD may diverge by design, so only the
+        # additive noise shapes, stable below 2/eig_max, are held to it.
+        pooled = quadratic["n_steps"] - quadratic["burn_in"]
+        chains = ou["n_trials"] * quadratic["n_chains"]
+        if set(quadratic["noise_shapes"]) - {"streaming"} and pooled > 0:
+            eta = min(quadratic["step_sizes"])
+            samples = chains * min(pooled * eta * low, pooled / quadratic["thin"])
+            if samples < MIN_SAMPLES:
+                found.append(
+                    f"noise.ou.quadratic.n_chains ({quadratic['n_chains']}, × noise.ou.n_trials "
+                    f"{ou['n_trials']}) gives N·min((n_steps − burn_in)·η·eig_min, (n_steps − "
+                    f"burn_in)/thin) = {samples:.0f} independent samples at step {eta:g}, "
+                    f"must be ≥ {MIN_SAMPLES}: the covariance claims' 3% needs a standard "
+                    "error of at most 1% (raise n_chains or n_steps, or lower thin)"
                 )
         if quadratic["burn_in"] + quadratic["thin"] > quadratic["n_steps"]:
             found.append(
@@ -100,6 +177,15 @@ def problems(section: Mapping) -> list[str]:
         steps = [("gd_step", factorization["gd_step"])]
         steps += [("injection_step", factorization["injection_step"])]
         steps += [("imbalance_steps", a) for a in factorization["imbalance_steps"]]
+        largest = max(step for _, step in steps)
+        scale = factorization["init_scale"]
+        limit = factorization_init_limit(largest, d * approximation["n_trials"])
+        if scale >= limit:
+            found.append(
+                f"{path}.init_scale ({scale:g}) must be < 1/√(α·ln(100·d·n_trials)) = "
+                f"{limit:.3g} (α = {largest:g}, the largest of gd_step, injection_step and "
+                "imbalance_steps): GD diverges from a coordinate with α(w₁² + w₂²) ≥ 2"
+            )
         for key, step in steps:
             if step * top >= 1.0:
                 found.append(
@@ -145,7 +231,7 @@ def problems(section: Mapping) -> list[str]:
             f"{label['sparsity']}, {label['n_samples']}, {label['n_features']}): an "
             "underdetermined sparse regression with more samples than nonzeros"
         )
-    return found
+    return [line for line in found if line]
 
 
 def ou_cost(params: Mapping) -> Cost:

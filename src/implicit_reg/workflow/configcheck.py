@@ -358,6 +358,60 @@ def machine_memory_bytes() -> float:
         return math.inf
 
 
+#: A driver is named when putting its default back divides the estimate by at least this.
+DRIVER_FACTOR = 2.0
+
+
+def _with_key(params: Mapping, dotted: str, value) -> dict:
+    out = copy.deepcopy(dict(params))
+    *parents, last = dotted.split(".")
+    node = out
+    for key in parents:
+        node = node[key]
+    node[last] = copy.deepcopy(value)
+    return out
+
+
+def _key(params: Mapping, dotted: str):
+    for key in dotted.split("."):
+        params = params[key]
+    return params
+
+
+def ranked_drivers(estimate, params: Mapping, defaults: Mapping, measure: str) -> list[str]:
+    """The keys of ``estimate``'s drivers that actually drive it at ``params``: each one
+    whose schema default, put back alone, divides the estimate's ``measure``
+    (``work`` or ``memory_bytes``) by `DRIVER_FACTOR` or more, largest factor first, as
+    ``key (×factor)``; every driver when none does (the estimate is high at the
+    defaults)."""
+    cost = getattr(estimate(params), measure)
+    factors = []
+    for key in estimate(params).drivers:
+        try:
+            default = _key(defaults, key)
+            lowered = getattr(estimate(_with_key(params, key, default)), measure)
+        except (KeyError, TypeError, ValueError, ZeroDivisionError):
+            continue
+        if lowered > 0 and cost / lowered >= DRIVER_FACTOR:
+            factors.append((cost / lowered, key))
+    if not factors:
+        return list(estimate(params).drivers)
+    return [f"{key} (×{factor:.2g})" for factor, key in sorted(factors, reverse=True)]
+
+
+def experiment_defaults(family: str, experiment: str) -> dict:
+    """One grid point's parameters of an experiment given no key: its schema defaults."""
+    schema = load_schema()["properties"][family]["properties"][experiment]
+    spec = fill_defaults({}, schema, validate=False)
+    return next(iter(grid_points(spec)))[1]
+
+
+def _driver_hint(family, experiment, estimate, params, defaults, measure) -> str:
+    keys = ranked_drivers(estimate, params, defaults, measure)
+    named = ", ".join(f"{family}.{experiment}.{k}" for k in keys)
+    return f" (driven by {named})" if named else ""
+
+
 def cost_problems(config: Mapping) -> list[str]:
     """Grid points whose estimated memory or work exceeds ``limits`` (unless overridden)."""
     limits = config.get("limits", {}) or {}
@@ -373,9 +427,12 @@ def cost_problems(config: Mapping) -> list[str]:
             estimate = cost_estimate(family, experiment)
             for point, params in grid_points(spec):
                 cost = estimate(params)
-                drivers = ", ".join(f"{family}.{experiment}.{k}" for k in cost.drivers)
-                hint = f" (driven by {drivers})" if drivers else ""
+                if cost.memory_bytes <= memory_cap and cost.work <= work_cap:
+                    continue
+                defaults = experiment_defaults(family, experiment)
+                where = (family, experiment, estimate, params, defaults)
                 if cost.memory_bytes > memory_cap:
+                    hint = _driver_hint(*where, "memory_bytes")
                     problems.append(
                         f"{family}.{experiment} at {point}: estimated peak memory "
                         f"{cost.memory_bytes / 2**30:.3g} GiB exceeds {memory_name} "
@@ -383,6 +440,7 @@ def cost_problems(config: Mapping) -> list[str]:
                         "limits.max_job_memory_gb / limits.allow_over_limits: true"
                     )
                 if cost.work > work_cap:
+                    hint = _driver_hint(*where, "work")
                     problems.append(
                         f"{family}.{experiment} at {point}: estimated work {cost.work:.2g} "
                         f"floating-point operations exceeds limits.max_job_work "
