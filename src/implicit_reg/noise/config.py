@@ -56,14 +56,16 @@ def label_noise_level_limit(eta: float, n_features: int) -> float:
 
 
 def factorization_init_limit(step: float, coordinates: int) -> float:
-    """Largest initialization scale s from which GD with step α on ½(w* − w₂⊙w₁)² is
-    stable at the start with probability 99%: s < 1/√(α·ln(100·m)).
+    """Largest initialization scale s below which no coordinate of GD with step α on
+    ½(w* − w₂⊙w₁)² starts unstable, with probability 99%: s < 1/√(α·ln(100·m)).
 
-    At w₁, w₂ ~ N(0, s²) the Hessian of one coordinate has top eigenvalue about
-    w₁² + w₂² = s²χ²₂ (the product w₁w₂ is small against w*), and GD multiplies the
-    deviation along it by 1 − α(w₁² + w₂²), unstable beyond 2. The largest of m draws of
-    χ²₂ exceeds 2·ln(100m) with probability 1% (P(χ²₂ > x) = e^(−x/2)), so
-    α·s²·2·ln(100m) < 2 keeps every coordinate of every trial stable.
+    One coordinate's Hessian is [[w₂², 2w₁w₂ − w*], [2w₁w₂ − w*, w₁²]]. At w₁, w₂ ~ N(0, s²)
+    with s² ≫ |w*| (the only regime this limit binds in: near w* the stability limit is
+    the step's own check, α < 1/max|w*|), its top eigenvalue lies between w₁² + w₂² =
+    s²χ²₂ and 1.5 times that, so GD's map 1 − α·λ expands that direction from the first
+    step unless α·s²·χ²₂ < 2 (a necessary condition). The largest of m draws of χ²₂
+    exceeds 2·ln(100m) with probability about 1% (P(χ²₂ > x) = e^(−x/2), union bound),
+    so s² < 1/(α·ln(100m)) is required for all m = d·n_trials coordinates.
     """
     return 1.0 / math.sqrt(step * math.log(100.0 * coordinates))
 
