@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from implicit_reg.bounds.claims import CAP, CHANCE_ERROR
@@ -61,7 +60,7 @@ def error_vs_steps(tables: Mapping[str, pd.DataFrame]):
         for color, p in zip(colors, levels, strict=True):
             stats = mean_band(traj[traj["p"] == p], "step", column)
             x, y = stats.index.to_numpy(), stats["mean"].to_numpy()
-            ax.plot(x, y, color=color, marker=".", label=f"p = {p:g}")
+            ax.plot(x, y, color=color, marker=".", label=f"$p$ = {p:g}")
             ax.fill_between(x, y - stats["half"], y + stats["half"], color=color, alpha=0.2, lw=0)
         ax.axhline(
             CHANCE_ERROR, color="0.4", ls=":", lw=1.2, label=f"chance ({CHANCE_ERROR:g})", zorder=3
@@ -80,20 +79,27 @@ def error_vs_steps(tables: Mapping[str, pd.DataFrame]):
     return fig
 
 
+#: `test_error_vs_p`: one colour per error in both panels.
+TEST_COLOUR, TRAIN_COLOUR = palette(2)
+CHANCE_STYLE = {"color": "0.4", "ls": ":", "lw": 1.2}
+
+
 def test_error_vs_p(tables: Mapping[str, pd.DataFrame]):
-    """Final training/test error vs p, and the four postulates' errors."""
+    """Final training/test error vs p, and the four postulates' errors: test error in
+    blue (line, bars), training error in orange (markers) in both panels; the y axis
+    reaches the top of every 95% interval, above 1 if one does."""
     final = _rows(tables["corruption"], "final")
-    fig, (ax, bx) = subplots(ncols=2, width=4.4, height=3.6)
-    for column, label, marker in (
-        ("test_error", "test error", "o"),
-        ("train_error", "training error", "s"),
+    fig, (ax, bx) = subplots(ncols=2, width=4.2, height=3.4)
+    for column, colour, marker in (
+        ("test_error", TEST_COLOUR, "o"),
+        ("train_error", TRAIN_COLOUR, "s"),
     ):
         stats = mean_band(final, "p", column)
         ax.errorbar(
-            stats.index, stats["mean"], yerr=stats["half"], marker=marker, capsize=3, label=label
+            stats.index, stats["mean"], yerr=stats["half"], marker=marker, capsize=3, color=colour
         )
-    ax.axhline(CHANCE_ERROR, color="0.4", ls=":", lw=1.2)
-    ax.set_xlabel("label corruption p")
+    ax.axhline(CHANCE_ERROR, **CHANCE_STYLE)
+    ax.set_xlabel("label corruption $p$")
     ax.set_ylabel("0–1 error")
     ax.set_title("random labels")
 
@@ -102,35 +108,40 @@ def test_error_vs_p(tables: Mapping[str, pd.DataFrame]):
     pos = np.arange(len(variants))
     test = mean_band(post, "variant", "test_error").reindex(variants)
     train = mean_band(post, "variant", "train_error").reindex(variants)
-    bx.bar(pos, test["mean"], yerr=test["half"], capsize=3, width=0.55, color=palette(1)[0])
+    bx.bar(pos, test["mean"], yerr=test["half"], capsize=3, width=0.55, color=TEST_COLOUR)
     bx.errorbar(
-        pos, train["mean"], yerr=train["half"], fmt="D", color="k", ms=5, capsize=3, zorder=5
+        pos,
+        train["mean"],
+        yerr=train["half"],
+        fmt="s",
+        color=TRAIN_COLOUR,
+        mec="k",
+        mew=0.6,
+        ms=6,
+        capsize=3,
+        zorder=5,
     )
-    bx.axhline(CHANCE_ERROR, color="0.4", ls=":", lw=1.2)
+    bx.axhline(CHANCE_ERROR, **CHANCE_STYLE)
     bx.set_xticks(pos, [VARIANT_LABELS[v] for v in variants], rotation=20, ha="right")
     # Room above 1 for the intervals: an error bar is never clipped.
     top = max(1.0, float((test["mean"] + test["half"]).max()), float(_stats_top(final)))
     for axis in (ax, bx):
         axis.set_ylim(-0.03, top + 0.05)
     bx.set_title("the four postulates")
+    fig.tight_layout()
     handles = [
-        Line2D([], [], color=palette(1)[0], marker="o", label="test error (left)"),
-        Line2D([], [], color=palette(2)[1], marker="s", label="training error (left)"),
-        Patch(color=palette(1)[0], label="test error (right)"),
-        Line2D([], [], color="k", marker="D", ls="", label="training error (right)"),
-        Line2D([], [], color="0.4", ls=":", label=f"chance ({CHANCE_ERROR:g})"),
+        Line2D([], [], color=TEST_COLOUR, marker="o", label="test error (left: line; right: bars)"),
+        Line2D([], [], color=TRAIN_COLOUR, marker="s", label="training error"),
+        Line2D([], [], **CHANCE_STYLE, label=f"chance ({CHANCE_ERROR:g})"),
     ]
-    fig.legend(
+    legend_below(
+        fig,
+        ncol=3,
         handles=handles,
-        loc="lower center",
-        ncols=5,
-        fontsize="small",
-        bbox_to_anchor=(0.5, -0.02),
-        title=f"mean ± 95% t interval over {_n_trials(final)} trials per level "
+        labels=[h.get_label() for h in handles],
+        title=f"mean ± 95% t interval over {_n_trials(final)} networks per level "
         f"({_n_trials(post)} per postulate)",
-        title_fontsize="small",
     )
-    fig.subplots_adjust(bottom=0.3, wspace=0.2)
     return fig
 
 
@@ -281,49 +292,67 @@ def bounds_vs_p(tables: Mapping[str, pd.DataFrame]):
     return fig
 
 
+#: Panels per row of `compression_terms`: one per corruption level, legible at the
+#: report's width.
+COMPRESSION_COLUMNS = 3
+
+
 def compression_terms(tables: Mapping[str, pd.DataFrame]):
-    """A_r, B_r and A_r + B_r vs the rank r, one panel per corruption level p (log y); the
-    minimum of A_r + B_r over r, which enters the bound, marked."""
+    """A_r, B_r and A_r + B_r vs the rank r, one panel per corruption level p (log y,
+    rows of `COMPRESSION_COLUMNS`); the minimum of A_r + B_r over r, which enters the
+    bound, marked by a star, its rank printed. Colour: p; black: the count term A_r, the
+    same at every p."""
     ranks = _rows(tables["corruption"], "rank")
     levels = sorted(ranks["p"].unique())
     colors = _level_colours(len(levels))
-    fig, axes = subplots(ncols=len(levels), width=2.1, height=2.8, sharey=True, squeeze=False)
+    ncols = min(COMPRESSION_COLUMNS, max(len(levels), 1))
+    nrows = max(-(-len(levels) // ncols), 1)
+    fig, axes = subplots(
+        ncols=ncols, nrows=nrows, width=2.75, height=2.2, sharex=True, sharey=True, squeeze=False
+    )
     count = ranks.groupby("rank")["count_term"].mean()
-    for ax, color, p in zip(axes[0], colors, levels, strict=True):
+    for ax, color, p in zip(axes.ravel(), colors, levels, strict=False):
         sub = ranks[ranks["p"] == p].groupby("rank")[["approx_term", "compression_sum"]].mean()
         ax.plot(count.index, count.to_numpy(), color="k", lw=1.2, zorder=4)
         ax.plot(sub.index, sub["approx_term"], color=color, ls="--", lw=1.4)
-        ax.plot(sub.index, sub["compression_sum"], color=color, ls="-", lw=2.0)
+        ax.plot(sub.index, sub["compression_sum"], color=color, ls="-", lw=2.4)
         if len(sub):
             best = sub["compression_sum"].idxmin()
-            ax.plot(best, sub["compression_sum"].min(), "*", ms=11, color="k", zorder=5)
+            value = sub["compression_sum"].min()
+            ax.plot(best, value, "*", ms=13, color="k", mec="white", mew=0.6, zorder=6)
+            ax.text(0.04, 0.06, f"minimum at $r$ = {best:g}", transform=ax.transAxes)
         ax.set_yscale("log")
-        ax.set_title(f"p = {p:g}", fontsize="medium")
-        ax.set_xlabel("rank r")
-    axes[0][0].set_ylabel("term of the compression bound")
+        ax.set_title(f"$p$ = {p:g}", fontsize="medium")
+    for ax in axes.ravel()[len(levels) :]:
+        ax.set_axis_off()
+    for ax in axes[-1]:
+        ax.set_xlabel("rank $r$")
+    for index in range(len(levels), ncols * nrows):  # an empty slot: label the panel above
+        axes.ravel()[index - ncols].set_xlabel("rank $r$")
+        axes.ravel()[index - ncols].xaxis.set_tick_params(labelbottom=True)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("term of the bound")
+    fig.tight_layout(h_pad=0.6)
     handles = [
-        Line2D([], [], color="k", lw=1.2, label="$A_r$ (count term, every p)"),
+        Line2D([], [], color="k", lw=1.2, label="$A_r$ (count term, every $p$)"),
         Line2D([], [], color="0.4", ls="--", lw=1.4, label="$B_r$ (approximation term)"),
-        Line2D([], [], color="0.4", lw=2.0, label="$A_r + B_r$"),
+        Line2D([], [], color="0.4", lw=2.4, label="$A_r + B_r$ (colour: $p$)"),
         Line2D(
             [],
             [],
             color="k",
             marker="*",
-            ms=11,
+            ms=13,
             ls="",
-            label=r"$\mathrm{min}_r\,(A_r + B_r)$ (enters the bound)",
+            label=r"$\mathrm{min}_r\,(A_r + B_r)$, which enters the bound",
         ),
     ]
-    fig.tight_layout(rect=(0, 0.12, 1, 1))
-    fig.legend(
+    legend_below(
+        fig,
+        ncol=2,
         handles=handles,
-        loc="upper center",
-        bbox_to_anchor=(0.5, 0.11),
-        ncol=4,
-        fontsize="small",
-        title=f"mean of {_n_trials(ranks)} networks per level; colour: p",
-        title_fontsize="small",
+        labels=[h.get_label() for h in handles],
+        title=f"mean of {_n_trials(ranks)} networks per level",
     )
     return fig
 
