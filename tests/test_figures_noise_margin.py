@@ -1,6 +1,7 @@
-"""What a reader sees in the noise and margin figures, checked on the smoke run's tables:
-the figure fits the report's column, exact references lie above the data, legends lie
-outside every panel, and math is rendered (no raw TeX sub- or superscripts)."""
+"""What a reader sees in the noise, margin and bounds figures, checked on the smoke run's
+tables: the figure fits the report's column, exact references lie above the data, legends
+lie outside every panel, and math is rendered (no raw TeX sub- or superscripts, no math
+symbols outside mathtext)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pytest
 
+from implicit_reg.bounds.figures import FIGURES as BOUNDS_FIGURES
 from implicit_reg.experiment import run_family
 from implicit_reg.margin.figures import FIGURES as MARGIN_FIGURES
 from implicit_reg.noise.figures import FIGURES as NOISE_FIGURES
@@ -21,24 +23,29 @@ ROOT = Path(__file__).resolve().parents[1]
 COLUMN_PX = 1100
 #: ``x_{k}``, ``e^{2k}``: TeX written outside ``$…$`` is printed as typed.
 RAW_TEX = re.compile(r"[_^]\{")
-CASES = [("margin", name) for name in MARGIN_FIGURES] + [("noise", n) for n in NOISE_FIGURES]
+#: Greek letters, norms, operators and TeX's sub- and superscript marks: math that is
+#: typeset only inside ``$…$`` (tick labels such as ``10⁻²`` use Unicode superscripts).
+MATH_OUTSIDE_MATHTEXT = re.compile(r"[α-ωΑ-Ω‖∝≤≥∇Σ√⊙∈_^]")
+FIGURES = {"margin": MARGIN_FIGURES, "noise": NOISE_FIGURES, "bounds": BOUNDS_FIGURES}
+SEEDS = {"margin": 0, "noise": 7, "bounds": 0}
+CASES = [(family, name) for family, figures in FIGURES.items() for name in figures]
+#: Families whose black lines are exact references (in the bounds figures black is a
+#: computed term or an error bar, not a theory line).
+WITH_REFERENCES = {"margin", "noise"}
 
 
 @pytest.fixture(scope="module")
 def smoke_tables():
     config = load_config(ROOT / "config" / "smoke.yaml")
-    return {
-        "margin": run_family("margin", config["margin"], seed=0),
-        "noise": run_family("noise", config["noise"], seed=7),
-    }
+    return {family: run_family(family, config[family], seed=SEEDS[family]) for family in FIGURES}
 
 
 @pytest.fixture(params=CASES, ids=["/".join(c) for c in CASES])
 def drawn(request, smoke_tables):
     family, name = request.param
-    figures = MARGIN_FIGURES if family == "margin" else NOISE_FIGURES
-    fig = figures[name](smoke_tables[family])
+    fig = FIGURES[family][name](smoke_tables[family])
     fig.canvas.draw()
+    fig.family = family
     yield fig
     plt.close(fig)
 
@@ -59,7 +66,15 @@ def test_no_raw_tex(drawn):
     assert not raw
 
 
+def test_math_only_as_mathtext(drawn):
+    texts = [t.get_text() for t in drawn.findobj(plt.Text)]
+    raw = [t for t in texts if MATH_OUTSIDE_MATHTEXT.search(_outside_math(t))]
+    assert not raw
+
+
 def test_theory_lines_above_the_data(drawn):
+    if drawn.family not in WITH_REFERENCES:
+        pytest.skip("no exact references drawn in black")
     for ax in drawn.axes:
         black = [line for line in ax.lines if line.get_color() in ("black", "k")]
         data = [line for line in ax.lines if line.get_color() not in ("black", "k", "grey")]

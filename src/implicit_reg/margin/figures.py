@@ -171,7 +171,7 @@ def soudry_figure(tables: Mapping[str, pd.DataFrame], dataset: str):
         _soudry_column(column, rows, dataset)
         trials = int(rows["norm_w_count"].max())
         column[0].set_title(f"{loss} loss ({trials} trials)")
-        column[-1].set_xlabel("iteration t")
+        column[-1].set_xlabel(r"iteration $t$")
     for ax in axes[:, 1:].ravel():
         ax.set_ylabel("")
     fig.tight_layout(h_pad=0.4)
@@ -201,17 +201,23 @@ def soudry_random(tables: Mapping[str, pd.DataFrame]):
     return soudry_figure(tables, "random")
 
 
+#: Legend names of the perceptron datasets' dimension (colour) and planted margin (marker).
+DIMENSION = "$d$ = {}"
+PLANTED = r"planted $\gamma$ = {:g}"
+BOUND_LABEL = r"Block–Novikoff bound: updates = $(R/\gamma)^2$ (left), $(R/\bar\gamma)^2$ (right)"
+
+
 def perceptron_bound(tables: Mapping[str, pd.DataFrame]):
     """Perceptron updates vs the Block–Novikoff bound (R/γ)², one point per dataset:
     left with the planted margin γ, right with the exact SVM margin γ̄ ≥ γ."""
     table = tables["perceptron"].assign(
-        dimension=lambda t: t["dim"].map("d = {}".format),
-        margin=lambda t: t["planted_margin"].map("planted γ = {:g}".format),
+        dimension=lambda t: t["dim"].map(DIMENSION.format),
+        margin=lambda t: t["planted_margin"].map(PLANTED.format),
     )
     dims = sorted(table["dim"].unique())
-    hue = dict(zip((f"d = {d}" for d in dims), palette(len(dims)), strict=True))
+    hue = dict(zip(map(DIMENSION.format, dims), palette(len(dims)), strict=True))
     margins = sorted(table["planted_margin"].unique())
-    markers = dict(zip((f"planted γ = {m:g}" for m in margins), "o^sDv", strict=False))
+    markers = dict(zip(map(PLANTED.format, margins), "o^sDv", strict=False))
     fig, axes = subplots(ncols=2, width=4.1, height=3.6, sharey=True)
     lo = max(1.0, float(table["updates"].clip(lower=1).min()) / 2)
     hi = float(table[["bound", "bound_svm"]].max().max()) * 1.5
@@ -232,7 +238,7 @@ def perceptron_bound(tables: Mapping[str, pd.DataFrame]):
             alpha=0.6,
             legend=ax is axes[0],
         )
-        ax.plot([lo, hi], [lo, hi], **THEORY, label="Block–Novikoff bound: updates = x")
+        ax.plot([lo, hi], [lo, hi], **THEORY, label=BOUND_LABEL)
         ax.set(xscale="log", yscale="log", xlabel=label, ylabel="perceptron updates")
     fig.tight_layout()
     legend = axes[0].get_legend()
@@ -244,7 +250,7 @@ def perceptron_bound(tables: Mapping[str, pd.DataFrame]):
     bound = axes[0].lines[-1]
     handles = [h for h, _ in entries] + [bound]
     labels = [label for _, label in entries] + [bound.get_label()]
-    legend_below(fig, ncol=3, handles=handles, labels=labels)
+    legend_below(fig, ncol=3, handles=handles, labels=labels, markerscale=1.6)
     return fig
 
 
@@ -270,7 +276,7 @@ def test_loss_error(tables: Mapping[str, pd.DataFrame]):
     at_min = float(summary.loc[summary["test_loss_mean"].idxmin(), "step"])
     for ax in (left, right):
         ax.axvline(at_min, color="grey", ls=":", lw=1.3, label="minimum of the test loss")
-        ax.set(xscale="log", xlabel="GD iteration t")
+        ax.set(xscale="log", xlabel=r"GD iteration $t$")
     left.set(yscale="log", ylabel="logistic loss")
     right.set(ylabel="test 0–1 error")
     fig.tight_layout()

@@ -52,6 +52,8 @@ ALGORITHM_WIDTHS = dict(zip(ALGORITHM_LABELS.values(), (4.0, 1.7, 2.0), strict=T
 #: Label-noise SGD stopped and followed by noiseless GD (a colour no line uses).
 THEN_GD = PALETTE[4]
 MARKERS = "os^Dv"
+#: One marker per ηa of the autocorrelation figure, beside its colour.
+AUTOCORRELATION_MARKERS = "osD^vP"
 
 
 def _section(table: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -93,7 +95,7 @@ def ou_variance(tables: Mapping[str, pd.DataFrame]):
     ax.set(
         xscale="log",
         yscale="log",
-        xlabel="step k",
+        xlabel="step $k$",
         ylabel=r"Var $x_k$ across chains",
         title="1-D recursion: variance from $x_0$ to stationarity",
     )
@@ -142,6 +144,7 @@ def ou_autocorrelation(tables: Mapping[str, pd.DataFrame]):
     and ηa > 1 (alternating sign) in two panels."""
     rows = _section(tables["ou_summary"], "scalar_autocorrelation")
     rows, colours = _labelled(rows, "eta_a", ETA_A)
+    markers = dict(zip(colours, AUTOCORRELATION_MARKERS, strict=False))
     fig, axes = subplots(ncols=2, width=4.1, height=3.4, sharey=True)
     for ax, part, title in (
         (axes[0], rows["eta_a"] <= 1, r"$\eta a \leq 1$: monotone decay"),
@@ -152,7 +155,8 @@ def ou_autocorrelation(tables: Mapping[str, pd.DataFrame]):
             ax.plot(
                 curve["lag"],
                 curve["autocorrelation_mean"],
-                "o",
+                markers.get(label, "o"),
+                ls="none",
                 ms=6,
                 color=colours[label],
                 zorder=3,
@@ -173,7 +177,10 @@ def ou_autocorrelation(tables: Mapping[str, pd.DataFrame]):
     fig.tight_layout()
     handles, labels = _handles(
         [
-            *((name, {"color": c, "marker": "o", "ls": "none"}) for name, c in colours.items()),
+            *(
+                (name, {"color": c, "marker": markers.get(name, "o"), "ls": "none"})
+                for name, c in colours.items()
+            ),
             (r"lines: exact $(1 - \eta a)^\tau$, same colour", {"color": "grey", "lw": 1.0}),
         ]
     )
@@ -223,7 +230,7 @@ def ou_noise_shapes(tables: Mapping[str, pd.DataFrame]):
         title="Stationary, per direction",
     )
     for ax in (middle, right):
-        ax.set(xlabel="step k", ylabel=r"tr Cov$(x_k)$ across chains")
+        ax.set(xlabel="step $k$", ylabel=r"$\mathrm{tr}\,\mathrm{Cov}(x_k)$ across chains")
     middle.set(title="Transient, constant noise")
     right.set(title=r"Streaming SGD (diverges past $\eta_{\max}$)")
     # A diverging run reaches 1e250: cap the axis four decades above the stable runs so
@@ -242,7 +249,7 @@ def ou_noise_shapes(tables: Mapping[str, pd.DataFrame]):
             ("exact (Lyapunov equation, second-moment recursion)", {**THEORY}),
         ]
     )
-    legend_below(fig, ncol=3, handles=handles, labels=labels)
+    legend_below(fig, ncol=2, handles=handles, labels=labels)
     return fig
 
 
@@ -264,7 +271,7 @@ def dropout_convergence(tables: Mapping[str, pd.DataFrame]):
     """Convergence study: dropout SGD error vs steps per p; noise-injection error vs steps."""
     summary = tables["stochastic_approximation_summary"]
     dropout = _section(summary, "dropout")
-    dropout, colours = _labelled(dropout[dropout["step"] > 0], "keep_prob", "dropout, p = {:g}")
+    dropout, colours = _labelled(dropout[dropout["step"] > 0], "keep_prob", "dropout, $p$ = {:g}")
     colours = dict(zip(colours, palette(len(colours)), strict=True))
     fig, (left, right) = subplots(ncols=2, width=4.2, height=3.6)
     lines = {
@@ -290,7 +297,7 @@ def dropout_convergence(tables: Mapping[str, pd.DataFrame]):
     left.set(
         xscale="log",
         yscale="log",
-        xlabel="SGD steps k",
+        xlabel="SGD steps $k$",
         ylabel=r"$\|\hat\beta_k - \beta_{\mathrm{drop}}\| \,/\, \|\beta_{\mathrm{drop}}\|$",
         title="Dropout SGD → expected-loss minimizer",
     )
@@ -305,7 +312,7 @@ def dropout_convergence(tables: Mapping[str, pd.DataFrame]):
     right.set(
         xscale="log",
         yscale="log",
-        xlabel="steps k",
+        xlabel="steps $k$",
         ylabel=r"$\|w_1 \odot w_2 - s\| \,/\, \|s\|$, $s$ = soft threshold",
         title="Noise injection → penalized critical point",
     )
@@ -397,7 +404,11 @@ def imbalance_decay(tables: Mapping[str, pd.DataFrame]):
     )
     error = (slopes["slope"] / slopes["exact_slope"] - 1.0).abs()
     worst = error.groupby(slopes["step_size"]).max()
-    right.plot(worst.index, worst.to_numpy(), "o", color=palette(1)[0], ms=7, zorder=3)
+    by_step = dict(zip(sorted(rows["step_size"].unique()), colours, strict=True))
+    for step, value in worst.items():
+        label = by_step.get(step)
+        style = {"color": colours.get(label, "grey"), "marker": markers.get(label, "o")}
+        right.plot([step], [value], ls="none", ms=8, zorder=3, **style)
     eta = np.asarray(worst.index, float)
     right.plot(eta, worst.iloc[-1] * eta / eta[-1], **{**THEORY, "ls": ":", "lw": 1.4})
     bound = slopes.groupby("step_size")["slope_error_bound"].first()
@@ -418,8 +429,8 @@ def imbalance_decay(tables: Mapping[str, pd.DataFrame]):
             ),
             (r"flow: $e^{-2\sigma^2 t}\,\|D(0)\|$", {**THEORY}),
             (
-                r"GD: log-slope of $\|D\|$, max over trials",
-                {"color": palette(1)[0], "marker": "o", "ls": "none"},
+                r"right: error of the log-slope of $\|D\|$, worst trial (colour: $\eta$)",
+                {"color": "grey", "marker": "o", "ls": "none"},
             ),
             (r"guide $\propto \eta$", {**THEORY, "ls": ":", "lw": 1.4}),
             (r"claim: first-order bound $\eta(\sigma^4 + \max w^{*2})/(2\sigma^2)$", {**CLAIM}),
@@ -488,7 +499,7 @@ def label_noise_error(tables: Mapping[str, pd.DataFrame]):
         xscale="log",
         yscale="log",
         ylim=(low / 3, 5.0),
-        xlabel="steps k (batch 1 for SGD)",
+        xlabel="steps $k$ (batch 1 for SGD)",
         ylabel=r"$\|\theta_k - \theta^*\| \,/\, \|\theta^*\|$ (mean over trials)",
         title=r"Label noise selects the sparse solution (from $\alpha$ = 1)",
     )
@@ -497,7 +508,7 @@ def label_noise_error(tables: Mapping[str, pd.DataFrame]):
         [
             *_algorithm_entries(),
             (
-                "label-noise SGD for k steps, then noiseless GD",
+                "label-noise SGD for $k$ steps, then noiseless GD",
                 {"color": THEN_GD, "marker": "s", "ls": "none"},
             ),
             (rf"exact $Q_\alpha$ limit $\theta_\alpha$: {level:.2f}", {**THEORY}),
@@ -523,14 +534,14 @@ def label_noise_regularizer(tables: Mapping[str, pd.DataFrame]):
     left.set(
         xscale="log",
         yscale="log",
-        xlabel="steps k",
+        xlabel="steps $k$",
         ylabel=r"$\mathrm{tr}\,\nabla^2 \hat L$",
         title=r"$\mathrm{tr}\,\nabla^2 \hat L = (4/n)\,\Sigma_j\, (u_j^2 + v_j^2)\,\|X_{:,j}\|^2$",
     )
     right.set(
         xscale="log",
         yscale="log",
-        xlabel="steps k",
+        xlabel="steps $k$",
         ylabel=r"$\alpha_{\mathrm{eff}}$",
         title=r"$\alpha_{\mathrm{eff}}$ = geometric mean of $\sqrt{u_j v_j}$",
     )
