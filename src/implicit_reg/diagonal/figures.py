@@ -50,7 +50,7 @@ def population_error_vs_alpha(tables: Mapping[str, pd.DataFrame]):
             color=color,
             marker="o",
             ms=3,
-            label=rf"$\theta_\alpha$ (Newton dual), n = {n}",
+            label=rf"$\theta_\alpha$ (Newton dual), $n = {n}$",
         )
         _band(
             ax,
@@ -68,7 +68,7 @@ def population_error_vs_alpha(tables: Mapping[str, pd.DataFrame]):
     # Log y: the ℓ1 levels (exact recovery, near 1e-28) are not drawn onto zero.
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("initialization scale α")
+    ax.set_xlabel(r"initialization scale $\alpha$")
     ax.set_ylabel(r"population error $\|\theta - \theta^*\|^2$")
     ax.set_title(f"trial means, {_trials(tables, 'crossover')} trials", fontsize=9)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -240,14 +240,15 @@ def recovery_window(tables: Mapping[str, pd.DataFrame]):
     for ax in axes:
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel("time t = η · step")
-        ax.set_title(f"n = {n_max}, trial means, {k} trials", fontsize=9)
+        ax.set_xlabel(r"time $t = \eta k$ ($k$: step)")
+        ax.set_title(f"$n = {n_max}$, trial means, {k} trials", fontsize=9)
     by_alpha = [
-        Line2D([], [], color=c, label=f"α = {a:g}") for c, a in zip(colors, alphas, strict=True)
+        Line2D([], [], color=c, label=rf"$\alpha$ = {a:g}")
+        for c, a in zip(colors, alphas, strict=True)
     ]
     styles = [
-        Line2D([], [], color="k", ls="-", label=f"empirical GD, σ = {sigma:g}"),
-        Line2D([], [], color="k", ls="--", label="empirical GD, σ = 0"),
+        Line2D([], [], color="k", ls="-", label=rf"empirical GD, $\sigma = {sigma:g}$"),
+        Line2D([], [], color="k", ls="--", label=r"empirical GD, $\sigma = 0$"),
     ]
     axes[0].legend(
         handles=by_alpha
@@ -256,7 +257,7 @@ def recovery_window(tables: Mapping[str, pd.DataFrame]):
             Line2D(
                 [], [], color="black", ls=":", label=r"rate $\sigma^2 r \ln d\,/\,n$, right end"
             ),
-            Line2D([], [], color="black", ls="-.", label="least squares on S, right end"),
+            Line2D([], [], color="black", ls="-.", label="least squares on $S$, right end"),
         ],
         fontsize=7.5,
         loc="upper center",
@@ -268,7 +269,11 @@ def recovery_window(tables: Mapping[str, pd.DataFrame]):
         + [
             Line2D([], [], color="k", ls="none", marker="x", ms=4, label="population GD"),
             Line2D(
-                [], [], color="black", ls=":", label=f"{OFF_SUPPORT_RATIO:g}α (population bound)"
+                [],
+                [],
+                color="black",
+                ls=":",
+                label=rf"${OFF_SUPPORT_RATIO:g}\alpha$ (population bound)",
             ),
             Line2D([], [], color="black", ls="-.", label=r"RIP horizon $\ln 2/(8\delta\sqrt{r})$"),
         ],
