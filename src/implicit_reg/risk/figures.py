@@ -220,7 +220,13 @@ def double_descent(tables: Mapping[str, pd.DataFrame]):
     n_trials = int(tables["double_descent"].trial.nunique())
     fig, (left, right) = subplots(ncols=2, width=4.8, height=4.0)
     sigmas = sorted(summary.noise_std.unique())
-    for colour, sigma in zip(sns.color_palette("viridis", len(sigmas)), sigmas, strict=True):
+    # Blues for the noise levels, the largest darkest: the right panel's min-norm curve
+    # (the same runs) keeps its colour, and its ridge curves take colours of their own.
+    blues = [
+        tuple(c)
+        for c in sns.color_palette("Blues", as_cmap=True)(np.linspace(0.35, 0.8, len(sigmas)))
+    ]
+    for colour, sigma in zip(blues, sigmas, strict=True):
         rows = summary[(summary.noise_std == sigma) & (summary.estimator == "min_norm")]
         _risk_line(left, rows, colour, f"min-norm, σ = {sigma:g}", expected=True)
     left.plot([], [], **EXPECTED, label="expected risk given X (closed form)")
@@ -240,7 +246,8 @@ def double_descent(tables: Mapping[str, pd.DataFrame]):
     variants = [("min_norm", None), ("ridge_optimal", None)]
     variants += [("ridge_fixed", lam) for lam in fixed]
     names = {"min_norm": "min-norm", "ridge_optimal": r"ridge, $\lambda^* = \gamma\sigma^2/r^2$"}
-    for colour, (estimator, lam) in zip(CATEGORICAL, variants, strict=False):
+    right_colours = [blues[-1], *CATEGORICAL[1:]]
+    for colour, (estimator, lam) in zip(right_colours, variants, strict=False):
         sel = rows[rows.estimator == estimator]
         if lam is not None:
             sel = sel[sel.ridge_lambda == lam]
