@@ -262,3 +262,67 @@ def points(ax, data, x: str, y: str, hue: str, palette: dict, **kwargs):
     handles), ``kwargs`` for seaborn (``style``, ``markers``, ``s``, ``alpha``)."""
     options = {"s": 22, "linewidth": 0, "legend": False, "zorder": 3, **kwargs}
     return sns.scatterplot(data=data, x=x, y=y, hue=hue, palette=palette, ax=ax, **options)
+
+
+# ---------------------------------------------------------------------------------------
+# Categorical colours, claim thresholds and colour-scale legend entries.
+
+#: The palette's categorical colours without its vermillion (its fourth colour, hard to
+#: tell from its orange): blue, orange, green, pink, brown, light blue, grey.
+CATEGORICAL = tuple(PALETTE[i] for i in (0, 1, 2, 4, 5, 9, 7))
+#: A claim's threshold or tolerance: a grey long-dashed line above the bands and below
+#: the data lines (which stay visible where they cross it), labelled where it is drawn.
+THRESHOLD = {"color": "0.4", "lw": 1.0, "ls": (0, (7, 2.5)), "zorder": 1.5}
+
+
+def threshold_line(ax, y: float, label: str, *, x: float = 0.02, below: bool = False, **line):
+    """Draw the horizontal threshold ``y`` (`THRESHOLD` style, ``line`` overrides) and write
+    ``label`` on it, just above (or ``below``) the line from ``x`` (axes fraction) on."""
+    style = {**THRESHOLD, **line}
+    ax.axhline(y, **style)
+    ax.annotate(
+        label,
+        xy=(x, y),
+        xycoords=("axes fraction", "data"),
+        xytext=(0, -2 if below else 2),
+        textcoords="offset points",
+        ha="left",
+        va="top" if below else "bottom",
+        fontsize=8,
+        color=style["color"],
+        zorder=11,
+    )
+
+
+def colour_scale_entry(colours, **line):
+    """A legend handle for lines coloured by a continuous value: a short segment in each
+    of ``colours`` side by side. Pass ``handler_map=SPLIT_TUPLES`` to the legend."""
+    from matplotlib.lines import Line2D
+
+    return tuple(Line2D([], [], color=c, **line) for c in colours)
+
+
+def _split_tuples():
+    from matplotlib.legend_handler import HandlerTuple
+
+    return {tuple: HandlerTuple(ndivide=None, pad=0)}
+
+
+#: Legend ``handler_map`` drawing a tuple handle (`colour_scale_entry`) as adjacent segments.
+SPLIT_TUPLES = _split_tuples()
+
+
+def decade_ticks(axis) -> None:
+    """More labelled ticks on a log axis spanning two decades or less, which the default
+    locator labels once or twice: at 1, 2 and 5 times the powers of ten (1 to 8 within
+    about a decade), labelled by `power_label`. Call it once the axis limits are final."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    low, high = sorted(axis.get_view_interval())
+    decades = math.log10(high / low) if low > 0 else math.inf
+    if decades > 2:
+        return
+    subs = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0) if decades < 1.2 else (1.0, 2.0, 5.0)
+    axis.set_major_locator(LogLocator(subs=subs))
+    axis.set_major_formatter(FuncFormatter(power_label))
+    axis.set_minor_formatter(NullFormatter())

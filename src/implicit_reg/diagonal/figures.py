@@ -50,7 +50,7 @@ def population_error_vs_alpha(tables: Mapping[str, pd.DataFrame]):
             color=color,
             marker="o",
             ms=3,
-            label=rf"$\theta_\alpha$ (Newton dual), n = {n}",
+            label=rf"$\theta_\alpha$ (Newton dual), $n = {n}$",
         )
         _band(
             ax,
@@ -68,7 +68,7 @@ def population_error_vs_alpha(tables: Mapping[str, pd.DataFrame]):
     # Log y: the ℓ1 levels (exact recovery, near 1e-28) are not drawn onto zero.
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("initialization scale α")
+    ax.set_xlabel(r"initialization scale $\alpha$")
     ax.set_ylabel(r"population error $\|\theta - \theta^*\|^2$")
     ax.set_title(f"trial means, {_trials(tables, 'crossover')} trials", fontsize=9)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -88,8 +88,8 @@ def distances_vs_alpha(tables: Mapping[str, pd.DataFrame]):
     for color, n in zip(palette(len(ns)), ns, strict=True):
         rows = summary[summary["n_samples"] == n].sort_values("alpha")
         for column, style, marker, target in (
-            ("dist_l1", "-", "o", "θ_ℓ1"),
-            ("dist_l2", "--", "s", "θ_ℓ2"),
+            ("dist_l1", "-", "o", r"\theta_{\ell_1}"),
+            ("dist_l2", "--", "s", r"\theta_{\ell_2}"),
         ):
             ax.plot(
                 rows["alpha"],
@@ -98,7 +98,7 @@ def distances_vs_alpha(tables: Mapping[str, pd.DataFrame]):
                 ls=style,
                 marker=marker,
                 ms=3,
-                label=f"‖θ_α − {target}‖/‖{target}‖, n = {n}",
+                label=rf"$\|\theta_\alpha - {target}\|\,/\,\|{target}\|$, $n = {n}$",
             )
             _band(ax, rows["alpha"], rows[f"{column}_mean"], rows[f"{column}_ci95"], color)
     ax.axhline(
@@ -111,7 +111,7 @@ def distances_vs_alpha(tables: Mapping[str, pd.DataFrame]):
     )
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("initialization scale α")
+    ax.set_xlabel(r"initialization scale $\alpha$")
     ax.set_ylabel("relative distance (trial mean)")
     ax.set_title(f"trial means, {_trials(tables, 'crossover')} trials", fontsize=9)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
@@ -145,7 +145,7 @@ def gd_distance_to_limit(tables: Mapping[str, pd.DataFrame]):
                 rows["dist_to_limit"],
                 color=color,
                 ls=style,
-                label=f"GD, α = {alpha:g}, η = {frac:g}/L_α",
+                label=rf"GD, $\alpha$ = {alpha:g}, $\eta = {frac:g}/L_\alpha$",
             )
             _band(ax, rows["t"], rows["dist_to_limit"], rows["ci95"], color)
     ax.axhline(
@@ -158,8 +158,8 @@ def gd_distance_to_limit(tables: Mapping[str, pd.DataFrame]):
     )
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("time t = η · step")
-    ax.set_ylabel("‖θ_t − θ_α‖ / ‖θ_α‖ (trial mean)")
+    ax.set_xlabel(r"time $t = \eta k$ ($k$: step)")
+    ax.set_ylabel(r"$\|\theta_t - \theta_\alpha\|\,/\,\|\theta_\alpha\|$ (trial mean)")
     ax.set_title(f"trial means, {_trials(tables, 'trajectories')} trials", fontsize=9)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return fig
@@ -240,14 +240,15 @@ def recovery_window(tables: Mapping[str, pd.DataFrame]):
     for ax in axes:
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel("time t = η · step")
-        ax.set_title(f"n = {n_max}, trial means, {k} trials", fontsize=9)
+        ax.set_xlabel(r"time $t = \eta k$ ($k$: step)")
+        ax.set_title(f"$n = {n_max}$, trial means, {k} trials", fontsize=9)
     by_alpha = [
-        Line2D([], [], color=c, label=f"α = {a:g}") for c, a in zip(colors, alphas, strict=True)
+        Line2D([], [], color=c, label=rf"$\alpha$ = {a:g}")
+        for c, a in zip(colors, alphas, strict=True)
     ]
     styles = [
-        Line2D([], [], color="k", ls="-", label=f"empirical GD, σ = {sigma:g}"),
-        Line2D([], [], color="k", ls="--", label="empirical GD, σ = 0"),
+        Line2D([], [], color="k", ls="-", label=rf"empirical GD, $\sigma = {sigma:g}$"),
+        Line2D([], [], color="k", ls="--", label=r"empirical GD, $\sigma = 0$"),
     ]
     axes[0].legend(
         handles=by_alpha
@@ -256,7 +257,7 @@ def recovery_window(tables: Mapping[str, pd.DataFrame]):
             Line2D(
                 [], [], color="black", ls=":", label=r"rate $\sigma^2 r \ln d\,/\,n$, right end"
             ),
-            Line2D([], [], color="black", ls="-.", label="least squares on S, right end"),
+            Line2D([], [], color="black", ls="-.", label="least squares on $S$, right end"),
         ],
         fontsize=7.5,
         loc="upper center",
@@ -268,7 +269,11 @@ def recovery_window(tables: Mapping[str, pd.DataFrame]):
         + [
             Line2D([], [], color="k", ls="none", marker="x", ms=4, label="population GD"),
             Line2D(
-                [], [], color="black", ls=":", label=f"{OFF_SUPPORT_RATIO:g}α (population bound)"
+                [],
+                [],
+                color="black",
+                ls=":",
+                label=rf"${OFF_SUPPORT_RATIO:g}\alpha$ (population bound)",
             ),
             Line2D([], [], color="black", ls="-.", label=r"RIP horizon $\ln 2/(8\delta\sqrt{r})$"),
         ],

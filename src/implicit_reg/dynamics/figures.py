@@ -20,52 +20,33 @@ from implicit_reg.dynamics.claims import (
     lazy_quantities,
     least_squares_rate_bound,
     loglog_fit,
+    pl_interval_rates,
     resolved_pl_checkpoints,
     transition_times,
 )
-from implicit_reg.plotting import PALETTE, power_label, sequential, subplots, use_style
+from implicit_reg.plotting import (
+    CATEGORICAL,
+    SPLIT_TUPLES,
+    THEORY,
+    THRESHOLD,
+    colour_scale_entry,
+    decade_ticks,
+    stored_band,
+    subplots,
+    threshold_line,
+    use_style,
+)
 
 #: Exact references: thin black dashes drawn above the data.
-EXACT = {"color": "k", "ls": "--", "lw": 0.9, "zorder": 5}
-EXACT_LABEL = r"exact (closed form $N \leq 2$, solve_ivp $N \geq 3$)"
-#: Categorical colours of the palette without its vermillion, which is hard to tell
-#: from its orange: blue, orange, green, pink, brown... in that order.
-CATEGORICAL = tuple(PALETTE[i] for i in (0, 1, 2, 4, 5, 9, 7))
+EXACT = {**THEORY, "ls": "--", "lw": 0.9}
+EXACT_LABEL = r"exact gradient flow (closed form for $N \leq 2$, ODE solver for $N \geq 3$)"
+#: Limits predicted by theory: black dots above the data.
+LIMIT = {**THEORY, "ls": ":", "lw": 1.4}
 
 
 def _finest(table: pd.DataFrame) -> pd.DataFrame:
     smallest = table.groupby("depth").step_fraction.transform("min")
     return table[table.step_fraction == smallest]
-
-
-def _log_ticks(axis) -> None:
-    """Major ticks at 1, 2 and 5 times the powers of ten, labelled (`power_label`).
-
-    For a log axis spanning about a decade, which the default locator labels once.
-    """
-    axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
-    axis.set_major_formatter(FuncFormatter(power_label))
-    axis.set_minor_formatter(NullFormatter())
-
-
-def _reference_label(ax, y: float, text: str, x: float = 0.02, colour="0.3", below=False):
-    """Write ``text`` just above (or below) the horizontal reference line at ``y``."""
-    ax.annotate(
-        text,
-        xy=(x, y),
-        xycoords=("axes fraction", "data"),
-        xytext=(0, -2 if below else 2),
-        textcoords="offset points",
-        ha="left",
-        va="top" if below else "bottom",
-        fontsize=8,
-        color=colour,
-    )
-
-
-def _panel_note(ax, text: str, x: float = 0.03, y: float = 0.05) -> None:
-    """A short key written inside a panel's empty lower-left corner."""
-    ax.text(x, y, text, transform=ax.transAxes, fontsize=8, color="0.25", va="bottom")
 
 
 def _legend_below(fig, handles, ncol: int, top: float = 0.0) -> None:
@@ -89,6 +70,7 @@ def singular_values(tables: Mapping[str, pd.DataFrame]):
     s_values = np.sort(table.s.unique())
     norm = LogNorm(s_values.min(), s_values.max())
     use_style()
+    gd_line = {"lw": 2.6, "alpha": 0.8}
     grid = sns.relplot(
         data=table,
         x="t",
@@ -102,12 +84,11 @@ def singular_values(tables: Mapping[str, pd.DataFrame]):
         row="init_scale",
         row_order=sorted(table.init_scale.unique(), reverse=True),
         kind="line",
-        lw=2.6,
-        alpha=0.8,
         height=2.1,
         aspect=1.2,
         legend=False,
         facet_kws={"sharex": True, "sharey": True, "margin_titles": False},
+        **gd_line,
     )
     for (eps, depth), ax in grid.axes_dict.items():
         runs = table[(table.depth == depth) & (table.init_scale == eps)]
@@ -117,16 +98,24 @@ def singular_values(tables: Mapping[str, pd.DataFrame]):
     start = table[table.ratio >= 0.05].groupby(["depth", "init_scale", "index"]).t.min()
     left = 0.5 * float(start.min()) if len(start) else float(table.t.min())
     grid.set(xscale="log", xlim=(left, table.t.max() * 1.2), ylim=(-0.03, 1.05))
-    grid.set_titles("N = {col_name}, ε = {row_name}")
-    grid.set_axis_labels("time t = η·k", r"$\sigma_r(t)\,/\,s_r$")
+    grid.set_titles(r"$N = {col_name}$, $\varepsilon = {row_name}$")
+    grid.set_axis_labels(r"time $t = \eta k$", r"$\sigma_r(t)\,/\,s_r$")
     c = float(table.step_fraction.iloc[0]) if len(table) else float("nan")
     fig = grid.figure
     fig.subplots_adjust(right=0.88, bottom=0.2)
-    handles = [
-        Line2D([], [], color="0.55", lw=2.6, alpha=0.8, label=f"GD on the factors (c = {c:g})"),
-        Line2D([], [], **{k: v for k, v in EXACT.items() if k != "zorder"}, label=EXACT_LABEL),
-    ]
-    _legend_below(fig, handles, ncol=2, top=0.075)
+    # The GD entry shows the colours of the bar: the colour of a GD line is its s_r.
+    scale = colour_scale_entry(plt.cm.viridis(np.linspace(0, 1, 6)), **gd_line)
+    fig.legend(
+        [scale, Line2D([], [], **{k: v for k, v in EXACT.items() if k != "zorder"})],
+        [rf"GD on the factors ($c = {c:g}$), colour: $s_r$", EXACT_LABEL],
+        handler_map=SPLIT_TUPLES,
+        handlelength=3.5,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.075),
+        ncol=2,
+        fontsize=8.5,
+        frameon=False,
+    )
     bar = fig.add_axes((0.9, 0.2, 0.015, 0.72))
     fig.colorbar(plt.cm.ScalarMappable(cmap="viridis", norm=norm), cax=bar)
     bar.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
@@ -143,27 +132,27 @@ def half_times(tables: Mapping[str, pd.DataFrame]):
     times = _finest(times)
     times = times[times.trial == 0].sort_values("init_scale", ascending=False)
     depths = sorted(times.depth.unique())
-    colours = dict(zip(depths, sequential(len(depths)), strict=True))
+    colours = dict(zip(depths, CATEGORICAL, strict=False))
     scales = sorted(times.init_scale.unique(), reverse=True)
     # Large open circles under small filled squares: at N = 1 the two ε coincide.
     markers = dict(zip(scales, ["o", "s", "^", "D"], strict=False))
     sizes = dict(zip(scales, [70, 18, 18, 18], strict=False))
-    times["N"] = times.depth
-    times["ε"] = times.init_scale
+    times["$N$"] = times.depth
+    times[r"$\varepsilon$"] = times.init_scale
     fig, (left, middle, right) = subplots(ncols=3, width=3.25, height=3.0)
     for ax, column in ((left, "t50"), (middle, "width")):
         for _, rows in times.groupby(["depth", "init_scale"]):
             rows = rows.sort_values("s")
-            ax.plot(rows.s, rows[f"{column}_exact"], color="k", lw=0.9, ls="--", zorder=5)
+            ax.plot(rows.s, rows[f"{column}_exact"], **EXACT)
         sns.scatterplot(
             data=times,
             x="s",
             y=column,
-            hue="N",
+            hue="$N$",
             palette=colours,
-            style="ε",
+            style=r"$\varepsilon$",
             markers=markers,
-            size="ε",
+            size=r"$\varepsilon$",
             sizes=sizes,
             edgecolor="face",
             linewidth=1.3,
@@ -188,34 +177,41 @@ def half_times(tables: Mapping[str, pd.DataFrame]):
         title="Relative transition width",
     )
     errors = table.groupby(["depth", "init_scale", "step_fraction"]).error.max().reset_index()
-    errors["N"], errors["ε"] = errors.depth, errors.init_scale
+    errors["$N$"], errors[r"$\varepsilon$"] = errors.depth, errors.init_scale
     sns.lineplot(
         data=errors,
         x="step_fraction",
         y="error",
-        hue="N",
+        hue="$N$",
         palette=colours,
-        style="ε",
+        style=r"$\varepsilon$",
         markers=markers,
         dashes=False,
         estimator=None,
         legend=False,
         ax=right,
     )
+    # The same open rings as on the left: at N = 1 the two ε coincide here too.
+    ring = markers[scales[0]]
+    for line in right.lines:
+        if line.get_marker() == ring:
+            line.set(markersize=7, markerfacecolor="none", markeredgewidth=1.3)
+            line.set_markeredgecolor(line.get_color())
     fractions = np.sort(errors.step_fraction.unique())
     anchor = errors[errors.step_fraction == fractions[-1]].error.max()
-    right.plot(fractions, 1.4 * anchor * fractions / fractions[-1], color="k", ls=":", lw=1.2)
-    right.axhline(CURVE_TOLERANCE, color="0.3", lw=0.9, ls="--", zorder=5)
+    right.plot(fractions, 1.4 * anchor * fractions / fractions[-1], **{**LIMIT, "lw": 1.2})
+    right.axhline(CURVE_TOLERANCE, **THRESHOLD)
     right.set(
         xscale="log",
         yscale="log",
         xlabel=r"step fraction $c$",
-        ylabel=r"$\mathrm{max}_{t,r}\,|\sigma_r^{\mathrm{GD}} - \sigma_r|\,/\,s_r$",
+        ylabel=r"$\max_{t,r}\,|\sigma_r^{\mathrm{GD}} - \sigma_r|\,/\,s_r$",
         title="GD error vs step size",
     )
     right.set_xticks(fractions, [f"{c:g}" for c in fractions])
     right.xaxis.set_minor_locator(plt.NullLocator())
-    _log_ticks(right.yaxis)
+    for ax in (left, middle, right):
+        decade_ticks(ax.yaxis)
     handles, labels = left.get_legend_handles_labels()
     left.get_legend().remove()
     rings = {str(eps) for eps, size in sizes.items() if size == max(sizes.values())}
@@ -223,9 +219,9 @@ def half_times(tables: Mapping[str, pd.DataFrame]):
         if label in rings:
             handle.set_markerfacecolor("none")
     handles += [
-        Line2D([], [], color="k", ls="--", lw=0.9),
+        Line2D([], [], **{k: v for k, v in EXACT.items() if k != "zorder"}),
         Line2D([], [], color="k", ls=":", lw=1.2),
-        Line2D([], [], color="0.3", ls="--", lw=0.9),
+        Line2D([], [], **{k: v for k, v in THRESHOLD.items() if k != "zorder"}),
     ]
     labels += [
         "exact (gradient flow)",
@@ -257,16 +253,17 @@ def _open_large_marks(collections, size: float) -> None:
         collection.set_facecolors(colours)
 
 
-def _summary_band(ax, rows, column: str, colour, ls: str = "-", lw: float = 1.8, label=None):
+def _summary_band(ax, rows, column: str, colour, log: bool = True, **line):
     """Trial mean of ``column`` against ``t_mean`` with its Student-t 95% band.
 
     Log axes: where the interval reaches zero the band is cut at a tenth of the mean.
     """
     rows = rows[rows.t_mean > 0].sort_values("t_mean")
     mean, half = rows[f"{column}_mean"], rows[f"{column}_ci95"].fillna(0.0)
-    ax.plot(rows.t_mean, mean, ls=ls, color=colour, lw=lw, label=label, zorder=3)
-    low = np.maximum(mean - half, mean / 10)
-    ax.fill_between(rows.t_mean, low, mean + half, color=colour, alpha=0.2, lw=0, zorder=2)
+    ax.plot(rows.t_mean, mean, color=colour, zorder=3, **line)
+    stored_band(
+        ax, rows.t_mean, mean, half, colour, relative_floor=0.1 if log else None, opaque=True
+    )
 
 
 def _algorithm_label(algorithm: str) -> str:
@@ -274,81 +271,113 @@ def _algorithm_label(algorithm: str) -> str:
 
 
 def linear_nets(tables: Mapping[str, pd.DataFrame]):
-    """(a) distance to A_min from a row-space W₁; (b) from a generic W₁, to A_min and to the
-    exact limit; the change of W₁'s null-space component. Trial means against t = η·k."""
+    """(a) distance to A_min from a row-space W₁; (b) from a generic W₁, to the exact limit
+    and to A_min with its predicted plateau; the change of W₁'s null-space component.
+    Trial means against t = η·k."""
     summary = tables["linear_nets_summary"]
     summary = summary[summary.diverged_mean == 0]
     n_trials = int(tables["linear_nets"].trial.nunique())
-    fig, axes = subplots(ncols=3, width=3.25, height=3.1)
+    fig, axes = subplots(ncols=2, nrows=2, width=4.2, height=2.75)
+    (row_ax, limit_ax), (plateau_ax, null_ax) = axes
     algorithms = sorted(summary.algorithm.unique())
     colours = dict(zip(algorithms, CATEGORICAL, strict=False))
-    # The first algorithm thicker, so that the next one drawn over it leaves it visible.
-    widths = dict(zip(algorithms, [2.8] + [1.4] * len(algorithms), strict=False))
+    # The first algorithm a thick line, the others thin lines with dots over it: where
+    # the curves coincide both stay visible.
+    styles = {
+        a: {"lw": 3.2} if i == 0 else {"lw": 1.1, "marker": "o", "ms": 2.2}
+        for i, a in enumerate(algorithms)
+    }
+    null_styles = {"row_space": "-", "generic": "--"}
     for algorithm in algorithms:
-        colour, lw = colours[algorithm], widths[algorithm]
+        colour, style = colours[algorithm], styles[algorithm]
         rows = summary[summary.algorithm == algorithm]
         row_space, generic = rows[rows.init == "row_space"], rows[rows.init == "generic"]
-        _summary_band(axes[0], row_space, "dist_min_norm", colour, lw=lw)
-        _summary_band(axes[1], generic, "dist_min_norm", colour, ls="--", lw=lw)
-        _summary_band(axes[1], generic, "dist_limit", colour, lw=lw)
-        _summary_band(axes[2], row_space, "null_change", colour, lw=lw)
-        _summary_band(axes[2], generic, "null_change", colour, ls="--", lw=lw)
+        _summary_band(row_ax, row_space, "dist_min_norm", colour, **style)
+        _summary_band(limit_ax, generic, "dist_limit", colour, **style)
+        _summary_band(plateau_ax, generic, "dist_min_norm", colour, log=False, **style)
+        for init, ls in null_styles.items():
+            thin = {**style, "lw": min(style["lw"], 1.6)}
+            _summary_band(null_ax, rows[rows.init == init], "null_change", colour, ls=ls, **thin)
         if len(generic):
             plateau = float(generic.sort_values("step").null_term_mean.iloc[-1])
-            axes[1].axhline(plateau, color="k", ls=":", lw=1.3, zorder=5)
-    axes[0].axhline(GD_TOLERANCE, color="0.3", ls="--", lw=0.9, zorder=4)
-    _reference_label(axes[0], GD_TOLERANCE, f"GD and SGD tolerance {GD_TOLERANCE:g}")
-    axes[1].axhline(GD_TOLERANCE, color="0.3", ls="--", lw=0.9, zorder=4)
-    _reference_label(axes[1], GD_TOLERANCE, f"tolerance {GD_TOLERANCE:g}")
-    axes[2].axhline(NULL_TOLERANCE, color="0.3", ls="--", lw=0.9, zorder=4)
-    _reference_label(axes[2], NULL_TOLERANCE, f"tolerance {NULL_TOLERANCE:g}")
+            plateau_ax.axhline(plateau, **LIMIT)
+    threshold_line(row_ax, GD_TOLERANCE, f"claims' GD and SGD tolerance {GD_TOLERANCE:g}")
+    threshold_line(limit_ax, GD_TOLERANCE, f"claims' tolerance {GD_TOLERANCE:g}")
     distance = r"$\|W_2W_1 - A_{\min}\|\,/\,\|A_{\min}\|$"
-    axes[0].set(ylabel=distance, title=r"(a) $W_1$ rows in Col($X$)")
-    axes[1].set(ylabel="relative distance", title=r"(b) generic $W_1$")
-    axes[2].set(
-        ylabel=r"$\|W_1P_\perp - W_1(0)P_\perp\|\,/\,\|W_1(0)\|$",
+    row_ax.set(ylabel=distance, title=r"(a) $W_1$ rows in Col($X$): to $A_{\min}$")
+    limit_ax.set(
+        ylabel=r"$\|W_2W_1 - A_\infty\|\,/\,\|A_{\min}\|$",
+        title=r"(b) generic $W_1$: to the exact limit $A_\infty$",
+    )
+    plateau_ax.set(ylabel=distance, title=r"(b) generic $W_1$: to $A_{\min}$")
+    null_ax.set(
+        ylabel=r"$\|(W_1 - W_1(0))P_\perp\|\,/\,\|W_1(0)\|$",
         title=r"$W_1$'s component in Null($X^\top$)",
     )
-    for ax in axes:
-        ax.set(xscale="log", yscale="log", xlabel="time t = η·k")
-    for ax in axes[:2]:
-        low, _ = ax.get_ylim()
-        ax.set_ylim(low, 30)  # room above the plateau at about 1
+    for ax in axes.flat:
+        ax.set(xscale="log", xlabel=r"time $t = \eta k$")
+        if ax is not plateau_ax:
+            ax.set_yscale("log")
+    # The null-space change is at rounding level, decades below its tolerance: the axis
+    # spans the data and the tolerance is stated at its top.
     positive = summary.null_change_mean[summary.null_change_mean > 0]
-    low = float(positive.min()) if len(positive) else 1e-16
-    axes[2].set_ylim(low / 10, NULL_TOLERANCE * 30)
-    _panel_note(axes[1], "dashed: to $A_{\\min}$\nsolid: to the exact limit")
-    _panel_note(axes[2], "solid: from (a)\ndashed: from (b)", y=0.3)
+    low, high = (float(positive.min()), float(positive.max())) if len(positive) else (1e-17, 1e-15)
+    null_ax.set_ylim(low / 3, high * 100)
+    for ax in (row_ax, limit_ax):
+        ax.set_ylim(None, 10)  # room above the start at about 1
+    decades = np.log10(NULL_TOLERANCE / high)
+    null_ax.text(
+        0.03,
+        0.95,
+        f"claim tolerance {NULL_TOLERANCE:g}: {decades:.0f} decades higher ↑",
+        transform=null_ax.transAxes,
+        va="top",
+        fontsize=8,
+        color=THRESHOLD["color"],
+    )
     handles = [
-        Line2D([], [], color=colours[a], lw=widths[a], label=_algorithm_label(a))
-        for a in algorithms
+        Line2D([], [], color=colours[a], **styles[a], label=_algorithm_label(a)) for a in algorithms
     ]
-    handles.append(
+    handles += [
         Line2D(
             [],
             [],
-            color="k",
-            ls=":",
-            lw=1.3,
-            label=r"(b): theory $\|W_2(\infty)W_1(0)P_\perp\|\,/\,\|A_{\min}\|$",
-        )
-    )
-    fig.suptitle(f"Trial means of {n_trials} trials, 95% t bands", fontsize=9, y=0.99)
-    fig.tight_layout(rect=(0, 0.12, 1, 0.97))
-    _legend_below(fig, handles, ncol=3, top=0.12)
+            **{k: v for k, v in LIMIT.items() if k != "zorder"},
+            label=r"theory: plateau $\|W_2(\infty)W_1(0)P_\perp\|\,/\,\|A_{\min}\|$",
+        ),
+        Line2D([], [], color="0.3", ls="-", lw=1.1, label="Null($X^\\top$) panel: from (a)"),
+        Line2D([], [], color="0.3", ls="--", lw=1.1, label="Null($X^\\top$) panel: from (b)"),
+    ]
+    fig.suptitle(f"Trial means of {n_trials} trials, 95% t bands", fontsize=9, y=0.995)
+    fig.tight_layout(rect=(0, 0.08, 1, 0.98))
+    _legend_below(fig, handles, ncol=3, top=0.08)
     return fig
 
 
+def _interval_rates(table: pd.DataFrame) -> pd.DataFrame:
+    """`pl_interval_rates` with the time ``t_end`` at the end of each interval."""
+    rates = pl_interval_rates(table)
+    runs = table.sort_values("step").groupby(["width", "trial"])
+    ends = table.sort_values("step").assign(t_end=runs.t.shift(-1))
+    return rates.merge(ends[["width", "trial", "step", "t_end"]], on=["width", "trial", "step"])
+
+
+#: Line colours of the narrowest and the widest network in lazy_training's right panel.
+WIDTH_GREYS = ("0.65", "0.15")
+
+
 def lazy_training(tables: Mapping[str, pd.DataFrame]):
-    """Lazy-training quantities vs width (log–log, −½ and −1 guides); loss vs t with PL bounds."""
+    """Lazy-training quantities vs width (log–log, −½ and −1 guides); the loss's decay
+    rate on every checkpoint interval in units of λ_min(K₀)/n, with the PL threshold 1."""
     table = tables["lazy_training"]
     table = table[~table.diverged]
     per_run = lazy_quantities(table)
     fig, (left, right) = subplots(ncols=2, width=4.3, height=3.4)
+    gap = r"$\mathrm{sup}_t\,\|f - f_{\mathrm{lin}}\|/\sqrt{%s}$ on the $%s$ %s points"
     series = {
         "weight_change": r"$\|\theta_T - \theta_0\|\,/\,\|\theta_0\|$",
-        "lin_gap_train": r"$\mathrm{sup}_t\,\|f - f_{\mathrm{lin}}\|/\sqrt{p}$, p training points",
-        "lin_gap_test": r"$\mathrm{sup}_t\,\|f - f_{\mathrm{lin}}\|/\sqrt{p}$, p held-out points",
+        "lin_gap_train": gap % ("n", "n", "training"),
+        "lin_gap_test": gap % (r"n_{\mathrm{test}}", r"n_{\mathrm{test}}", "held-out"),
         "kernel_change": r"$\|K_T - K_0\|_F\,/\,\|K_0\|_F$",
     }
     colours = dict(zip(series, CATEGORICAL, strict=False))
@@ -370,50 +399,50 @@ def lazy_training(tables: Mapping[str, pd.DataFrame]):
     top = per_run[list(series)].to_numpy().max()
     for power, style in ((-0.5, "--"), (-1.0, ":")):
         guide = top * 1.5 * (widths / widths[0]) ** power
-        (line,) = left.plot(
-            widths, guide, style, color="k", lw=1.1, zorder=5, label=f"slope {power:g}"
-        )
+        (line,) = left.plot(widths, guide, **{**THEORY, "ls": style, "lw": 1.1})
+        line.set_label(f"slope {power:g}")
         handles.append(line)
     left.set(
-        xscale="log",
         yscale="log",
-        xlabel="width m",
+        xlabel="width $m$",
         ylabel="relative change or distance",
         title="How far the network moves",
     )
     left.set_xscale("log", base=2)
-    # Every other width: nine shades of one map are not told apart.
-    shown = widths[::2] if len(widths) > 5 else widths
-    colours = dict(zip(shown, sns.color_palette("viridis", len(shown)), strict=True))
-    first = table[(table.trial == table.trial.min()) & (table.t > 0)].sort_values("t")
-    loss0 = table[table.step == 0].groupby(["width", "trial"]).loss.first()
-    for m in shown:
-        rows = first[first.width == m]
-        start = loss0.loc[(m, rows.trial.iloc[0])] if len(rows) else 1.0
-        right.plot(rows.t, rows.loss / start, color=colours[m], lw=1.5, label=f"m = {m}")
-    widest = first[first.width == widths[-1]]
-    start = loss0.loc[(widths[-1], widest.trial.iloc[0])] if len(widest) else 1.0
-    for column, style, rate in (("pl_bound_half", "--", ""), ("pl_bound", ":", "2")):
-        right.plot(
-            widest.t,
-            widest[column] / start,
-            style,
-            color="k",
-            lw=1.2,
-            zorder=5,
-            label=rf"$e^{{-{rate}\lambda_{{\min}}t/n}}$, m = {widths[-1]}",
-        )
+    rates = _interval_rates(table)
+    widest, narrowest = int(widths[-1]), int(widths[0])
+    # Widths in greys (the claim's darkest): the left panel's colours are its quantities.
+    for m, colour, style in (
+        (narrowest, WIDTH_GREYS[0], {"lw": 1.0}),
+        (widest, WIDTH_GREYS[1], {"lw": 1.6, "marker": "o", "ms": 2.5}),
+    ):
+        for _, run in rates[rates.width == m].groupby("trial"):
+            right.plot(run.t_end, run.rate, color=colour, zorder=3, **style)
+    right.axhline(2.0, **{**LIMIT, "lw": 1.2})
+    threshold_line(right, 1.0, "claim threshold 1 (the PL bound with half the rate)", below=True)
     right.set(
         xscale="log",
         yscale="log",
-        xlabel="time t = η·k",
-        ylabel=r"$\hat R(\theta_t)\,/\,\hat R(\theta_0)$",
-        title="Loss and the PL bounds (first trial)",
+        ylim=(0.5, None),
+        xlabel=r"time $t_{j+1} = \eta k_{j+1}$ at the interval's end",
+        ylabel=r"decay rate in units of $\lambda_{\min}(K_0)/n$",
+        title=r"Loss decay rate on each checkpoint interval",
     )
+    n_trials = int(table.trial.nunique())
+    right_handles = [
+        Line2D([], [], color=WIDTH_GREYS[1], lw=1.6, marker="o", ms=2.5),
+        Line2D([], [], color=WIDTH_GREYS[0], lw=1.0),
+        Line2D([], [], **{k: v for k, v in LIMIT.items() if k != "zorder"}),
+    ]
+    right_labels = [
+        f"$m = {widest}$ (the claim), {n_trials} trials",
+        f"$m = {narrowest}$ (for contrast)",
+        "linearized model's slowest rate, 2",
+    ]
     fig.tight_layout()
     below = {"loc": "upper center", "bbox_to_anchor": (0.5, -0.18), "fontsize": 8}
     left.legend(handles=handles, **below)
-    right.legend(ncol=2, **below)
+    right.legend(right_handles, right_labels, **below)
     return fig
 
 
@@ -449,37 +478,38 @@ def pl_rate(tables: Mapping[str, pd.DataFrame]):
         left.plot(curve.index, curve.bound, "--", color=colour, lw=1.3, zorder=5)
         for _, run in rows[rows.resolved].groupby("trial"):
             right.plot(run.step, run.ratio, color=colour, lw=0.8, alpha=0.6)
-    left.axhline(PL_RESOLVED_GAP, color="0.3", ls=":", lw=1.2, zorder=4)
-    right.axhline(1.0, color="k", ls="--", lw=1, zorder=5)
-    _reference_label(right, 1.0, "ratio 1: the bound", x=0.6, colour="k")
+    epsilon = {"ls": ":", "lw": 1.2}
+    threshold_line(left, PL_RESOLVED_GAP, f"float64 ε = {PL_RESOLVED_GAP:.1e}", x=0.6, **epsilon)
+    threshold_line(right, 1.0, "claim threshold 1: the bound", x=0.45)
     left.set(
         yscale="log",
-        xlabel="GD step k",
+        xlabel="GD step $k$",
         ylabel=r"$(L(\beta_k) - L^*)\,/\,(L(\beta_0) - L^*)$",
         title="Median gap (band: all trials)",
     )
     right.set(
         yscale="log",
         ylim=(None, 30),
-        xlabel="GD step k",
-        ylabel=r"gap$_k\,/\,((1 - \eta\mu)^{2k}\,$gap$_0)$",
+        xlabel="GD step $k$",
+        ylabel=r"$\mathrm{gap}_k\,/\,((1 - \eta\mu)^{2k}\,\mathrm{gap}_0)$",
         title="Gap over the PL bound, per trial",
     )
-    handles = [Line2D([], [], color=colours[g], label=f"n = {g[1]}, d = {g[0]}") for g in groups]
+    handles = [
+        Line2D([], [], color=colours[g], label=f"$n = {g[1]}$, $d = {g[0]}$") for g in groups
+    ]
     handles += [
-        Line2D([], [], color="0.3", label="GD gap (median)"),
+        Line2D([], [], color="0.3", label="GD gap (median; right: every trial)"),
         Line2D([], [], color="0.3", ls="--", label=r"exact rate $(1 - \eta\mu)^{2k}$ (median)"),
         Line2D(
             [],
             [],
-            color="0.3",
-            ls=":",
-            lw=1.2,
-            label="float64 ε: checkpoints whose bound is below it are not compared",
+            **{**THRESHOLD, **epsilon, "zorder": None},
+            label="float64 ε: the claim compares the checkpoints whose bound is above it\n"
+            "(below it the computed gap is rounding error)",
         ),
     ]
     fig.tight_layout(rect=(0, 0.1, 1, 1))
-    _legend_below(fig, handles, ncol=3, top=0.07)
+    _legend_below(fig, handles, ncol=2, top=0.07)
     return fig
 
 

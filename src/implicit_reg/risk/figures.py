@@ -8,46 +8,21 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from implicit_reg.plotting import PALETTE, power_label, subplots
+from implicit_reg.plotting import (
+    CATEGORICAL,
+    THEORY,
+    decade_ticks,
+    subplots,
+    threshold_line,
+)
 from implicit_reg.risk.claims import GD_TOLERANCE, RATIO_BOUND, SGD_TOLERANCE
 from implicit_reg.risk.exact import gd_ridge_risk_bound
 
-#: Categorical colours of the palette without its vermillion, which is hard to tell
-#: from its orange: blue, orange, green, pink, brown.
-CATEGORICAL = tuple(PALETTE[i] for i in (0, 1, 2, 4, 5))
-
 
 def _tolerance_lines(ax) -> None:
-    """The claims' GD and SGD tolerances on the final iterate, labelled at the left."""
-    ax.axhline(GD_TOLERANCE, color="grey", lw=0.8, ls=":")
-    ax.axhline(SGD_TOLERANCE, color="grey", lw=0.8, ls=":")
-    for line, name in zip(ax.lines[-2:], ("GD", "SGD"), strict=True):
-        ax.annotate(
-            f"{name} tolerance {line.get_ydata()[0]:g}",
-            xy=(0.02, line.get_ydata()[0]),
-            xycoords=("axes fraction", "data"),
-            xytext=(0, 2),
-            textcoords="offset points",
-            fontsize=8,
-            color="0.3",
-        )
-
-
-def _log_ticks(axis) -> None:
-    """More labelled ticks on a log axis spanning two decades or less, which the default
-    locator labels once or twice: at 1, 2, 5 times the powers of ten (1 to 8 within a
-    decade)."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
-    ax = axis.axes
-    low, high = sorted(ax.get_ylim() if axis is ax.yaxis else ax.get_xlim())
-    decades = np.log10(high / low) if low > 0 else np.inf
-    if decades > 2:
-        return
-    subs = (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0) if decades < 1.2 else (1.0, 2.0, 5.0)
-    axis.set_major_locator(LogLocator(subs=subs))
-    axis.set_major_formatter(FuncFormatter(power_label))
-    axis.set_minor_formatter(NullFormatter())
+    """The claims' GD and SGD tolerances on the final iterate, labelled on their lines."""
+    threshold_line(ax, SGD_TOLERANCE, f"claims' SGD tolerance {SGD_TOLERANCE:g}")
+    threshold_line(ax, GD_TOLERANCE, f"claims' GD tolerance {GD_TOLERANCE:g}", below=True)
 
 
 def _mean_band(ax, x, mean, half, colour, **line) -> None:
@@ -66,9 +41,15 @@ def min_norm_convergence(tables: Mapping[str, pd.DataFrame]):
     fig, axes = subplots(ncols=len(inits), width=4.0, height=3.2, sharey=True, squeeze=False)
     algorithms = sorted(summary.algorithm.unique())
     colours = dict(zip(algorithms, CATEGORICAL, strict=False))
-    # Decreasing widths: curves that coincide stay visible one over the other.
-    widths = dict(zip(algorithms, (3.2, 2.0, 1.0, 0.8), strict=False))
-    titles = {"zero": r"from $\beta_0 = 0$: limit $X^+y$", "random": "from a random β₀"}
+    # GD a thick line, each SGD a thin line with its own marks over it: curves that
+    # coincide stay visible one over the other.
+    marks = (
+        {"lw": 3.4},
+        {"lw": 1.2, "marker": "o", "ms": 3.5},
+        {"lw": 0.9, "marker": "x", "ms": 4},
+    )
+    styles = dict(zip(algorithms, marks, strict=False))
+    titles = {"zero": r"from $\beta_0 = 0$: limit $X^+y$", "random": r"from a random $\beta_0$"}
     for ax, init in zip(axes[0], inits, strict=True):
         for algorithm in algorithms:
             rows = summary[(summary.init == init) & (summary.algorithm == algorithm)]
@@ -79,12 +60,13 @@ def min_norm_convergence(tables: Mapping[str, pd.DataFrame]):
                 rows.rel_dist_limit_mean.clip(lower=1e-17),
                 rows.rel_dist_limit_ci95,
                 colours[algorithm],
-                lw=widths[algorithm],
+                **styles[algorithm],
+                markevery=0.08,
                 label=_algorithm_label(algorithm),
                 zorder=2,
             )
         _tolerance_lines(ax)
-        ax.set(xscale="log", yscale="log", xlabel="time t = η·k", title=titles[init])
+        ax.set(xscale="log", yscale="log", xlabel=r"time $t = \eta k$", title=titles[init])
     axes[0][0].set_ylabel(r"$\|\beta_t - \beta_\infty\|\,/\,\|\beta_\infty\|$")
     if "random" in inits:
         axes[0][-1].set_title(r"from a random $\beta_0$: limit $\beta_0 + X^+(y - X\beta_0)$")
@@ -104,7 +86,8 @@ def min_norm_convergence(tables: Mapping[str, pd.DataFrame]):
 
 
 def norm_excess(tables: Mapping[str, pd.DataFrame]):
-    """‖β_∞‖ − ‖X⁺y‖ against ‖P⊥β₀‖ with y = x and the exact excess; the deviation from it."""
+    """‖β_∞‖ − ‖X⁺y‖ of the final iterate against its exact value, on the identity; the
+    relative deviation from it."""
     table = tables["min_norm"]
     last = table.groupby("algorithm").step.transform("max")
     final = table[(table.step == last) & (table.init == "random") & ~table.diverged].copy()
@@ -116,42 +99,33 @@ def norm_excess(tables: Mapping[str, pd.DataFrame]):
     fig, (left, right) = subplots(ncols=2, width=4.0, height=3.3)
     algorithms = sorted(final.algorithm.unique())
     colours = dict(zip(algorithms, CATEGORICAL, strict=False))
-    markers = dict(zip(algorithms, ("o", "s", "^", "D"), strict=False))
-    sizes = dict(zip(algorithms, (70, 30, 12, 8), strict=False))
-    span = (
-        np.array([final.null_init_norm.min(), final.null_init_norm.max()]) if len(final) else [0, 1]
-    )
-    pad = 0.1 * (span[1] - span[0] or 1.0)
+    # Open rings of decreasing size, one inside the other: the algorithms coincide.
+    sizes = dict(zip(algorithms, (90, 40, 12), strict=False))
+    for algorithm in algorithms:
+        rows = final[final.algorithm == algorithm]
+        big = sizes[algorithm] > min(sizes.values())
+        left.scatter(
+            rows.exact,
+            rows.excess,
+            s=sizes[algorithm],
+            facecolors="none" if big else colours[algorithm],
+            edgecolors=colours[algorithm],
+            linewidths=1.3,
+            zorder=3,
+            label=algorithm,
+        )
+    span = np.array([final.exact.min(), final.exact.max()]) if len(final) else np.array([0, 1])
+    pad = 0.08 * (span[1] - span[0] or 1.0)
     x = np.array([span[0] - pad, span[1] + pad])
-    left.plot(x, x, color="k", lw=1, ls="--", label="y = x (bound)", zorder=1)
-    sns.scatterplot(
-        data=final,
-        x="null_init_norm",
-        y="excess",
-        hue="algorithm",
-        palette=colours,
-        style="algorithm",
-        markers=markers,
-        size="algorithm",
-        sizes=sizes,
-        ax=left,
-        edgecolor="none",
-        zorder=2,
-    )
-    left.scatter(
-        final.null_init_norm,
-        final.exact,
-        s=3,
-        color="k",
-        zorder=4,
-        label=r"exact $\sqrt{\|X^+y\|^2 + \|P_\perp\beta_0\|^2} - \|X^+y\|$",
-    )
+    left.plot(x, x, **THEORY, label="exact: identity")
     left.set(
         xlim=tuple(x),
-        xlabel=r"$\|P_\perp\beta_0\|$",
-        ylabel=r"$\|\beta_\infty\| - \|X^+y\|$",
-        title="Norm excess of the final iterate",
+        ylim=tuple(x),
+        xlabel=r"exact $\sqrt{\|X^+y\|^2 + \|P_\perp\beta_0\|^2} - \|X^+y\|$",
+        ylabel=r"$\|\beta_\infty\| - \|X^+y\|$ of the final iterate",
+        title="Norm excess against its exact value",
     )
+    left.set_aspect("equal", adjustable="box")
     sns.stripplot(
         data=final,
         x="algorithm",
@@ -170,18 +144,18 @@ def norm_excess(tables: Mapping[str, pd.DataFrame]):
         ylabel="|excess − exact| / exact",
         title="Deviation from the exact excess",
     )
-    _log_ticks(right.yaxis)
+    decade_ticks(right.yaxis)
     fig.tight_layout(rect=(0, 0.1, 1, 1))
     handles, labels = left.get_legend_handles_labels()
-    left.get_legend().remove()
+    n_trials = len(final) // max(len(algorithms), 1)
     fig.legend(
         handles,
         labels,
         loc="upper center",
         bbox_to_anchor=(0.5, 0.1),
-        ncol=3,
+        ncol=len(labels),
         fontsize=8.5,
-        title=f"final iterates from a random β₀, {len(final) // max(len(algorithms), 1)} trials",
+        title=rf"final iterates from a random $\beta_0$, {n_trials} trials",
         title_fontsize=8.5,
     )
     return fig
@@ -246,7 +220,13 @@ def double_descent(tables: Mapping[str, pd.DataFrame]):
     n_trials = int(tables["double_descent"].trial.nunique())
     fig, (left, right) = subplots(ncols=2, width=4.8, height=4.0)
     sigmas = sorted(summary.noise_std.unique())
-    for colour, sigma in zip(sns.color_palette("viridis", len(sigmas)), sigmas, strict=True):
+    # Blues for the noise levels, the largest darkest: the right panel's min-norm curve
+    # (the same runs) keeps its colour, and its ridge curves take colours of their own.
+    blues = [
+        tuple(c)
+        for c in sns.color_palette("Blues", as_cmap=True)(np.linspace(0.35, 0.8, len(sigmas)))
+    ]
+    for colour, sigma in zip(blues, sigmas, strict=True):
         rows = summary[(summary.noise_std == sigma) & (summary.estimator == "min_norm")]
         _risk_line(left, rows, colour, f"min-norm, σ = {sigma:g}", expected=True)
     left.plot([], [], **EXPECTED, label="expected risk given X (closed form)")
@@ -266,7 +246,8 @@ def double_descent(tables: Mapping[str, pd.DataFrame]):
     variants = [("min_norm", None), ("ridge_optimal", None)]
     variants += [("ridge_fixed", lam) for lam in fixed]
     names = {"min_norm": "min-norm", "ridge_optimal": r"ridge, $\lambda^* = \gamma\sigma^2/r^2$"}
-    for colour, (estimator, lam) in zip(CATEGORICAL, variants, strict=False):
+    right_colours = [blues[-1], *CATEGORICAL[1:]]
+    for colour, (estimator, lam) in zip(right_colours, variants, strict=False):
         sel = rows[rows.estimator == estimator]
         if lam is not None:
             sel = sel[sel.ridge_lambda == lam]
@@ -318,18 +299,23 @@ def early_stopping(tables: Mapping[str, pd.DataFrame]):
         )
         left.plot(rows.t_mean, rows.risk_gf_mean, "-", color=colour, lw=1, zorder=3)
         left.plot(rows.t_mean, rows.risk_ridge_mean, "--", color=colour, lw=1, zorder=3)
-        for _, trial in table[table.n_samples == n].groupby("trial"):
-            right.plot(trial.t, trial.risk_ratio_gd, color=colour, alpha=0.6, lw=0.9, zorder=2)
+        # The designs' ratios lie within a few per cent of each other: their range as a band.
+        spread = (
+            table[table.n_samples == n]
+            .groupby("step")
+            .agg(t=("t", "mean"), low=("risk_ratio_gd", "min"), high=("risk_ratio_gd", "max"))
+        )
+        right.fill_between(spread.t, spread.low, spread.high, color=colour, alpha=0.35, lw=0)
         right.plot(
             rows.t_mean,
             rows.risk_ratio_gd_mean,
             "o",
-            ms=4,
-            mfc="white",
+            ms=3,
+            mfc="none",
             mew=1.1,
             color=colour,
             zorder=3,
-            label=f"GD / ridge, n = {n} (dots: mean; thin: designs)",
+            label=f"GD / ridge, $n = {n}$ (dots: mean; band: range over designs)",
         )
         right.plot(rows.t_mean, rows.risk_ratio_mean, "-", color="k", lw=0.9, zorder=4)
     left.plot([], [], "-", color="grey", label="gradient flow (closed form)")
@@ -359,7 +345,7 @@ def early_stopping(tables: Mapping[str, pd.DataFrame]):
         ylim=(0.8, bound * 1.08),
         title="Risk ratio",
     )
-    _log_ticks(left.yaxis)
+    decade_ticks(left.yaxis)
     _legend_below(left)
     _legend_below(right)
     fig.tight_layout()
