@@ -16,6 +16,7 @@ from implicit_reg.workflow.captions import caption_claims, caption_needs, captio
 from implicit_reg.workflow.report import (
     FigureEntry,
     build_report,
+    claims_page,
     fill_caption,
     render_caption,
     rst_fragment,
@@ -149,6 +150,16 @@ def test_everything_passes_says_so():
     )
     assert "Everything passes" in page and "rows fail" not in page
     assert 'class="fail"' not in page
+
+
+def test_claims_page_of_snakemake_report_sizes_its_columns_as_the_report_does():
+    """The claims item of ``snakemake --report`` (shown in an iframe narrower than the
+    report's column) uses the report's column widths, which fit in 900 px."""
+    page = claims_page(pd.DataFrame([claims_row("risk", "holds", 0.5)]), "0")
+    assert page.count('<table class="claims">') == 1  # claims; checks: "None"
+    rules = re.findall(r"((?:table\.claims th:nth-child\(\d\),?)+)\{width:(\d+)%\}", page)
+    columns = {c: int(w) for sel, w in rules for c in re.findall(r"child\((\d)\)", sel)}
+    assert sum(w for c, w in columns.items() if c != "9") <= 80  # room for the padding
 
 
 def test_caption_claims_are_read_in_order():

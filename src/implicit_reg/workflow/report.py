@@ -61,9 +61,10 @@ table{border-collapse:collapse;font-size:.85em;margin:1em 0;width:100%;table-lay
 table.narrow{width:auto;table-layout:auto}
 th,td{border:1px solid #ddd;padding:.3em .5em;text-align:left;vertical-align:top;
 overflow-wrap:anywhere}
-table.claims th:nth-child(1){width:3.5em}table.claims th:nth-child(2){width:5em}
-table.claims th:nth-child(3){width:14%}table.claims th:nth-child(4){width:30%}
-table.claims th:nth-child(5),table.claims th:nth-child(6){width:7em}
+table.claims th:nth-child(1){width:5%}table.claims th:nth-child(2){width:6%}
+table.claims th:nth-child(3){width:13%}table.claims th:nth-child(4){width:24%}
+table.claims th:nth-child(5),table.claims th:nth-child(6){width:7%}
+table.claims th:nth-child(7){width:11%}table.claims th:nth-child(9){width:8%}
 th{background:#f4f4f4}td.num,span.num{font-family:monospace;white-space:nowrap}
 td.num{text-align:right}
 tr.pass td.status{background:#d9f2d9;color:#1a6b1a;font-weight:bold}
@@ -168,7 +169,7 @@ def claims_html(claims: pd.DataFrame) -> str:
         "<tr><th>status</th><th>family</th><th>claim</th><th>statement</th>"
         "<th>measured</th><th>threshold</th><th>source</th><th>bugs it detects</th></tr>"
     )
-    return f"<table>{head}{''.join(rows)}</table>"
+    return f'<table class="claims">{head}{"".join(rows)}</table>'
 
 
 def timing_html(benchmarks: pd.DataFrame) -> str:
