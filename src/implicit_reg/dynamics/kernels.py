@@ -125,3 +125,86 @@ def pack_factors(factors: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     for j, W in enumerate(factors):
         Ws[j, :, : W.shape[1], : W.shape[2]] = W
     return Ws, dims
+
+
+@compiled
+def linear_net_kernel(X, Y, w1, w2, eta, first_step, n_steps, orders, first_epoch, batch_size):
+    """``n_steps`` steps of GD or SGD on ``½‖W₂W₁X − Y‖²`` for every trial, in place.
+
+    Step k (counted from ``first_step``) uses the columns B of X: all of them in order
+    for GD (``batch_size`` 0), else batch ``k mod ⌈n/b⌉`` of epoch ``k // ⌈n/b⌉`` of the
+    random reshuffling ``orders`` (the last batch of an epoch is shorter when b does not
+    divide n). With ``E = (n/|B|)(W₂W₁X_B − Y_B)``: ``W₁ ← W₁ − η W₂ᵀ(E X_Bᵀ)``,
+    ``W₂ ← W₂ − η E(W₁X_B)ᵀ`` (as `implicit_reg.dynamics.linear_nets.linear_net_gradients`).
+
+    Parameters
+    ----------
+    X : ndarray, shape (trials, d, n)
+    Y : ndarray, shape (trials, d', n)
+    w1 : ndarray, shape (trials, N, d)
+    w2 : ndarray, shape (trials, d', N)
+        Updated in place.
+    eta : ndarray, shape (trials,)
+    first_step, n_steps : int
+    orders : ndarray of int64, shape (epochs, trials, n)
+        Epochs ``first_epoch, first_epoch + 1, …`` of the reshuffling (unused for GD).
+    first_epoch, batch_size : int
+
+    References
+    ----------
+    docs/science.md §F6b; Zhang et al. (2017).
+    """
+    n_trials, d, n = X.shape
+    hidden, outputs = w1.shape[1], w2.shape[1]
+    columns = np.arange(n)
+    per_epoch = (n + batch_size - 1) // batch_size if batch_size > 0 else 1
+    h = np.empty((hidden, n))
+    error = np.empty((outputs, n))
+    ex = np.empty((outputs, d))
+    g1 = np.empty((hidden, d))
+    g2 = np.empty((outputs, hidden))
+    for trial in range(n_trials):
+        for step in range(first_step, first_step + n_steps):
+            if batch_size > 0:
+                epoch, position = step // per_epoch, step % per_epoch
+                start = position * batch_size
+                size = min(batch_size, n - start)
+                batch = orders[epoch - first_epoch, trial, start : start + size]
+            else:
+                size, batch = n, columns
+            weight = n / size if batch_size > 0 else 1.0
+            for i in range(hidden):
+                for c in range(size):
+                    total = 0.0
+                    for k in range(d):
+                        total += w1[trial, i, k] * X[trial, k, batch[c]]
+                    h[i, c] = total
+            for o in range(outputs):
+                for c in range(size):
+                    total = 0.0
+                    for i in range(hidden):
+                        total += w2[trial, o, i] * h[i, c]
+                    error[o, c] = weight * (total - Y[trial, o, batch[c]])
+            for o in range(outputs):
+                for k in range(d):
+                    total = 0.0
+                    for c in range(size):
+                        total += error[o, c] * X[trial, k, batch[c]]
+                    ex[o, k] = total
+                for i in range(hidden):
+                    total = 0.0
+                    for c in range(size):
+                        total += error[o, c] * h[i, c]
+                    g2[o, i] = total
+            for i in range(hidden):
+                for k in range(d):
+                    total = 0.0
+                    for o in range(outputs):
+                        total += w2[trial, o, i] * ex[o, k]
+                    g1[i, k] = total
+            for i in range(hidden):
+                for k in range(d):
+                    w1[trial, i, k] -= eta[trial] * g1[i, k]
+            for o in range(outputs):
+                for i in range(hidden):
+                    w2[trial, o, i] -= eta[trial] * g2[o, i]
