@@ -1,4 +1,4 @@
-"""Compiled loops of the dynamics (F6a, F6b) and margin (F2) families against their floor.
+"""Compiled loops of the dynamics (F6a) and margin (F2) families against their floor.
 
 Prints, measured in this run on one core (``OPENBLAS_NUM_THREADS=1``):
 
@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 from compiled_costs import best_of, core_rate, jit_costs, print_loop  # noqa: E402
 from scipy.special import expit  # noqa: E402
 
-from implicit_reg.dynamics import factorization, linear_nets  # noqa: E402
+from implicit_reg.dynamics import factorization  # noqa: E402
 from implicit_reg.margin import algorithms  # noqa: E402
 from implicit_reg.margin.data import planted_separable  # noqa: E402
 from implicit_reg.problems import random_rotation  # noqa: E402
@@ -101,73 +101,6 @@ def bench_factorization(rate: float, quick: bool) -> None:
         f"  batch of {batch} trials: {batch_s / batch * PEER_STEPS / steps:.4f} s per trial "
         f"({PEER_FACTORIZATION_S / (batch_s / batch * PEER_STEPS / steps):.0f}× the paper's code)"
     )
-
-
-# --- two-layer linear networks --------------------------------------------------------
-
-
-def numpy_linear_net(X, Y, w1, w2, eta, n_steps: int, batch_size, rng) -> np.ndarray:
-    """The previous implementation: numpy products through `linear_net_gradients`, the
-    batch gathered with fancy indexing at every step."""
-    rows, n = np.arange(X.shape[0])[:, None], X.shape[2]
-    Xt, Yt = np.swapaxes(X, 1, 2), np.swapaxes(Y, 1, 2)
-    scale = eta[:, None, None]
-    for step in range(n_steps):
-        if batch_size is None:
-            g1, g2 = linear_nets.linear_net_gradients(w1, w2, X, Y)
-        else:
-            if step % -(-n // batch_size) == 0:
-                order = np.argsort(rng.random((X.shape[0], n)), axis=1)
-            start = (step % -(-n // batch_size)) * batch_size
-            cols = order[:, start : start + batch_size]
-            Xb, Yb = np.swapaxes(Xt[rows, cols], 1, 2), np.swapaxes(Yt[rows, cols], 1, 2)
-            g1, g2 = linear_nets.linear_net_gradients(w1, w2, Xb, Yb, n / cols.shape[1])
-        w1 = w1 - scale * g1
-        w2 = w2 - scale * g2
-    return w1
-
-
-def linear_net_flops(d: int, b: int, dp: int, hidden: int) -> int:
-    """``W₁X_B`` 2Ndb, error 2d'Nb + 2d'b, ``EX_Bᵀ`` 2d'bd, ∇W₁ 2Nd'd, ∇W₂ 2d'bN, updates."""
-    products = 2 * hidden * d * b + 2 * dp * hidden * b + 2 * dp * b * d
-    return (
-        products
-        + 2 * hidden * dp * d
-        + 2 * dp * b * hidden
-        + 2 * dp * b
-        + 2 * (hidden * d + dp * hidden)
-    )
-
-
-def bench_linear_nets(rate: float, quick: bool) -> None:
-    trials, d, n, dp, hidden = 5, 40, 20, 3, 50  # the default configuration's sizes
-    rng = np.random.default_rng(3)
-    X = rng.standard_normal((trials, d, n)) / np.sqrt(d)
-    Y = rng.standard_normal((trials, dp, d)) / np.sqrt(d) @ X
-    w1 = rng.standard_normal((trials, hidden, d)) / np.sqrt(d)
-    w2 = rng.standard_normal((trials, dp, hidden)) / np.sqrt(hidden)
-    eta = linear_nets.step_size(X, w1, w2, 0.5)
-    steps = 300 if quick else 2000
-    for batch in (None, 5):
-        run = lambda batch=batch: linear_nets.linear_net_path(  # noqa: E731
-            X, Y, w1, w2, eta, np.array([0, steps]), batch, np.random.default_rng(0)
-        )
-        run()
-        kernel_s = best_of(run, 3)
-        numpy_s = best_of(
-            lambda batch=batch: numpy_linear_net(
-                X, Y, w1, w2, eta, steps, batch, np.random.default_rng(0)
-            ),
-            3,
-        )
-        label = "GD" if batch is None else f"SGD b={batch}"
-        print_loop(
-            f"linear net {label} d={d} n={n} N={hidden} (per trial-step)",
-            kernel_s / (steps * trials) * 1e9,
-            linear_net_flops(d, batch or n, dp, hidden),
-            rate,
-            numpy_s / (steps * trials) * 1e9,
-        )
 
 
 # --- margin: logistic GD, momentum, normalized GD; the perceptron --------------------------
@@ -272,12 +205,6 @@ _SETUPS = {
         "U = r(g, 4, 1); fs = f.balanced_aligned_init(U, U, 1e-2, 3, g)",
         "f.factor_gd_path(fs, U, 0.1, 0.1, np.array([0, 5]))",
     ),
-    "linear_net_kernel": (
-        "import numpy as np; from implicit_reg.dynamics import linear_nets as ln; "
-        "X = np.ones((1, 3, 2)); w1 = np.ones((1, 4, 3)); w2 = np.ones((1, 2, 4))",
-        "ln.linear_net_path(X, np.ones((1, 2, 2)), w1, w2, np.full(1, 0.01), np.array([0, 5]),"
-        " 1, np.random.default_rng(0))",
-    ),
     "descent_kernel": (
         "import numpy as np; from implicit_reg.margin import algorithms as a; "
         "z = np.ones((1, 3, 2))",
@@ -358,7 +285,6 @@ def main() -> None:
     )
     rate = rates["compiled_multiply_add"]
     bench_factorization(rate, args.quick)
-    bench_linear_nets(rate, args.quick)
     bench_margin(rate, args.quick)
     bench_jit()
     if args.before:

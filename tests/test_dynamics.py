@@ -361,49 +361,6 @@ def test_linear_net_gradients_match_finite_differences():
     np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.parametrize("batch_size", [None, 3])
-def test_linear_net_path_follows_the_numpy_gradient_steps(batch_size):
-    """The compiled path against steps through `linear_net_gradients`, same batches."""
-    X, Y, w1, w2 = tiny_linear_problem(seed=2)
-    eta = linear_nets.step_size(X, w1, w2, 0.5)
-    path = linear_nets.linear_net_path(
-        X, Y, w1, w2, eta, np.array([0, 7, 40]), batch_size, np.random.default_rng(4)
-    )
-    rng, n, rows = np.random.default_rng(4), X.shape[2], np.arange(X.shape[0])[:, None]
-    a, b = w1.copy(), w2.copy()
-    for step in range(40):
-        if batch_size is None:
-            g1, g2 = linear_nets.linear_net_gradients(a, b, X, Y)
-        else:
-            if step % -(-n // batch_size) == 0:
-                order = np.argsort(rng.random((X.shape[0], n)), axis=1)
-            start = (step % -(-n // batch_size)) * batch_size
-            cols = order[:, start : start + batch_size]
-            Xb = np.swapaxes(np.swapaxes(X, 1, 2)[rows, cols], 1, 2)
-            Yb = np.swapaxes(np.swapaxes(Y, 1, 2)[rows, cols], 1, 2)
-            g1, g2 = linear_nets.linear_net_gradients(a, b, Xb, Yb, n / cols.shape[1])
-        a, b = a - eta[:, None, None] * g1, b - eta[:, None, None] * g2
-    np.testing.assert_allclose(path.w1[-1], a, rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(path.w2[-1], b, rtol=1e-12, atol=1e-14)
-
-
-def test_linear_net_kernel_equals_its_interpreted_twin():
-    from implicit_reg.dynamics.kernels import linear_net_kernel
-
-    X, Y, w1, w2 = tiny_linear_problem(seed=3)
-    eta = linear_nets.step_size(X, w1, w2, 0.5)
-    # n = 3, b = 3: one batch per epoch, steps 2..7 are epochs 2..7.
-    orders = np.argsort(np.random.default_rng(5).random((6, X.shape[0], X.shape[2])), axis=2)
-    for size in (0, 3):
-        runs = []
-        for kernel in (linear_net_kernel, linear_net_kernel.py_func):
-            a, b = w1.copy(), w2.copy()
-            kernel(X, Y, a, b, eta, 2, 6, orders, 2, size)
-            runs.append((a, b))
-        np.testing.assert_array_equal(runs[0][0], runs[1][0])
-        np.testing.assert_array_equal(runs[0][1], runs[1][1])
-
-
 def test_exact_limit_matches_a_direct_computation():
     """A_min from least squares on Xᵀ and P⊥ from the SVD: no pseudoinverse of the exact."""
     X, Y, w1, w2 = tiny_linear_problem(seed=1)

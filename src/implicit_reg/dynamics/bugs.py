@@ -126,26 +126,23 @@ MATRIX_FACTORIZATION_BUGS = (
 # F6b: two-layer linear networks
 
 
-def _standardized_inputs(original):
-    """The network trained on inputs standardized per feature (each row of X divided by
-    its standard deviation over the samples): Col(DX) is not Col(X), so W₁'s rows leave
-    Col(X) while A_min and P⊥ are those of the raw X."""
+def _null_space_push(original):
+    """W₁'s gradient with a constant 1e-6 added: the rows of W₁ leave Col(X)."""
 
-    def path(X, Y, w1, w2, eta, checkpoints, batch_size=None, rng=None):
-        scaled = X / np.std(X, axis=2, keepdims=True)
-        return original(scaled, Y, w1, w2, eta, checkpoints, batch_size, rng)
+    def gradients(w1, w2, X, Y, weight=1.0):
+        g1, g2 = original(w1, w2, X, Y, weight)
+        return g1 + 1e-6, g2
 
-    return path
+    return gradients
 
 
 LINEAR_NETS_BUGS = (
     Bug(
-        "linear_net_trained_on_standardized_inputs",
-        "the network trains on inputs standardized per feature while A_min and P⊥ are those "
-        "of the raw inputs (rows of W₁ leave Col(X))",
+        "w1_gradient_leaks_into_null_space",
+        "W₁'s gradient carries a constant 1e-6 push (rows of W₁ leave Col(X))",
         "linear_nets",
-        "implicit_reg.dynamics.linear_nets:linear_net_path",
-        _standardized_inputs,
+        "implicit_reg.dynamics.linear_nets:linear_net_gradients",
+        _null_space_push,
         ("null_space_component_unchanged",),
     ),
     Bug(

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from implicit_reg.dynamics.kernels import linear_net_kernel
-
 
 @dataclass(frozen=True)
 class LinearNetPath:
@@ -76,24 +74,16 @@ def step_size(X: np.ndarray, w1: np.ndarray, w2: np.ndarray, fraction: float) ->
     return fraction / (top * weights)
 
 
-class _Reshuffling:
-    """Random reshuffling: per epoch ``argsort`` of uniforms, one permutation per trial.
+def _batches(rng: np.random.Generator, n_trials: int, n: int, batch_size: int):
+    """Random reshuffling: per epoch a permutation per trial, cut into consecutive batches.
 
-    Epochs are drawn in order, each when a step first needs it, so the generator's stream
-    is the one a step-by-step loop drawing epoch after epoch would consume.
+    Yields index arrays of shape (trials, b') with b' = batch_size (the last batch of an
+    epoch is smaller when b does not divide n), forever.
     """
-
-    def __init__(self, rng: np.random.Generator, n_trials: int, n: int):
-        self.rng, self.shape = rng, (n_trials, n)
-        self.drawn: list[tuple[int, np.ndarray]] = []  # (epoch, orders), latest kept
-
-    def epochs(self, first: int, last: int) -> np.ndarray:
-        """Orders of epochs ``first..last`` (``first`` ≥ the latest one drawn), (e, trials, n)."""
-        self.drawn = [(e, o) for e, o in self.drawn if e >= first]
-        while (self.drawn[-1][0] if self.drawn else first - 1) < last:
-            epoch = self.drawn[-1][0] + 1 if self.drawn else first
-            self.drawn.append((epoch, np.argsort(self.rng.random(self.shape), axis=1)))
-        return np.stack([o for _, o in self.drawn])
+    while True:
+        order = np.argsort(rng.random((n_trials, n)), axis=1)
+        for start in range(0, n, batch_size):
+            yield order[:, start : start + batch_size]
 
 
 def linear_net_path(
@@ -131,26 +121,28 @@ def linear_net_path(
     """
     n_trials, _, n = X.shape
     w1, w2 = w1.astype(float, copy=True), w2.astype(float, copy=True)
-    X, Y = np.ascontiguousarray(X, dtype=float), np.ascontiguousarray(Y, dtype=float)
-    eta = np.ascontiguousarray(eta, dtype=float)
-    size = int(batch_size) if batch_size else 0
-    per_epoch = -(-n // size) if size else 1
-    shuffle = _Reshuffling(rng, n_trials, n) if size else None
-    no_orders = np.zeros((0, n_trials, n), dtype=np.int64)
+    scale = eta[:, None, None]
+    rows = np.arange(n_trials)[:, None]
+    batches = _batches(rng, n_trials, n, batch_size) if batch_size else None
     steps = np.asarray(checkpoints, dtype=np.int64)
     out1 = np.empty((len(steps), *w1.shape))
     out2 = np.empty((len(steps), *w2.shape))
     diverged = np.zeros((len(steps), n_trials), dtype=bool)
+    Xt, Yt = np.swapaxes(X, 1, 2), np.swapaxes(Y, 1, 2)
     step = 0
     with np.errstate(over="ignore", invalid="ignore"):
         for c, stop in enumerate(steps):
-            count = max(int(stop) - step, 0)
-            first_epoch, orders = 0, no_orders
-            if shuffle is not None and count:
-                first_epoch = step // per_epoch
-                orders = shuffle.epochs(first_epoch, (step + count - 1) // per_epoch)
-            linear_net_kernel(X, Y, w1, w2, eta, step, count, orders, first_epoch, size)
-            step += count
+            for _ in range(step, int(stop)):
+                if batches is None:
+                    g1, g2 = linear_net_gradients(w1, w2, X, Y)
+                else:
+                    batch = next(batches)
+                    Xb = np.swapaxes(Xt[rows, batch], 1, 2)
+                    Yb = np.swapaxes(Yt[rows, batch], 1, 2)
+                    g1, g2 = linear_net_gradients(w1, w2, Xb, Yb, n / batch.shape[1])
+                w1 -= scale * g1
+                w2 -= scale * g2
+            step = int(stop)
             bad = ~(np.isfinite(w1).all(axis=(1, 2)) & np.isfinite(w2).all(axis=(1, 2)))
             diverged[c] = bad
             out1[c] = np.where(bad[:, None, None], np.nan, w1)
