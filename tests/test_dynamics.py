@@ -175,6 +175,41 @@ def test_factor_gradients_match_finite_differences(depth):
             )
 
 
+def _factorization_case(depth, d=5, dp=4, r=4, seed=0):
+    rng = np.random.default_rng(seed)
+    shapes = [(r, dp)] + [(r, r)] * (depth - 2) + [(d, r)] if depth > 1 else [(d, dp)]
+    return [0.5 * rng.standard_normal((2, *s)) for s in shapes], rng.standard_normal((2, d, dp))
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 4])
+def test_factor_gd_kernel_equals_its_interpreted_twin(depth):
+    from implicit_reg.dynamics.kernels import factor_gd_kernel, pack_factors
+
+    factors, target = _factorization_case(depth)
+    steps = np.array([0, 3, 20], dtype=np.int64)
+    runs = []
+    for kernel in (factor_gd_kernel, factor_gd_kernel.py_func):
+        Ws, dims = pack_factors(factors)
+        products = np.empty((3, *target.shape))
+        kernel(Ws, dims, target, 0.01, steps, products)
+        runs.append(products)
+    np.testing.assert_array_equal(*runs)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3, 4])
+def test_factor_gd_path_follows_the_numpy_gradient_steps(depth):
+    """The compiled path against GD through `FactorGradient` (numpy): equal to rounding."""
+    factors, target = _factorization_case(depth, seed=depth)
+    Ws = [W.copy() for W in factors]
+    gradient = factorization.FactorGradient(Ws, target, 0.1 * 0.05)
+    for _ in range(50):
+        for W, g in zip(Ws, gradient(), strict=True):
+            W -= g
+    products, diverged = factorization.factor_gd_path(factors, target, 0.1, 0.05, np.array([50]))
+    assert not diverged.any()
+    np.testing.assert_allclose(products[0], factorization.end_to_end(Ws), rtol=1e-13, atol=1e-14)
+
+
 @pytest.mark.parametrize("depth", [1, 2, 3])
 def test_balanced_aligned_init(depth):
     rng = np.random.default_rng(11)

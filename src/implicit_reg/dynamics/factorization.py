@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from implicit_reg.dynamics.kernels import factor_gd_kernel, pack_factors
 from implicit_reg.problems import random_rotation
 
 
@@ -161,20 +162,12 @@ def factor_gd_path(
     Arora, Cohen, Hu, Luo (2019); Saxe, McClelland, Ganguli (2014): gradient flow from a
     balanced init keeps U, V fixed; GD is its Euler scheme (docs/science.md §F6a).
     """
-    Ws = [W.astype(float, copy=True) for W in factors]
-    gradient = FactorGradient(Ws, target, eta * scale)  # returns η∇L: one GD step
-    n_trials = target.shape[0]
-    products = np.empty((len(checkpoints), *target.shape))
-    diverged = np.zeros((len(checkpoints), n_trials), dtype=bool)
-    step = 0
+    Ws, dims = pack_factors([np.asarray(W, dtype=float) for W in factors])
+    steps = np.asarray(checkpoints, dtype=np.int64)
+    products = np.empty((len(steps), *target.shape))
     with np.errstate(over="ignore", invalid="ignore"):
-        for c, stop in enumerate(np.asarray(checkpoints, dtype=np.int64)):
-            for _ in range(step, int(stop)):
-                for W, g in zip(Ws, gradient(), strict=True):
-                    W -= g
-            step = int(stop)
-            product = end_to_end(Ws)
-            bad = ~np.isfinite(product).all(axis=(1, 2))
-            diverged[c] = bad
-            products[c] = np.where(bad[:, None, None], np.nan, product)
+        factor_gd_kernel(Ws, dims, np.asarray(target, dtype=float), eta * scale, steps, products)
+    # A diverged trial's factors turn to inf/NaN and stay so; other trials are unaffected.
+    diverged = ~np.isfinite(products).all(axis=(2, 3))
+    products[diverged] = np.nan
     return products, diverged

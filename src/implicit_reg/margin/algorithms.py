@@ -10,7 +10,9 @@ derivative weights) are handled as logarithms: normalized GD drives the margins 
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit, log_expit
+from scipy.special import log_expit
+
+from implicit_reg.margin.kernels import WEIGHT_CODES, descent_kernel, perceptron_kernel
 
 LOSSES = ("logistic", "exponential")
 
@@ -123,36 +125,10 @@ def smoothness(z: np.ndarray, loss: str) -> np.ndarray:
 _SOFTMAX_FROM = 45.0
 
 
-def _exp(neg_m: np.ndarray, out: np.ndarray) -> None:
-    np.exp(neg_m, out=out)
-
-
-def _expit(neg_m: np.ndarray, out: np.ndarray) -> None:
-    expit(neg_m, out=out)
-
-
-def _softmax(neg_m: np.ndarray, out: np.ndarray) -> None:
-    np.subtract(neg_m, neg_m.max(axis=1, keepdims=True), out=out)
-    np.exp(out, out=out)
-    out /= out.sum(axis=1, keepdims=True)
-
-
-def _logistic_over_loss(neg_m: np.ndarray, out: np.ndarray) -> None:
-    log_l = log_total_loss(-neg_m[..., 0], "logistic")
-    np.exp(log_expit(neg_m) - log_l[:, None, None], out=out)
-
-
-#: In-place maps ``(−m, out) ↦ (−ℓ'(m_i))/L(w)^ν`` for a block of rows, shape (r, n, 1).
-WEIGHTS = {
-    "exp": _exp,  # constant step, exponential loss: e^{−m_i}
-    "expit": _expit,  # constant step, logistic loss: σ(−m_i)
-    "softmax": _softmax,  # normalized, exponential loss (or logistic once min m ≥ 45)
-    "log_domain": _logistic_over_loss,  # normalized, logistic loss: exp(log σ(−m_i) − log L)
-}
-
-
 def weight_kinds(loss: np.ndarray, normalized: np.ndarray, min_margin: np.ndarray) -> np.ndarray:
-    """Which `WEIGHTS` map each row uses, given its current smallest margin.
+    """Which weight map of `descent_kernel` (`WEIGHT_CODES`) each row uses.
+
+    Chosen from the row's loss, whether it is normalized and its smallest margin.
 
     Normalized GD on the logistic loss is computed in the log domain (its loss is a sum
     of underflowing terms) until every margin of the row exceeds 45; from there on
@@ -162,21 +138,6 @@ def weight_kinds(loss: np.ndarray, normalized: np.ndarray, min_margin: np.ndarra
     constant = np.where(loss == "exponential", "exp", "expit")
     logistic = np.where(min_margin >= _SOFTMAX_FROM, "softmax", "log_domain")
     return np.where(normalized, np.where(loss == "exponential", "softmax", logistic), constant)
-
-
-def _blocks(kinds: np.ndarray) -> list[tuple[slice, object]]:
-    """Maximal runs of consecutive rows with the same weight map, as ``(rows, map)``.
-
-    The weights of each run are computed on a view of contiguous rows, so a batch laid
-    out algorithm by algorithm costs one set of elementwise calls per run, whatever its
-    number of rows.
-    """
-    blocks, begin = [], 0
-    for row in range(1, len(kinds) + 1):
-        if row == len(kinds) or kinds[row] != kinds[begin]:
-            blocks.append((slice(begin, row), WEIGHTS[str(kinds[begin])]))
-            begin = row
-    return blocks
 
 
 def descent_path(
@@ -196,11 +157,11 @@ def descent_path(
     (heavy ball: ``v_k = w_k − w_{k−1}``) with ``ν_b = 1`` for normalized GD (step
     ∝ 1/L, i.e. GD on ``log L``) and 0 otherwise. The negative gradient is
     ``Σ_i (−ℓ'(m_i)) z_i`` with margins ``m_i = z_iᵀw``; the step is folded into the
-    transposed data (``η_b z_bᵀ``) so one batched product gives ``η_b(−∇L_b)``, and
-    rows without momentum skip the velocity. The weights are computed per run of rows
-    with the same weight map (`weight_kinds`, chosen again at every checkpoint): only
-    normalized GD on the logistic loss pays for the log-domain loss, and only while its
-    margins are small. Every row may have its own loss.
+    transposed data (``η_b z_bᵀ``) so one product gives ``η_b(−∇L_b)``. The steps
+    between checkpoints run compiled (`implicit_reg.margin.kernels.descent_kernel`),
+    each row with its weight map (`weight_kinds`, chosen again at every checkpoint):
+    only normalized GD on the logistic loss pays for the log-domain loss, and only while
+    its margins are small. Every row may have its own loss.
 
     A row whose iterate stops being finite is detected at the next checkpoint, frozen
     at the previous checkpoint's iterate and flagged as diverged.
@@ -238,45 +199,31 @@ def descent_path(
     eta = np.broadcast_to(np.asarray(eta, dtype=float), (b,))
     mu = np.broadcast_to(np.asarray(momentum, dtype=float), (b,)).copy()
     neg_z = -np.asarray(z, dtype=float)
-    step_zt = eta[:, None, None] * np.swapaxes(z, 1, 2)  # (b, d, n): η_b z_bᵀ
-    w = np.zeros((b, d, 1))
-    velocity = np.zeros((b, d, 1))
-    neg_m = np.empty((b, n, 1))
-    weights = np.empty((b, n, 1))
-    descent = np.empty((b, d, 1))
-    mu_col = mu[:, None, None]
+    step_zt = np.ascontiguousarray(eta[:, None, None] * np.swapaxes(z, 1, 2))  # η_b z_bᵀ
+    w = np.zeros((b, d))
+    velocity = np.zeros((b, d))
     heavy = bool(mu.any())
     ok = np.ones(b, dtype=bool)
     out = np.empty((len(checkpoints), b, d))
     bad = np.empty((len(checkpoints), b), dtype=bool)
-    matmul, add, multiply = np.matmul, np.add, np.multiply
     done = 0
     with np.errstate(over="ignore", invalid="ignore", under="ignore"):
         for position, stop in enumerate(np.asarray(checkpoints, dtype=np.int64)):
-            np.matmul(neg_z, w, out=neg_m)
-            blocks = _blocks(weight_kinds(losses, normalized, -neg_m.max(axis=1)[:, 0]))
-            for _ in range(int(stop) - done):
-                matmul(neg_z, w, out=neg_m)
-                for rows, weight in blocks:
-                    weight(neg_m[rows], weights[rows])
-                matmul(step_zt, weights, out=descent)
-                if heavy:
-                    multiply(velocity, mu_col, out=velocity)
-                    add(velocity, descent, out=velocity)
-                    add(w, velocity, out=w)
-                else:
-                    add(w, descent, out=w)
+            min_margin = -(neg_z @ w[..., None]).max(axis=1)[:, 0]
+            kinds = weight_kinds(losses, normalized, min_margin)
+            codes = np.array([WEIGHT_CODES[str(kind)] for kind in kinds], dtype=np.int64)
+            descent_kernel(neg_z, step_zt, w, velocity, mu, codes, heavy, int(stop) - done)
             done = max(done, int(stop))
-            finite = np.isfinite(w[..., 0]).all(axis=1)
+            finite = np.isfinite(w).all(axis=1)
             if not finite[ok].all():
                 # Freeze the rows that blew up at the previous checkpoint's iterate.
                 newly = ok & ~finite
                 ok &= finite
-                w[newly] = out[position - 1, newly, :, None] if position else 0.0
+                w[newly] = out[position - 1, newly] if position else 0.0
                 velocity[newly] = 0.0
                 step_zt[newly] = 0.0
-                mu_col[newly] = 0.0
-            out[position] = w[..., 0]
+                mu[newly] = 0.0
+            out[position] = w
             bad[position] = ~ok
     return out, bad
 
@@ -308,22 +255,9 @@ def perceptron(z: np.ndarray, max_updates: int) -> tuple[np.ndarray, np.ndarray,
     Block (1962), Novikoff (1962) (perceptron convergence theorem).
     """
     b, n, d = z.shape
+    z = np.ascontiguousarray(z, dtype=float)
     w = np.zeros((b, d))
     updates = np.zeros(b, dtype=np.int64)
-    pointer = np.zeros(b, dtype=np.int64)
-    active = np.ones(b, dtype=bool)
-    rows = np.arange(b)
-    for _ in range(max_updates):
-        mistakes = np.einsum("bnd,bd->bn", z, w) <= 0
-        active &= mistakes.any(axis=1)
-        if not active.any():
-            break
-        # Cyclic order starting at the pointer: rotate the mistake mask.
-        order = (pointer[:, None] + np.arange(n)) % n
-        first = np.argmax(np.take_along_axis(mistakes, order, axis=1), axis=1)
-        index = order[rows, first]
-        w[active] += z[rows[active], index[active]]
-        updates += active
-        pointer = np.where(active, (index + 1) % n, pointer)
+    perceptron_kernel(z, int(max_updates), w, updates)
     mistakes = np.einsum("bnd,bd->bn", z, w) <= 0
     return w, updates, ~mistakes.any(axis=1)

@@ -112,9 +112,7 @@ def soudry_labels_for(params: dict, n_samples: int) -> np.ndarray:
 def soudry_rows(losses, n_trials: int) -> pd.DataFrame:
     """Layout of the batch: GD and heavy ball per loss, then normalized GD per loss.
 
-    Rows of the same weight map are contiguous (`descent_path` computes the weights
-    once per run of rows): constant steps first, normalized GD last, so that once the
-    logistic margins exceed 45 both normalized blocks share one softmax.
+    Constant steps first, normalized GD last.
     """
     runs = [(loss, a) for loss in losses for a in ("gd", "momentum")]
     runs += [(loss, "normalized") for loss in losses]
