@@ -20,12 +20,11 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
+from compile_timing import compile_and_cached_load  # noqa: E402
 
 from implicit_reg.compiled import compiled  # noqa: E402
 from implicit_reg.dynamics import experiments, network  # noqa: E402
@@ -119,20 +118,12 @@ def bench_steps(repeats: int) -> None:
 
 
 def bench_compile() -> None:
-    code = (
-        "import time; t = time.perf_counter(); import numba; t1 = time.perf_counter();"
-        "import numpy as np; from implicit_reg.dynamics import network;"
-        "W = np.ones((1, 1, 2)); a = np.ones((1, 1)); X = np.ones((1, 2, 2));"
-        "t2 = time.perf_counter();"
-        "network.gd_path(W, a, X, np.ones((1, 2)), X, np.ones(1), np.array([0, 1]));"
-        "print(f'{t1 - t:.3f} {time.perf_counter() - t2:.3f}')"
+    setup = (
+        "import numpy as np; from implicit_reg.dynamics import network\n"
+        "W = np.ones((1, 1, 2)); a = np.ones((1, 1)); X = np.ones((1, 2, 2))"
     )
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(Path("/tmp") / f"bench-numba-{os.getpid()}"))
-    runs = [
-        subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
-        for _ in range(2)
-    ]
-    (_, first), (imported, cached) = (map(float, r.stdout.split()) for r in runs)
+    call = "network.gd_path(W, a, X, np.ones((1, 2)), X, np.ones(1), np.array([0, 1]))"
+    imported, first, cached = compile_and_cached_load(setup, call)
     print(
         f"numba import {imported:.3f} s; first gd_path call: compile {first:.2f} s, "
         f"cached {cached:.2f} s"
