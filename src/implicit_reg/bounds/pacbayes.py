@@ -44,6 +44,7 @@ import numpy as np
 
 from implicit_reg.bounds.mlp import softmax_cross_entropy, subtract_one_hot, workspace
 from implicit_reg.bounds.sampling import standard_normal
+from implicit_reg.compiled import compiled
 
 LN2 = np.log(2.0)
 
@@ -583,15 +584,24 @@ def optimized_bound(
             # d/dKL of √((KL + c)/(2(m−1))) is 1/(4(m−1)·√(...)).
             weight = 1.0 / (4.0 * (m - 1) * np.sqrt((kl + const) / (2.0 * (m - 1))))
             ratio = (weight / lam).astype(np.float32)[:, None]
-            # ∂/∂μ: ∂L/∂μ/ln 2 + w(μ − w_P)/λ;  ∂/∂ρ = 2s ∂/∂s: s(2∂L/∂s/ln 2 + w/λ) − w.
-            diff *= ratio
-            post.grad_mu += diff
-            post.grad_rho *= 2.0
-            post.grad_rho += ratio
-            post.grad_rho *= post.s
-            post.grad_rho -= weight.astype(np.float32)[:, None]
+            # ∂/∂μ: ∂L/∂μ/ln 2 + w(μ − w_P)/λ;  ∂/∂ρ = 2s ∂/∂s: s(2∂L/∂s/ln 2 + w/λ) − w,
+            # then Adam on (μ, ρ): one compiled pass over the parameters.
+            coef, epsilon = adam.advance()
+            posterior_adam_step(
+                post.theta,
+                post.grad,
+                diff,
+                post.s,
+                ratio[:, 0],
+                weight.astype(np.float32),
+                adam.m,
+                adam.v,
+                np.float32(adam.beta1),
+                np.float32(adam.beta2),
+                float(epsilon),
+                float(coef),
+            )
             grad_lam = weight * 0.5 * (n_par - (sum_s + dist) / lam)
-            adam.step(post.theta, post.grad)
             adam_lam.step(post.log_lam, grad_lam)
     mu1, mu2 = (np.array(a) for a in post.means())
     rho1, rho2 = (np.array(a) for a in post.rho_views())
@@ -690,18 +700,51 @@ class _Adam:
         self.m, self.v = np.zeros(shape, dtype), np.zeros(shape, dtype)
         self.tmp = np.empty(shape, dtype)
 
-    def step(self, param: np.ndarray, grad: np.ndarray) -> None:
+    def advance(self) -> tuple[float, float]:
+        """Count one more step; return its ``(c_t, ε_t)``."""
         self.t += 1
         b1, b2 = self.beta1, self.beta2
         root = np.sqrt((1.0 - b2**self.t) / (1.0 - b2))
-        coef = self.lr * (1.0 - b1) / (1.0 - b1**self.t) * root
-        self.m *= b1
+        return self.lr * (1.0 - b1) / (1.0 - b1**self.t) * root, self.eps * root
+
+    def step(self, param: np.ndarray, grad: np.ndarray) -> None:
+        coef, epsilon = self.advance()
+        self.m *= self.beta1
         self.m += grad
         np.square(grad, out=self.tmp)
-        self.v *= b2
+        self.v *= self.beta2
         self.v += self.tmp
         np.sqrt(self.v, out=self.tmp)
-        self.tmp += self.eps * root
+        self.tmp += epsilon
         np.divide(self.m, self.tmp, out=self.tmp)
         self.tmp *= coef
         param -= self.tmp
+
+
+@compiled
+def posterior_adam_step(theta, grad, diff, s, ratio, weight, m, v, beta1, beta2, epsilon, coef):
+    """The objective's gradient completed and one `_Adam` step, fused, in float32.
+
+    Per trial t and parameter j (``theta = [μ | ρ]``, r parameters each): the μ part
+    ``g = ∂L/∂μ + (w/λ)(μ − w_P)`` (``diff = μ − w_P``, ``ratio = w/λ``), the ρ part
+    ``g = (2∂L/∂s + w/λ)s − w``, then ``M ← β₁M + g``, ``V ← β₂V + g²``,
+    ``θ ← θ − c_t M/(√V + ε_t)``: the same float32 operations, in the same order, as the
+    numpy passes of `_Adam.step` (β₁, β₂ float32, ε_t and c_t float64 as there), in one
+    pass over the parameters instead of sixteen.
+    """
+    trials, r = s.shape
+    two = np.float32(2.0)
+    for t in range(trials):
+        g = grad[t]
+        for j in range(r):
+            g[j] = g[j] + diff[t, j] * ratio[t]
+        for j in range(r):
+            g[r + j] = (g[r + j] * two + ratio[t]) * s[t, j] - weight[t]
+        M, V, P = m[t], v[t], theta[t]
+        for j in range(2 * r):
+            M[j] = M[j] * beta1 + g[j]
+            V[j] = V[j] * beta2 + g[j] * g[j]
+            # ε_t and c_t are float64 (numpy scalars): numpy adds and multiplies them
+            # in float64 and rounds the result back to float32.
+            root = np.float32(np.float64(np.sqrt(V[j])) + epsilon)
+            P[j] -= np.float32(np.float64(M[j] / root) * coef)

@@ -8,12 +8,21 @@ here calls `implicit_reg.dynamics.exact`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
+from implicit_reg.compiled import compiled
 from implicit_reg.dynamics import NEURON_BLOCK
 from implicit_reg.progress import Progress
+
+#: Neurons per block of the compiled GD sweep (`gd_steps`): a block's weights,
+#: activations and gradients, (2d + 2n + 4)·8 bytes per neuron, stay in the core's L2.
+GD_NEURON_BLOCK = 512
+
+#: GD steps per call of the compiled `gd_steps` between progress reports.
+GD_STEPS_PER_CALL = 16
 
 
 def output_normalization(m: int, squared: bool = False) -> float:
@@ -181,6 +190,114 @@ def loss_gradient(
     return grad_W, grad_a, residual
 
 
+@compiled
+def exp_tanh(z: float) -> float:
+    """``tanh z = sign(z)·(1 − e^{−2|z|})/(1 + e^{−2|z|})``, one exponential, in float64.
+
+    Within a few units of 2⁻⁵³ of libm's tanh in absolute terms (cancellation near 0
+    costs relative, not absolute, accuracy); compiled, it runs about 2.6 times faster
+    than ``numpy.tanh``, which has no vectorized float64 path on AVX2.
+    """
+    t = math.exp(-2.0 * abs(z))
+    return math.copysign((1.0 - t) / (1.0 + t), z)
+
+
+@compiled
+def hidden_and_outputs(Wt, a, X, Tt, outputs):
+    """``Tᵀ = tanh(X W ᵀ)`` point-major (shape (trials, n, m)) and ``outputs = Σ_j a_j T_j``
+    (not yet divided by √m), written into ``Tt`` and ``outputs``; ``Wt`` is Wᵀ, (trials, d, m).
+    """
+    trials, d, m = Wt.shape
+    n = X.shape[1]
+    z = np.empty(m)
+    for r in range(trials):
+        for i in range(n):
+            z[:] = 0.0
+            for k in range(d):
+                x = X[r, i, k]
+                for j in range(m):
+                    z[j] += Wt[r, k, j] * x
+            total = 0.0
+            for j in range(m):
+                t = exp_tanh(z[j])
+                Tt[r, i, j] = t
+                total += a[r, j] * t
+            outputs[r, i] = total
+
+
+@compiled
+def gd_steps(Wt, a, X, y, eta, norm, count, Tt, outputs):
+    """``count`` GD steps ``θ ← θ − η∇R̂(θ)`` in place, one sweep over the neurons per step.
+
+    On entry ``Tt = tanh(X Wᵀ)`` and ``outputs = Σ_j a_j T_j`` for the current weights
+    (`hidden_and_outputs`); on exit the same for the new weights. Per step, with
+    ``e = outputs/√m − y`` from the previous sweep, each neuron's gradient
+    ``∇_{a_j} = (1/(n√m)) Σ_i T_ij e_i`` and
+    ``∇_{w_j} = (a_j/(n√m)) Σ_i e_i (1 − T_ij²) x_i`` (`loss_gradient`) needs only its own
+    activations, so a block of `GD_NEURON_BLOCK` neurons is updated and its new
+    activations and output share computed while the block is in cache: one pass over W
+    and T per step. The layouts are neuron-last (``Wt`` (trials, d, m), ``Tt``
+    (trials, n, m)) so that every inner loop runs over contiguous neurons, in SIMD lanes,
+    each neuron's sums still taken in the order of the points.
+
+    Parameters
+    ----------
+    Wt, a, X, y : ndarrays (trials, d, m), (trials, m), (trials, n, d), (trials, n)
+    eta : ndarray, shape (trials,)
+    norm : float
+        `output_normalization` (√m).
+    count : int
+    Tt, outputs : ndarrays (trials, n, m), (trials, n)
+    """
+    trials, d, m = Wt.shape
+    n = X.shape[1]
+    scale = 1.0 / (n * norm)
+    size = min(GD_NEURON_BLOCK, m)
+    e, fresh = np.empty(n), np.empty(n)
+    grad_a, slope, z = np.empty(size), np.empty(size), np.empty(size)
+    grad_w = np.empty((d, size))
+    for _ in range(count):
+        for r in range(trials):
+            for i in range(n):
+                e[i] = outputs[r, i] / norm - y[r, i]
+                fresh[i] = 0.0
+            for start in range(0, m, size):
+                b = min(size, m - start)
+                ab, stop = a[r, start : start + b], start + b
+                grad_a[:b] = 0.0
+                grad_w[:, :b] = 0.0
+                for i in range(n):
+                    ei, Ti = e[i], Tt[r, i, start:stop]
+                    for j in range(b):
+                        t = Ti[j]
+                        grad_a[j] += t * ei
+                        slope[j] = ei * (1.0 - t * t)
+                    for k in range(d):
+                        x = X[r, i, k]
+                        for j in range(b):
+                            grad_w[k, j] += slope[j] * x
+                for k in range(d):
+                    Wk = Wt[r, k, start:stop]
+                    for j in range(b):
+                        Wk[j] -= eta[r] * (grad_w[k, j] * (ab[j] * scale))
+                for j in range(b):
+                    ab[j] -= eta[r] * (grad_a[j] * scale)
+                for i in range(n):
+                    z[:b] = 0.0
+                    for k in range(d):
+                        x, Wk = X[r, i, k], Wt[r, k, start:stop]
+                        for j in range(b):
+                            z[j] += Wk[j] * x
+                    Ti, total = Tt[r, i, start:stop], 0.0
+                    for j in range(b):
+                        t = exp_tanh(z[j])
+                        Ti[j] = t
+                        total += ab[j] * t
+                    fresh[i] += total
+            for i in range(n):
+                outputs[r, i] = fresh[i]
+
+
 @dataclass(frozen=True)
 class NetworkPath:
     """A GD run of the network at checkpoints.
@@ -236,18 +353,25 @@ def gd_path(
     steps = np.asarray(checkpoints, dtype=np.int64)
     train = np.empty((len(steps), *y.shape))
     test = np.empty((len(steps), X_test.shape[0], X_test.shape[1]))
-    step_W, step_a = eta[:, None, None], eta[:, None]
+    X = np.ascontiguousarray(X, dtype=float)
+    y = np.ascontiguousarray(y, dtype=float)
+    eta = np.ascontiguousarray(eta, dtype=float)
+    norm = output_normalization(W.shape[1])
+    Wt = np.ascontiguousarray(np.swapaxes(W, 1, 2))
+    hidden, outputs = np.empty((X.shape[0], X.shape[1], W.shape[1])), np.empty(y.shape)
+    hidden_and_outputs(Wt, a, X, hidden, outputs)
     step = 0
     progress = Progress(int(steps[-1]), f"gradient descent, width {W.shape[1]}")
     with np.errstate(over="ignore", invalid="ignore"):
         for c, stop in enumerate(steps):
-            for k in range(step, int(stop)):
-                progress.update(k)
-                grad_W, grad_a, _ = loss_gradient(W, a, X, y)
-                W -= step_W * grad_W
-                a -= step_a * grad_a
-            step = int(stop)
+            while step < int(stop):
+                progress.update(step)
+                count = min(int(stop) - step, GD_STEPS_PER_CALL)
+                gd_steps(Wt, a, X, y, eta, norm, count, hidden, outputs)
+                step += count
+            W = np.swapaxes(Wt, 1, 2)
             train[c] = forward(W, a, X)
             test[c] = forward(W, a, X_test)
+    W = np.ascontiguousarray(W)
     diverged = ~(np.isfinite(train).all(axis=(0, 2)) & np.isfinite(W).all(axis=(1, 2)))
     return NetworkPath(steps=steps, train=train, test=test, W=W, a=a, diverged=diverged)
