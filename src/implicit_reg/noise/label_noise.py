@@ -273,6 +273,7 @@ def gd_uv_steps(
     gradient = np.empty(d)
     for t in range(n_trials):
         Xt, yt = X[t], y[t]
+        columns = np.ascontiguousarray(Xt.T)
         for k in range(n_runs):
             ut, vt, tracked_t = u[t, k], v[t, k], tracked[t, k]
             eta = etas[t, k]
@@ -280,8 +281,14 @@ def gd_uv_steps(
             for j in range(d):
                 theta[j] = ut[j] * ut[j] - vt[j] * vt[j]
             for _ in range(n_steps):
+                residual[:] = 0.0
+                for j in range(d):
+                    theta_j = theta[j]
+                    column = columns[j]
+                    for i in range(n):
+                        residual[i] += column[i] * theta_j
                 for i in range(n):
-                    residual[i] = dot(Xt[i], theta) - yt[i]
+                    residual[i] -= yt[i]
                 gradient[:] = 0.0
                 for i in range(n):
                     rho = residual[i]
