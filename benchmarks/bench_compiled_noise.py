@@ -45,7 +45,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 from implicit_reg.compiled import compiled  # noqa: E402
-from implicit_reg.noise import exact, label_noise  # noqa: E402
+from implicit_reg.noise import approximation, exact, label_noise  # noqa: E402
 from implicit_reg.problems import sparse_regression  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -193,6 +193,50 @@ def bench_gd(rates: tuple, baseline) -> None:
     if baseline is not None:
         line += against_numpy(run, baseline.gd_uv, seconds, 300, 300)
     print(line)
+
+
+def bench_factorization(rates: tuple, baseline) -> None:
+    """GD tracking the imbalance and noise injection on w₂⊙w₁: 10 trials, d = 50."""
+    rng = np.random.default_rng(4)
+    w_star = np.linspace(-2.0, 2.0, 50)
+    w1, w2 = 0.1 * rng.standard_normal((2, 10, 50))
+
+    def gd(count, loop=approximation.factorization_gd):
+        if loop is approximation.factorization_gd:
+            return loop(w_star, w1, w2, 0.1, 0.25, np.array([0, count]), True)
+        factor = lambda r: exact.imbalance_factor(r, 0.1, 0.5)  # noqa: E731
+        return loop(w_star, w1, w2, 0.1, 0.25, np.array([0, count]), factor)
+
+    def injection(count, loop=approximation.noise_injection):
+        checkpoints = np.array([0, count])
+        return loop(w_star, w1, w2, 0.5, 0.05, 1000.0, checkpoints, np.random.default_rng(5))
+
+    # Per coordinate-step: r, both factor updates (9); the tracked factor (4). Injection:
+    # the noisy factors (4), r and its step (3), both updates (4), the running mean (4).
+    for name, run, flops, steps in (
+        ("penalized GD on w₂⊙w₁ tracking D, 10 trials × d = 50", gd, 500 * 13, 20_000),
+        ("noise injection on w₂⊙w₁, 10 trials × d = 50", injection, 500 * 15, 20_000),
+    ):
+        run(10)
+        seconds = best_of(lambda run=run, steps=steps: run(steps), 2) / steps
+        line = rate_line(name, seconds, 500, flops, rates)
+        if baseline is not None:
+            old_loop = getattr(baseline, run.__defaults__[0].__name__)
+            old = best_of(lambda run=run, old_loop=old_loop: run(2000, old_loop), 1) / 2000
+            new_path, old_path = run(2000), run(2000, old_loop)
+            difference = np.nanmax(
+                np.abs(new_path.products - old_path.products) / np.abs(old_path.products)
+            )
+            line += (
+                f"; numpy loop {1e9 * old:,.0f} ns/step: {old / seconds:.1f}× faster "
+                f"(after 2,000 steps max relative difference of w₁⊙w₂ {difference:.1e})"
+            )
+        if run is injection:
+            draws = np.random.default_rng(6)
+            shape = (steps, 2, 10, 50)
+            normals = best_of(lambda g=draws, s=shape: g.standard_normal(s), 2) / steps
+            line += f"; its standard normals alone (numpy) {1e9 * normals:,.0f} ns/step"
+        print(line)
 
 
 def peer_label_noise_gd(X, y, alpha, eta, delta, steps, rng) -> np.ndarray:
@@ -349,6 +393,9 @@ def main() -> None:
         print(f"no git checkout: the numpy loops of {BASELINE} are not compared")
     bench_sgd((strict, blas), baseline)
     bench_gd((strict, blas), baseline)
+    bench_factorization(
+        (strict, blas), module_at(BASELINE, "src/implicit_reg/noise/approximation.py")
+    )
     bench_peer()
     bench_compile()
     if args.job:

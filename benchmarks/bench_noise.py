@@ -111,7 +111,7 @@ def bench_loops() -> None:
         0.1,
         0.25,
         np.array([0, steps]),
-        factor=lambda r: exact.imbalance_factor(r, 0.1, 0.5),
+        track_imbalance=True,
     )
     print(
         f"penalized GD on the factorization (10 trials, d = 50, tracking D): "

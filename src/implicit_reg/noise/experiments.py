@@ -365,7 +365,7 @@ def _imbalance_rows(w_star, w1, w2, eta, steps, horizon, n_checkpoints):
             alpha,
             eta**2,
             checkpoints,
-            factor=lambda r, a=alpha: exact.imbalance_factor(r, a, eta),
+            track_imbalance=True,
         )
         t = alpha * checkpoints
         d0 = path.imbalance[0]
