@@ -239,6 +239,49 @@ def bench_factorization(rates: tuple, baseline) -> None:
         print(line)
 
 
+def bench_ou_draws() -> None:
+    """The OU and quadratic chains (left in numpy, vectorized over chains): time per step
+    against the time of that step's normal draws alone, at the default sizes."""
+    from implicit_reg.noise import ou
+    from implicit_reg.problems import random_rotation
+
+    rng = np.random.default_rng(7)
+    steps = 200
+    eta_a = np.array([0.01, 0.1, 0.5, 1.0, 1.5, 1.9])
+    checkpoints = np.array([0, steps])
+    scalar = (
+        best_of(lambda: ou.scalar_chains(eta_a, 1.0, 1.0, 1.0, 8, 6000, checkpoints, 0, 20, rng))
+        / steps
+    )
+    scalar_draws = best_of(lambda: [rng.standard_normal((8, 6000)) for _ in range(steps)]) / steps
+    h = np.geomspace(0.01, 1.0, 10)
+    rotation = random_rotation(rng, 10)
+    H, root = exact.curvature_matrix(h, rotation), exact.curvature_matrix(np.sqrt(h), rotation)
+    shapes, etas = ["isotropic", "curvature", "streaming"] * 2, np.repeat([0.25, 0.8], 3)
+
+    def quadratic():
+        start = np.zeros(10)
+        ou.quadratic_chains(H, root, shapes, etas, 1.0, start, 8, 500, checkpoints, 0, 5, rng)
+
+    def quadratic_draws():
+        for _ in range(steps):
+            for _ in range(3):
+                rng.standard_normal((8, 500, 10))
+            rng.standard_normal((8, 500))
+
+    quadratic_step = best_of(quadratic) / steps
+    quadratic_draw = best_of(quadratic_draws) / steps
+    print(
+        f"1-D OU chains (6 ηa × 48,000 chains, in the stationary block): {1e3 * scalar:.2f} "
+        f"ms/step, its normal draws {1e3 * scalar_draws:.2f} ms ({scalar_draws / scalar:.0%}); "
+        f"quadratic chains (6 configurations × 4,000 chains, d = 10, pooling every 5th step): "
+        f"{1e3 * quadratic_step:.2f} ms/step, its normal draws {1e3 * quadratic_draw:.2f} ms "
+        f"({quadratic_draw / quadratic_step:.0%}): a kernel taking no time for the rest would "
+        f"be {scalar / max(scalar - scalar_draws, 1e-9):.1f}× and "
+        f"{quadratic_step / max(quadratic_step - quadratic_draw, 1e-9):.1f}× faster"
+    )
+
+
 def peer_label_noise_gd(X, y, alpha, eta, delta, steps, rng) -> np.ndarray:
     """HaoChen et al.'s loop structure on θ = v⊙v, re-implemented in numpy (their code is
     torch with autograd): per step the loss Σ_i ¼(y_i − ⟨v⊙v, x_i⟩)²/n sample by sample,
@@ -396,6 +439,7 @@ def main() -> None:
     bench_factorization(
         (strict, blas), module_at(BASELINE, "src/implicit_reg/noise/approximation.py")
     )
+    bench_ou_draws()
     bench_peer()
     bench_compile()
     if args.job:
