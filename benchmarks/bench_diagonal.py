@@ -26,10 +26,8 @@ import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
-import types  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -45,6 +43,9 @@ from implicit_reg.experiment import run_family  # noqa: E402
 from implicit_reg.problems import sparse_regression  # noqa: E402
 from implicit_reg.workflow.configcheck import load_config  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from git_baseline import module_at  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 #: The last commit whose Newton solver used eigh for every system (before Cholesky).
 BASELINE = "abddc52"
@@ -52,19 +53,8 @@ BASELINE = "abddc52"
 
 def baseline_solver():
     """``q_alpha_limit`` of the ``BASELINE`` commit, or None outside a git checkout."""
-    try:
-        source = subprocess.run(
-            ["git", "show", f"{BASELINE}:src/implicit_reg/diagonal/exact.py"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    module = types.ModuleType("exact_baseline")
-    exec(compile(source, f"{BASELINE}:exact.py", "exec"), module.__dict__)  # noqa: S102
-    return module.q_alpha_limit
+    module = module_at(BASELINE, "src/implicit_reg/diagonal/exact.py")
+    return None if module is None else module.q_alpha_limit
 
 
 def timed(solver, X, y, alphas, repeats: int = 1):

@@ -111,7 +111,7 @@ def bench_loops() -> None:
         0.1,
         0.25,
         np.array([0, steps]),
-        factor=lambda r: exact.imbalance_factor(r, 0.1, 0.5),
+        track_imbalance=True,
     )
     print(
         f"penalized GD on the factorization (10 trials, d = 50, tracking D): "
@@ -127,7 +127,7 @@ def bench_loops() -> None:
     ones = np.ones((16, 100))
     levels = np.repeat([0.0, 2.0], 8)
     steps = 50000
-    for factor, label in ((None, "without"), (exact.product_factor, "with")):
+    for track, label in ((False, "without"), (True, "with")):
         seconds = timed(
             label_noise.sgd_uv,
             runs_X,
@@ -138,7 +138,7 @@ def bench_loops() -> None:
             levels,
             np.array([0, steps]),
             rng,
-            factor,
+            track,
         )
         print(
             f"batch-1 SGD on u⊙u − v⊙v (16 runs: 8 trials × clean/label noise, d = 100), "
@@ -155,7 +155,7 @@ def bench_loops() -> None:
         start,
         np.full((8, 10), 0.01),
         np.array([0, steps]),
-        exact.product_factor,
+        True,
     )
     print(
         f"noiseless GD phase (8 trials × 10 starts, n = 40, d = 100): "

@@ -314,7 +314,7 @@ def test_penalized_gd_reaches_soft_threshold_and_tracks_imbalance():
         alpha,
         eta**2,
         np.array([0, 1, 10, 8000]),
-        factor=lambda r: exact.imbalance_factor(r, alpha, eta),
+        track_imbalance=True,
     )
     np.testing.assert_allclose(
         path.products[-1], np.broadcast_to(exact.soft_threshold(w_star, eta**2), (3, 8)), atol=1e-10
@@ -384,15 +384,83 @@ def test_sgd_on_one_sample_matches_the_update_by_hand():
     u0, v0 = np.full((2, 4), 0.8), np.full((2, 4), 0.6)
     eta, steps = 0.01, 150
     path = label_noise.sgd_uv(
-        X, y, u0, v0, eta, np.zeros(2), np.array([0, steps]), rng, exact.product_factor
+        X, y, u0, v0, eta, np.zeros(2), np.array([0, steps]), rng, track_products=True
     )
-    u, v = u0.copy(), v0.copy()
+    u, v, product = u0.copy(), v0.copy(), u0 * v0
     for _ in range(steps):
         g = X[:, 0] * (np.einsum("td,td->t", X[:, 0], u * u - v * v) - y[:, 0])[:, None]
         u, v = u * (1 - 2 * eta * g), v * (1 + 2 * eta * g)
+        product = product * exact.product_factor(g, eta)
     np.testing.assert_allclose(path.u[-1], u, rtol=1e-12)
     np.testing.assert_allclose(path.v[-1], v, rtol=1e-12)
+    np.testing.assert_allclose(path.tracked_products[-1], product, rtol=1e-12)
     np.testing.assert_allclose(path.tracked_products[-1], u * v, rtol=1e-11)
+
+
+def numpy_sgd_uv(X, y, u, v, eta, label_noise_levels, checkpoints, rng):
+    """Batch-1 SGD on u⊙u − v⊙v step by step in numpy, drawing rows and then label signs
+    ``label_noise.CHUNK`` steps at a time (restarting at each checkpoint) and checking
+    divergence after each chunk: the stream and the arithmetic of `label_noise.sgd_uv`."""
+    n_runs, n, _ = X.shape
+    u, v, runs = np.array(u, float), np.array(v, float), np.arange(n_runs)
+    out_u, out_v, step = [], [], 0
+    for stop in checkpoints:
+        while step < stop:
+            m = min(label_noise.CHUNK, int(stop) - step)
+            rows = rng.integers(0, n, size=(m, n_runs))
+            signs = 2.0 * rng.integers(0, 2, size=(m, n_runs)) - 1.0
+            for j in range(m):
+                x = X[runs, rows[j]]
+                labels = y[runs, rows[j]] + label_noise_levels * signs[j]
+                with np.errstate(over="ignore", invalid="ignore"):
+                    residual = np.einsum("rd,rd->r", x, u * u - v * v) - labels
+                    kick = -2.0 * eta * x * residual[:, None]
+                    u, v = u * (1.0 + kick), v * (1.0 - kick)
+            step += m
+            bad = ~((np.abs(u) <= 1e100) & (np.abs(v) <= 1e100)).all(-1)
+            u[bad], v[bad] = np.nan, np.nan
+        out_u.append(u.copy())
+        out_v.append(v.copy())
+    return np.array(out_u), np.array(out_v)
+
+
+def test_sgd_uv_takes_the_numpy_loops_steps_on_the_same_stream():
+    """Several chunks, a checkpoint inside a chunk, clean and noisy labels, one run that
+    diverges: the compiled loop and a numpy loop drawing the same stream agree to rounding."""
+    rng = np.random.default_rng(11)
+    X, y = rng.standard_normal((3, 7, 10)), rng.standard_normal((3, 7))
+    u0 = np.full((3, 10), 0.9)
+    levels, checkpoints = np.array([0.0, 1.5, 30.0]), np.array([0, 5, 100, 300])
+    path = label_noise.sgd_uv(X, y, u0, u0, 0.02, levels, checkpoints, np.random.default_rng(3))
+    u, v = numpy_sgd_uv(X, y, u0, u0, 0.02, levels, checkpoints, np.random.default_rng(3))
+    assert path.diverged.tolist() == [False, False, True]
+    np.testing.assert_allclose(path.u, u, rtol=1e-11, atol=0)
+    np.testing.assert_allclose(path.v, v, rtol=1e-11, atol=0)
+
+
+def test_compiled_uv_kernels_compute_what_their_python_twins_compute():
+    """The compiled SGD and GD kernels and their interpreted ``py_func``: equal bit for bit."""
+    rng = np.random.default_rng(12)
+    X, y = rng.standard_normal((2, 5, 11)), rng.standard_normal((2, 5))
+    rows = rng.integers(0, 5, size=(150, 2))
+    signs = 2.0 * rng.integers(0, 2, size=(150, 2)) - 1.0
+    outputs = []
+    for kernel in (label_noise.sgd_uv_steps, label_noise.sgd_uv_steps.py_func):
+        u, v = np.full((2, 11), 0.7), np.full((2, 11), 0.6)
+        tracked = u * v
+        kernel(X, y, u, v, tracked, 0.01, np.array([0.0, 2.0]), rows, signs, 64, True, 1e100)
+        outputs.append((u, v, tracked))
+    for kernel in (label_noise.gd_uv_steps, label_noise.gd_uv_steps.py_func):
+        u, v = np.full((2, 3, 11), 0.7), np.full((2, 3, 11), 0.5)
+        tracked = u * v
+        kernel(X, y, u, v, tracked, np.full((2, 3), 0.01), 40, True)
+        outputs.append((u, v, tracked))
+    for compiled_run, python_run in (outputs[:2], outputs[2:]):
+        for a, b in zip(compiled_run, python_run, strict=True):
+            np.testing.assert_array_equal(a, b)
+    a, b = rng.standard_normal(21), rng.standard_normal(21)
+    assert label_noise.dot(a, b) == label_noise.dot.py_func(a, b)
+    np.testing.assert_allclose(label_noise.dot(a, b), a @ b, rtol=1e-13)
 
 
 def test_gd_uv_matches_the_diagonal_family_gd():
@@ -402,7 +470,7 @@ def test_gd_uv_matches_the_diagonal_family_gd():
     alphas, etas = np.array([[0.5], [1.0]]), np.array([[0.01], [0.005]])
     checkpoints = np.array([0, 10, 300])
     start = np.broadcast_to(alphas[..., None], (2, 1, 9))
-    path = label_noise.gd_uv(X, y, start, start, etas, checkpoints, exact.product_factor)
+    path = label_noise.gd_uv(X, y, start, start, etas, checkpoints, track_products=True)
     thetas, _, _ = uv_gd_path(X, y, alphas, etas, checkpoints)
     np.testing.assert_allclose(path.u**2 - path.v**2, thetas, rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(path.tracked_products, path.u * path.v, rtol=1e-11)
@@ -556,3 +624,32 @@ def test_claims_tolerate_every_quadratic_run_diverging():
     assert "quadratic_covariance_matches_exact" not in claims
     quadratic = tables["ou"][tables["ou"]["section"] == "quadratic_stationary"]
     assert quadratic["diverged"].all()
+
+
+def test_compiled_factorization_kernels_compute_what_their_python_twins_compute():
+    """GD (tracking D) and noise injection on w₂⊙w₁, compiled and interpreted: bit for bit."""
+    rng = np.random.default_rng(13)
+    w_star = np.broadcast_to(np.linspace(-1.0, 1.0, 6), (2, 6)).copy()
+    start = 0.1 * rng.standard_normal((2, 2, 6))
+    noise = rng.standard_normal((40, 2, 2, 6))
+    steps = approximation.robbins_monro(0.05, np.arange(40), 10.0)
+    outputs = []
+    for kernel in (
+        approximation.factorization_gd_steps,
+        approximation.factorization_gd_steps.py_func,
+    ):
+        w1, w2 = start[0].copy(), start[1].copy()
+        tracked = w1 * w1 - w2 * w2
+        kernel(w_star, w1, w2, tracked, 0.1, 0.25, 50, True)
+        outputs.append((w1, w2, tracked))
+    for kernel in (
+        approximation.noise_injection_steps,
+        approximation.noise_injection_steps.py_func,
+    ):
+        w1, w2 = start[0].copy(), start[1].copy()
+        average = w1 * w2
+        kernel(w_star, w1, w2, average, noise, 0.5, steps, 0)
+        outputs.append((w1, w2, average))
+    for compiled_run, python_run in (outputs[:2], outputs[2:]):
+        for a, b in zip(compiled_run, python_run, strict=True):
+            np.testing.assert_array_equal(a, b)

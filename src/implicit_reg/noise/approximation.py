@@ -9,11 +9,11 @@ These loops never call `implicit_reg.noise.exact`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from implicit_reg.compiled import compiled
 from implicit_reg.problems import DIVERGENCE_LIMIT
 
 
@@ -138,6 +138,41 @@ class FactorizationPath:
     last_products: np.ndarray
 
 
+#: Steps of noise drawn ahead and handed to one call of `noise_injection_steps`.
+INJECTION_BLOCK = 1024
+
+
+@compiled
+def factorization_gd_steps(
+    w_star: np.ndarray,
+    w1: np.ndarray,
+    w2: np.ndarray,
+    tracked: np.ndarray,
+    step: float,
+    penalty: float,
+    n_steps: int,
+    track: bool,
+) -> None:
+    """``n_steps`` steps of `factorization_gd` in place, for every trial and coordinate.
+
+    w₁ ← (1 − αλ)w₁ + α r⊙w₂, w₂ ← (1 − αλ)w₂ + α r⊙w₁ with r = w* − w₁⊙w₂; if ``track``,
+    ``tracked`` ← ``tracked``·((1 − αλ)² − α²r²) (the step's factor on w₁² − w₂²).
+    Coordinates are independent; the loop over them is innermost (vectorizable).
+    """
+    shrink = 1.0 - step * penalty
+    factor_shrink = shrink**2
+    step2 = step**2
+    n_trials, d = w1.shape
+    for _ in range(n_steps):
+        for t in range(n_trials):
+            a, b, target, product = w1[t], w2[t], w_star[t], tracked[t]
+            for j in range(d):
+                r = target[j] - a[j] * b[j]
+                a[j], b[j] = shrink * a[j] + step * r * b[j], shrink * b[j] + step * r * a[j]
+                if track:
+                    product[j] = product[j] * (factor_shrink - step2 * (r * r))
+
+
 def factorization_gd(
     w_star: np.ndarray,
     w1: np.ndarray,
@@ -145,11 +180,12 @@ def factorization_gd(
     step: float,
     penalty: float,
     checkpoints: np.ndarray,
-    factor: Callable[[np.ndarray], np.ndarray] | None = None,
+    track_imbalance: bool = False,
 ) -> FactorizationPath:
     """GD on ½‖w* − w₂⊙w₁‖² + (λ/2)(‖w₁‖² + ‖w₂‖²) with constant step α.
 
-    w₁ ← (1 − αλ)w₁ + α r⊙w₂, w₂ ← (1 − αλ)w₂ + α r⊙w₁, r = w* − w₂⊙w₁ (λ = 0: plain GD).
+    w₁ ← (1 − αλ)w₁ + α r⊙w₂, w₂ ← (1 − αλ)w₂ + α r⊙w₁, r = w* − w₂⊙w₁ (λ = 0: plain GD),
+    by the compiled `factorization_gd_steps`.
 
     Parameters
     ----------
@@ -159,9 +195,9 @@ def factorization_gd(
     step, penalty : float
         α and λ (λ = η² for the expected loss of noise injection, Bishop 1995).
     checkpoints : ndarray of int, shape (c,)
-    factor : callable, optional
-        ``factor(r)`` is multiplied into a tracked copy of the imbalance every step
-        (an exact recursion to compare the iterates with).
+    track_imbalance : bool
+        Also multiply a copy of the imbalance D₀ by (1 − αλ)² − α²r² every step (the
+        exact recursion of D to compare the iterates with).
 
     Returns
     -------
@@ -173,18 +209,16 @@ def factorization_gd(
     recursion: docs/science.md §F5b.
     """
     w1, w2 = np.array(w1, float), np.array(w2, float)
+    target = np.ascontiguousarray(np.broadcast_to(np.asarray(w_star, float), w1.shape))
     shape = (len(checkpoints), *w1.shape)
     products, imbalance, scale = np.empty(shape), np.empty(shape), np.empty(shape)
-    tracked_path = np.empty(shape) if factor is not None else None
+    tracked_path = np.empty(shape) if track_imbalance else None
     tracked = w1 * w1 - w2 * w2
-    shrink = 1.0 - step * penalty
     done = 0
     for c, stop in enumerate(checkpoints):
-        for _ in range(done, int(stop)):
-            r = w_star - w1 * w2
-            w1, w2 = shrink * w1 + step * r * w2, shrink * w2 + step * r * w1
-            if factor is not None:
-                tracked = tracked * factor(r)
+        factorization_gd_steps(
+            target, w1, w2, tracked, float(step), float(penalty), int(stop) - done, track_imbalance
+        )
         done = int(stop)
         products[c] = w1 * w2
         imbalance[c] = w1 * w1 - w2 * w2
@@ -192,6 +226,38 @@ def factorization_gd(
         if tracked_path is not None:
             tracked_path[c] = tracked
     return FactorizationPath(products, imbalance, scale, tracked_path, products.copy())
+
+
+@compiled
+def noise_injection_steps(
+    w_star: np.ndarray,
+    w1: np.ndarray,
+    w2: np.ndarray,
+    average: np.ndarray,
+    noise: np.ndarray,
+    noise_scale: float,
+    steps: np.ndarray,
+    first: int,
+) -> None:
+    """Steps k = ``first``, ``first`` + 1, ... of `noise_injection` in place.
+
+    Step k uses ξ₁ = ``noise[k − first, 0]``, ξ₂ = ``noise[k − first, 1]`` (standard
+    normal, shape (T, d)) and α_k = ``steps[k − first]``; ``average`` is the running mean
+    of w₁⊙w₂ over steps 1..k.
+    """
+    n_trials, d = w1.shape
+    for s in range(steps.size):
+        count = first + s + 1
+        for t in range(n_trials):
+            a, b, mean, target = w1[t], w2[t], average[t], w_star[t]
+            xi1, xi2 = noise[s, 0, t], noise[s, 1, t]
+            for j in range(d):
+                noisy1 = a[j] + noise_scale * xi1[j]
+                noisy2 = b[j] + noise_scale * xi2[j]
+                step_r = steps[s] * (target[j] - noisy1 * noisy2)
+                a[j] += step_r * noisy2
+                b[j] += step_r * noisy1
+                mean[j] += (a[j] * b[j] - mean[j]) / count
 
 
 def noise_injection(
@@ -209,7 +275,10 @@ def noise_injection(
     With ξ₁, ξ₂ ~ N(0, η²I) fresh every step and r = w* − (w₂ + ξ₂)⊙(w₁ + ξ₁):
     w₁ ← w₁ + α_k r⊙(w₂ + ξ₂), w₂ ← w₂ + α_k r⊙(w₁ + ξ₁), α_k = α₀/(1 + k/k₀). The
     expected update is a GD step on the penalized loss L + (η²/2)(‖w₁‖² + ‖w₂‖²).
-    ``products`` holds the Polyak–Ruppert average of w₁⊙w₂ over steps 1..k.
+    ``products`` holds the Polyak–Ruppert average of w₁⊙w₂ over steps 1..k. The standard
+    normals are drawn ``INJECTION_BLOCK`` steps at a time as one array (ξ₁ then ξ₂ of each
+    step: the stream of one draw per factor and step) and the compiled
+    `noise_injection_steps` takes the steps.
 
     Parameters
     ----------
@@ -231,19 +300,20 @@ def noise_injection(
     Polyak & Juditsky (1992); docs/science.md §F5b.
     """
     w1, w2 = np.array(w1, float), np.array(w2, float)
+    target = np.ascontiguousarray(np.broadcast_to(np.asarray(w_star, float), w1.shape))
     shape = (len(checkpoints), *w1.shape)
     products, last, imbalance, scale = (np.empty(shape) for _ in range(4))
     average = w1 * w2
     done = 0
     for c, stop in enumerate(checkpoints):
-        for k in range(done, int(stop)):
-            noisy1 = w1 + noise_scale * rng.standard_normal(w1.shape)
-            noisy2 = w2 + noise_scale * rng.standard_normal(w2.shape)
-            step_r = robbins_monro(step0, k, k0) * (w_star - noisy1 * noisy2)
-            w1 += step_r * noisy2
-            w2 += step_r * noisy1
-            average += (w1 * w2 - average) / (k + 1)
-        done = int(stop)
+        while done < stop:
+            count = min(INJECTION_BLOCK, int(stop) - done)
+            noise = rng.standard_normal((count, 2, *w1.shape))
+            steps = robbins_monro(step0, np.arange(done, done + count), k0)
+            noise_injection_steps(
+                target, w1, w2, average, noise, float(noise_scale), steps.astype(float), done
+            )
+            done += count
         products[c], last[c] = average, w1 * w2
         imbalance[c] = w1 * w1 - w2 * w2
         scale[c] = w1 * w1 + w2 * w2

@@ -365,7 +365,7 @@ def _imbalance_rows(w_star, w1, w2, eta, steps, horizon, n_checkpoints):
             alpha,
             eta**2,
             checkpoints,
-            factor=lambda r, a=alpha: exact.imbalance_factor(r, a, eta),
+            track_imbalance=True,
         )
         t = alpha * checkpoints
         d0 = path.imbalance[0]
@@ -603,7 +603,7 @@ def simulate_label_noise(params: dict, rng: np.random.Generator):
     gd_checkpoints = log_checkpoints(int(params["gd_steps"]), n_checkpoints)
     gd_eta = fraction / step_size_scale(X, theta_star, np.array([alpha]))  # (T, 1)
     start = np.full((n_trials, 1, d), alpha)
-    gd = label_noise.gd_uv(X, y, start, start, gd_eta, gd_checkpoints, exact.product_factor)
+    gd = label_noise.gd_uv(X, y, start, start, gd_eta, gd_checkpoints, track_products=True)
     metrics = _uv_metrics(gd.u, gd.v, gd.tracked_products, X, y, theta_star)
     frames.append(
         _frame(
@@ -651,7 +651,7 @@ def simulate_label_noise(params: dict, rng: np.random.Generator):
         np.repeat(levels, n_trials),
         noise_checkpoints,
         rng,
-        exact.product_factor,
+        track_products=True,
     )
     c = len(noise_checkpoints)
 
@@ -685,7 +685,7 @@ def simulate_label_noise(params: dict, rng: np.random.Generator):
     phase_eta = fraction / step_size_scale(X, theta_star, np.nan_to_num(snap_alpha, nan=alpha))
     phase_checkpoints = log_checkpoints(int(params["phase_steps"]), 8)
     phase = label_noise.gd_uv(
-        X, y, snap_u, snap_v, phase_eta, phase_checkpoints, exact.product_factor
+        X, y, snap_u, snap_v, phase_eta, phase_checkpoints, track_products=True
     )
     metrics = _uv_metrics(phase.u, phase.v, phase.tracked_products, X, y, theta_star)
     grid = _grid(gd_step=phase_checkpoints, trial=trials, noise_steps=noise_checkpoints[starts])
