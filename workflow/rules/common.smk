@@ -20,7 +20,7 @@ import shlex
 
 from snakemake_interface_executor_plugins.settings import DeploymentMethod, ExecMode
 
-from implicit_reg.grid import canonical, grid_points
+from implicit_reg.grid import canonical, grid_points, simulation_job_count
 from implicit_reg.workflow.captions import caption_needs
 from implicit_reg.families import configured, title
 from implicit_reg.workflow import imports, integrity, jobargs
@@ -28,6 +28,8 @@ from implicit_reg.workflow import resources as job_resources
 from implicit_reg.workflow.replicates import (
     ROBUSTNESS,
     TREE_PATTERN,
+    largest_seed,
+    replicate_problems,
     replicate_seeds,
     replicate_tree,
     tree_seed,
@@ -59,6 +61,8 @@ ROBUSTNESS_TREES = [replicate_tree(seed, config["seed"]) for seed in ROBUSTNESS_
 ROBUSTNESS_TABLE = f"{ROBUSTNESS}/claims.parquet"
 ROBUSTNESS_PAGE = f"{ROBUSTNESS}/index.html"
 ROBUSTNESS_TEMPLATE = SRC / "workflow" / "templates" / "robustness.html.j2"
+# The last replicate seed may not pass the schema's largest seed.
+LARGEST_SEED = largest_seed(SOURCE / "workflow" / "schemas" / "config.schema.yaml")
 # Job documents too long for one shell argument (implicit_reg.workflow.jobargs).
 JOB_FILES = ".snakemake/implicit_reg/jobs"
 # Damaged outputs are moved here (`set_aside_damaged_outputs`).
@@ -364,6 +368,22 @@ def replicate_claims(seed):
     """The claims tables of the replicate at top-level ``seed``, one per family."""
     tree = replicate_tree(seed, config["seed"])
     return [f"results/{tree}claims/{family}.parquet" for family in FAMILIES]
+
+
+def checked_replicates(wildcards):
+    """The replicates' claims tables, once `replicate_problems` finds nothing: evaluated
+    when the robustness target is in the DAG only (before any of its jobs), so that a
+    configuration too large for K replicates still runs its report."""
+    problems = replicate_problems(
+        config["seed"],
+        config["robustness_seeds"],
+        simulation_job_count(config, FAMILIES),
+        config["limits"],
+        LARGEST_SEED,
+    )
+    if problems:
+        raise WorkflowError("invalid configuration:\n  - " + "\n  - ".join(problems))
+    return [path for seed in ROBUSTNESS_SEEDS for path in replicate_claims(seed)]
 
 
 def trial_tables():

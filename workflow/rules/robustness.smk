@@ -11,26 +11,6 @@
 # changed configuration slice reruns the affected jobs of every replicate), and a larger
 # K adds the new seeds' jobs only.
 from implicit_reg.workflow.provenance import expected
-from implicit_reg.grid import simulation_job_count
-from implicit_reg.workflow.replicates import largest_seed, replicate_problems
-
-LARGEST_SEED = largest_seed(SOURCE / "workflow" / "schemas" / "config.schema.yaml")
-
-
-def checked_replicates(wildcards):
-    """The replicates' claims tables, once `replicate_problems` finds nothing: evaluated
-    when the robustness target is in the DAG only (before any of its jobs), so that a
-    configuration too large for K replicates still runs its report."""
-    problems = replicate_problems(
-        config["seed"],
-        config["robustness_seeds"],
-        simulation_job_count(config, FAMILIES),
-        config["limits"],
-        LARGEST_SEED,
-    )
-    if problems:
-        raise WorkflowError("invalid configuration:\n  - " + "\n  - ".join(problems))
-    return [path for seed in ROBUSTNESS_SEEDS for path in replicate_claims(seed)]
 
 
 rule robustness_claims:
