@@ -92,3 +92,24 @@ def test_legends_outside_the_panels(drawn):
         for ax in drawn.axes:
             if ax.axison:
                 assert not box.overlaps(ax.get_window_extent(renderer))
+
+
+#: The paper configuration's grids, longer than any figure's list of markers.
+PAPER_IMBALANCE_STEPS = [0.1, 0.03, 0.01, 0.003, 0.001, 0.0003, 0.0002]
+PAPER_ETA_A = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 1.5, 1.8, 1.9, 1.95]
+
+
+def test_noise_figures_draw_every_value_of_grids_longer_than_their_markers():
+    """A configured grid longer than a figure's marker list (the paper run: 7 step sizes
+    of penalized GD, 11 values of ηa) still draws every value, each with a marker."""
+    config = load_config(ROOT / "config" / "smoke.yaml")["noise"]
+    config["stochastic_approximation"]["factorization"]["imbalance_steps"] = PAPER_IMBALANCE_STEPS
+    config["ou"]["scalar"]["eta_a"] = PAPER_ETA_A
+    tables = run_family("noise", config, seed=SEEDS["noise"])
+    for figure in NOISE_FIGURES.values():
+        plt.close(figure(tables))
+    fig = NOISE_FIGURES["imbalance_decay"](tables)
+    worst_per_step = [line for line in fig.axes[1].get_lines() if line.get_linestyle() == "None"]
+    assert len(worst_per_step) == len(PAPER_IMBALANCE_STEPS)
+    assert all(line.get_marker() not in (None, "None", "") for line in worst_per_step)
+    plt.close(fig)

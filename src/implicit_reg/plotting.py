@@ -6,7 +6,9 @@ colour-blind palette (`use_style`), with a light grid and the report's resolutio
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -114,6 +116,16 @@ def sequential(n: int, name: str = "viridis") -> list[tuple[float, ...]]:
     """
     cmap = matplotlib.colormaps[name]
     return [tuple(cmap((i + 1) / (n + 1))) for i in range(n)]
+
+
+def cycled(keys: Iterable, styles: Sequence) -> dict:
+    """Each key's style, the styles repeated when there are more keys than styles.
+
+    A configured grid (depths, init scales, sample sizes, step sizes) may be longer
+    than a figure's list of markers, line styles or colours; every key still gets a
+    style, so that no curve is dropped and no marker is missing at plot time.
+    """
+    return dict(zip(keys, itertools.cycle(styles)))
 
 
 def palette(n: int) -> list[str]:

@@ -14,7 +14,7 @@ from matplotlib.lines import Line2D
 
 from implicit_reg.claims import sci
 from implicit_reg.diagonal.claims import GD_LIMIT_DISTANCE, LIMIT_DISTANCE, OFF_SUPPORT_RATIO
-from implicit_reg.plotting import palette, subplots
+from implicit_reg.plotting import cycled, palette, subplots
 
 #: Reference curves (exact limits, theorem bounds) are drawn above the data.
 REFERENCE_Z = 5
@@ -138,7 +138,7 @@ def gd_distance_to_limit(tables: Mapping[str, pd.DataFrame]):
     styles = ["-", "--", ":", "-."]
     fractions = sorted(summary["step_fraction"].unique(), reverse=True)
     for color, alpha in zip(palette(len(alphas)), alphas, strict=True):
-        for style, frac in zip(styles, fractions, strict=False):
+        for frac, style in cycled(fractions, styles).items():
             rows = summary[(summary["alpha"] == alpha) & (summary["step_fraction"] == frac)]
             ax.plot(
                 rows["t"],

@@ -30,6 +30,7 @@ from implicit_reg.plotting import (
     THEORY,
     THRESHOLD,
     colour_scale_entry,
+    cycled,
     decade_ticks,
     stored_band,
     subplots,
@@ -132,11 +133,11 @@ def half_times(tables: Mapping[str, pd.DataFrame]):
     times = _finest(times)
     times = times[times.trial == 0].sort_values("init_scale", ascending=False)
     depths = sorted(times.depth.unique())
-    colours = dict(zip(depths, CATEGORICAL, strict=False))
+    colours = cycled(depths, CATEGORICAL)
     scales = sorted(times.init_scale.unique(), reverse=True)
     # Large open circles under small filled squares: at N = 1 the two ε coincide.
-    markers = dict(zip(scales, ["o", "s", "^", "D"], strict=False))
-    sizes = dict(zip(scales, [70, 18, 18, 18], strict=False))
+    markers = cycled(scales, ["o", "s", "^", "D"])
+    sizes = cycled(scales, [70, 18, 18, 18])
     times["$N$"] = times.depth
     times[r"$\varepsilon$"] = times.init_scale
     fig, (left, middle, right) = subplots(ncols=3, width=3.25, height=3.0)
@@ -280,7 +281,7 @@ def linear_nets(tables: Mapping[str, pd.DataFrame]):
     fig, axes = subplots(ncols=2, nrows=2, width=4.2, height=2.75)
     (row_ax, limit_ax), (plateau_ax, null_ax) = axes
     algorithms = sorted(summary.algorithm.unique())
-    colours = dict(zip(algorithms, CATEGORICAL, strict=False))
+    colours = cycled(algorithms, CATEGORICAL)
     # The first algorithm a thick line, the others thin lines with dots over it: where
     # the curves coincide both stay visible.
     styles = {
@@ -380,7 +381,7 @@ def lazy_training(tables: Mapping[str, pd.DataFrame]):
         "lin_gap_test": gap % (r"n_{\mathrm{test}}", r"n_{\mathrm{test}}", "held-out"),
         "kernel_change": r"$\|K_T - K_0\|_F\,/\,\|K_0\|_F$",
     }
-    colours = dict(zip(series, CATEGORICAL, strict=False))
+    colours = cycled(series, CATEGORICAL)
     widths = np.sort(per_run.width.unique())
     handles = []
     for name, label in series.items():
@@ -464,7 +465,7 @@ def pl_rate(tables: Mapping[str, pd.DataFrame]):
     table["resolved"] = resolved_pl_checkpoints(table)
     fig, (left, right) = subplots(ncols=2, width=4.3, height=3.4)
     groups = sorted(table.groupby(["n_features", "n_samples"]).groups)
-    colours = dict(zip(groups, CATEGORICAL, strict=False))
+    colours = cycled(groups, CATEGORICAL)
     for (d, n), rows in table.groupby(["n_features", "n_samples"]):
         colour = colours[(d, n)]
         curve = rows.groupby("step").agg(

@@ -11,6 +11,7 @@ from matplotlib.lines import Line2D
 from implicit_reg.plotting import (
     DATA_WIDTH,
     THEORY,
+    cycled,
     legend_below,
     palette,
     points,
@@ -217,7 +218,7 @@ def perceptron_bound(tables: Mapping[str, pd.DataFrame]):
     dims = sorted(table["dim"].unique())
     hue = dict(zip(map(DIMENSION.format, dims), palette(len(dims)), strict=True))
     margins = sorted(table["planted_margin"].unique())
-    markers = dict(zip(map(PLANTED.format, margins), "o^sDv", strict=False))
+    markers = cycled(map(PLANTED.format, margins), "o^sDv")
     fig, axes = subplots(ncols=2, width=4.1, height=3.6, sharey=True)
     lo = max(1.0, float(table["updates"].clip(lower=1).min()) / 2)
     hi = float(table[["bound", "bound_svm"]].max().max()) * 1.5

@@ -24,6 +24,7 @@ from implicit_reg.noise.claims import (
 from implicit_reg.plotting import (
     PALETTE,
     THEORY,
+    cycled,
     legend_below,
     no_line,
     palette,
@@ -144,7 +145,7 @@ def ou_autocorrelation(tables: Mapping[str, pd.DataFrame]):
     and ηa > 1 (alternating sign) in two panels."""
     rows = _section(tables["ou_summary"], "scalar_autocorrelation")
     rows, colours = _labelled(rows, "eta_a", ETA_A)
-    markers = dict(zip(colours, AUTOCORRELATION_MARKERS, strict=False))
+    markers = cycled(colours, AUTOCORRELATION_MARKERS)
     fig, axes = subplots(ncols=2, width=4.1, height=3.4, sharey=True)
     for ax, part, title in (
         (axes[0], rows["eta_a"] <= 1, r"$\eta a \leq 1$: monotone decay"),
@@ -197,7 +198,7 @@ def ou_noise_shapes(tables: Mapping[str, pd.DataFrame]):
     shapes = [s for s in SHAPE_LABELS if s in set(summary["noise_shape"].dropna())]
     colours = dict(zip((SHAPE_LABELS[s] for s in shapes), palette(len(shapes)), strict=True))
     etas = sorted(summary["eta"].dropna().unique())
-    markers = dict(zip((rf"$\eta$ = {e:g}" for e in etas), MARKERS, strict=False))
+    markers = cycled((rf"$\eta$ = {e:g}" for e in etas), MARKERS)
 
     def tidy(rows):
         return rows.assign(
@@ -390,7 +391,7 @@ def imbalance_decay(tables: Mapping[str, pd.DataFrame]):
     rows = _section(summary, "imbalance")
     slopes = _section(tables["stochastic_approximation"], "imbalance_slope")
     rows, colours = _labelled(rows, "step_size", r"penalized GD, step $\eta$ = {:g}")
-    markers = dict(zip(colours, MARKERS, strict=False))
+    markers = cycled(colours, MARKERS)
     fig, (left, right) = subplots(ncols=2, width=4.2, height=3.5)
     shown = {"style": "label", "markers": markers}
     points(left, rows, "t_mean", "imbalance_norm_mean", "label", colours, **shown)

@@ -11,6 +11,7 @@ import seaborn as sns
 from implicit_reg.plotting import (
     CATEGORICAL,
     THEORY,
+    cycled,
     decade_ticks,
     subplots,
     threshold_line,
@@ -40,7 +41,7 @@ def min_norm_convergence(tables: Mapping[str, pd.DataFrame]):
     inits = [i for i in ("zero", "random") if i in set(summary.init)]
     fig, axes = subplots(ncols=len(inits), width=4.0, height=3.2, sharey=True, squeeze=False)
     algorithms = sorted(summary.algorithm.unique())
-    colours = dict(zip(algorithms, CATEGORICAL, strict=False))
+    colours = cycled(algorithms, CATEGORICAL)
     # GD a thick line, each SGD a thin line with its own marks over it: curves that
     # coincide stay visible one over the other.
     marks = (
@@ -48,7 +49,7 @@ def min_norm_convergence(tables: Mapping[str, pd.DataFrame]):
         {"lw": 1.2, "marker": "o", "ms": 3.5},
         {"lw": 0.9, "marker": "x", "ms": 4},
     )
-    styles = dict(zip(algorithms, marks, strict=False))
+    styles = cycled(algorithms, marks)
     titles = {"zero": r"from $\beta_0 = 0$: limit $X^+y$", "random": r"from a random $\beta_0$"}
     for ax, init in zip(axes[0], inits, strict=True):
         for algorithm in algorithms:
@@ -98,9 +99,9 @@ def norm_excess(tables: Mapping[str, pd.DataFrame]):
     final["algorithm"] = final.algorithm.map(_algorithm_label)
     fig, (left, right) = subplots(ncols=2, width=4.0, height=3.3)
     algorithms = sorted(final.algorithm.unique())
-    colours = dict(zip(algorithms, CATEGORICAL, strict=False))
+    colours = cycled(algorithms, CATEGORICAL)
     # Open rings of decreasing size, one inside the other: the algorithms coincide.
-    sizes = dict(zip(algorithms, (90, 40, 12), strict=False))
+    sizes = cycled(algorithms, (90, 40, 12))
     for algorithm in algorithms:
         rows = final[final.algorithm == algorithm]
         big = sizes[algorithm] > min(sizes.values())
@@ -247,7 +248,7 @@ def double_descent(tables: Mapping[str, pd.DataFrame]):
     variants += [("ridge_fixed", lam) for lam in fixed]
     names = {"min_norm": "min-norm", "ridge_optimal": r"ridge, $\lambda^* = \gamma\sigma^2/r^2$"}
     right_colours = [blues[-1], *CATEGORICAL[1:]]
-    for colour, (estimator, lam) in zip(right_colours, variants, strict=False):
+    for (estimator, lam), colour in cycled(variants, right_colours).items():
         sel = rows[rows.estimator == estimator]
         if lam is not None:
             sel = sel[sel.ridge_lambda == lam]
@@ -275,7 +276,7 @@ def early_stopping(tables: Mapping[str, pd.DataFrame]):
     bound = gd_ridge_risk_bound(fraction)
     fig, (left, right) = subplots(ncols=2, width=4.8, height=4.2)
     groups = sorted(summary.n_samples.unique())
-    for colour, n in zip(CATEGORICAL, groups, strict=False):
+    for n, colour in cycled(groups, CATEGORICAL).items():
         rows = summary[summary.n_samples == n].sort_values("step")
         d = int(rows.n_features.iloc[0])
         left.plot(
